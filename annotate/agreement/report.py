@@ -1,0 +1,176 @@
+"""The agreement report: every measure in one JSON-able dict with stable keys, plus text and CSV renderings."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..files import atomic_write
+from ..records import Task
+from ..schema import Schema
+from . import tables as t
+from .annotators import rubber_stamping, time_per_task
+from .coefficients import bootstrap_weights, nominal_alpha
+from .measures import (
+    kappa_rows,
+    pair_counts,
+    shared_docs,
+    span_f1_rows,
+    token_alpha_rows,
+    unitizing_rows,
+)
+from .model_vs_gold import Gold, score_models
+from .model_vs_human import classify, outcome_table
+from .spans import f1_from_counts
+from .tokens import code_tokens
+
+log = logging.getLogger(__name__)
+
+REPORT_VERSION = 1
+SECTIONS = ("token_alpha", "cohen_kappa", "span_f1", "unitizing_alpha", "documents", "model_vs_human",
+            "model_vs_gold", "time_per_task", "rubber_stamping")
+AGREEMENT_SECTIONS = SECTIONS[:5]
+BREAKDOWNS = (None, t.LABEL, t.MODEL_VERSION, t.SOURCE, t.ANNOTATOR)
+Tokenizer = Callable[[Sequence[str]], Sequence[Any]]
+
+
+def _default_tokenizer() -> Tokenizer:
+    # Imported here: spaCy lives behind annotate.preannotate and must not load when the module is imported.
+    from ..preannotate.tokens import tokenize_offsets
+
+    return tokenize_offsets
+
+
+def agreement_report(tasks: Sequence[Task], schema: Schema, gold: Gold | None = None, *, bootstrap: int = 1000,
+                     seed: int = 0, tokenize: Tokenizer | None = None) -> dict[str, Any]:
+    """Every agreement and model-vs-human measure for these tasks, JSON-able, with stable keys."""
+    labels = list(schema.label_names)
+    tables = t.build_tables(tasks)
+    done = shared_docs(tables)
+    n_docs, n_people = len(tables.texts), len(tables.annotators)
+    shared = done.sum(axis=0) >= 2
+    shared_idx = np.flatnonzero(shared)
+    weights = None
+    if bootstrap > 0 and shared_idx.size >= 2:  # resampling a single task says nothing about variability
+        weights = np.zeros((bootstrap, n_docs))
+        weights[:, shared_idx] = bootstrap_weights(shared_idx.size, bootstrap, seed)
+    offsets: list[Any] = [np.zeros((0, 2), dtype=np.int64)] * n_docs
+    if shared_idx.size:
+        tokens = (tokenize or _default_tokenizer())([tables.texts[d] for d in shared_idx])
+        for d, doc_offsets in zip(shared_idx, tokens, strict=True):
+            offsets[d] = doc_offsets
+    coding = code_tokens(tables, offsets, labels)
+    people_shared = int((done[:, shared].any(axis=1)).sum())
+    alpha_rows, per_doc_o = token_alpha_rows(coding, n_docs, weights, int(shared.sum()), people_shared)
+    pc = pair_counts(tables, labels, done)
+    outcomes = classify(tables, labels)
+    mvh = pd.concat([outcome_table(outcomes, by) for by in BREAKDOWNS], ignore_index=True) if len(outcomes) else \
+        pd.DataFrame()
+    report: dict[str, Any] = {
+        "report_version": REPORT_VERSION,
+        "labels": labels,
+        "bootstrap": {"replicates": bootstrap, "seed": seed, "resampled_unit": "task", "level": 0.95,
+                      "n_tasks": int(shared.sum())},
+        "data": {"n_tasks": n_docs, "n_tasks_annotated": int(done.any(axis=0).sum()),
+                 "n_tasks_shared": int(shared.sum()), "n_annotators": n_people, "annotators": list(tables.annotators),
+                 "n_tasks_with_predictions": int(tables.prediction_sets[t.DOC].nunique())},
+        "reasons": _reasons(tables, shared, gold, outcomes),
+        "token_alpha": alpha_rows,
+        "cohen_kappa": kappa_rows(coding, tables.annotators),
+        "span_f1": span_f1_rows(pc, labels, tables.annotators, weights),
+        "unitizing_alpha": unitizing_rows(tables, labels, done),
+        "documents": _document_rows(tables, done, per_doc_o, pc.counts.sum(axis=0)),
+        "model_vs_human": _records(mvh),
+        "model_vs_gold": _records(score_models(tables, gold, labels, bootstrap, seed)) if gold is not None else [],
+        "time_per_task": _records(time_per_task(tables)),
+        "rubber_stamping": _records(rubber_stamping(tables, outcomes)),
+    }
+    return _clean(report)
+
+
+def _reasons(tables: t.Tables, shared: np.ndarray, gold: Gold | None, outcomes: pd.DataFrame) -> dict[str, str | None]:
+    """Why a whole section is empty or thin, per section (None when it is not)."""
+    people = tables.annotators
+    agreement = None
+    if not people:
+        agreement = "no task has a completed annotation"
+    elif len(people) == 1:
+        agreement = f"only one annotator ({people[0]}) has completed tasks; agreement needs two or more"
+    elif not shared.any():
+        agreement = "no task was completed by two or more annotators, so there is nothing to compare"
+    reasons: dict[str, str | None] = {name: agreement for name in AGREEMENT_SECTIONS}
+    reasons["model_vs_human"] = None
+    if tables.prediction_sets.empty:
+        reasons["model_vs_human"] = "no task has predictions (pre-annotations)"
+    elif outcomes.empty:
+        reasons["model_vs_human"] = "no task has both a prediction and a completed annotation"
+    reasons["model_vs_gold"] = "no gold standard was given" if gold is None else None
+    if gold is not None and tables.prediction_sets.empty:
+        reasons["model_vs_gold"] = "no task has predictions (pre-annotations)"
+    timed = tables.annotations[t.LEAD_TIME].notna().any() if len(tables.annotations) else False
+    reasons["time_per_task"] = None if timed else "no annotation has a lead_time"
+    reasons["rubber_stamping"] = reasons["model_vs_human"] or reasons["time_per_task"]
+    return reasons
+
+
+def _document_rows(tables: t.Tables, done: np.ndarray, per_doc_o: np.ndarray, counts: np.ndarray) -> list[dict]:
+    """Per task: token alpha and pooled pairwise span F1, or the reason they are missing."""
+    alphas = nominal_alpha(per_doc_o) if len(per_doc_o) else np.zeros(0)
+    per_doc = counts.sum(axis=1) if counts.size else np.zeros((len(tables.texts), 4))
+    exact, overlap = f1_from_counts(per_doc, "exact"), f1_from_counts(per_doc, "overlap")
+    rows = []
+    for doc, (task_id, article) in enumerate(zip(tables.tasks[t.TASK_ID], tables.tasks[t.ARTICLE_ID], strict=True)):
+        n = int(done[:, doc].sum())
+        if n == 0:
+            continue
+        reason = None
+        if n < 2:
+            reason = "only one annotator completed this task"
+        elif not np.isfinite(alphas[doc]) or not np.isfinite(exact[doc]):
+            reason = "no span on this task, or every token has the same value: alpha is undefined" \
+                if not np.isfinite(alphas[doc]) else "no annotator marked a span on this task"
+        rows.append({t.TASK_ID: int(task_id), t.ARTICLE_ID: article, "n_annotators": n,
+                     "token_alpha": alphas[doc] if n >= 2 else None, "exact_f1": exact[doc] if n >= 2 else None,
+                     "overlap_f1": overlap[doc] if n >= 2 else None, "reason": reason})
+    return rows
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.to_dict(orient="records") if len(frame) else []
+
+
+def _clean(value: Any) -> Any:
+    """NaN -> None and numpy scalars -> Python, recursively, so json.dumps never meets either."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def section_frames(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Each list section of a report as a DataFrame (the CSV tables)."""
+    return {name: pd.DataFrame(report[name]) for name in SECTIONS}
+
+
+def write_csv(report: dict[str, Any], folder: Path) -> list[Path]:
+    """Write one CSV per section into `folder`; return the paths written."""
+    written = []
+    for name, frame in section_frames(report).items():
+        path = Path(folder) / f"{name}.csv"
+        with atomic_write(path) as handle:
+            frame.to_csv(handle, index=False)
+        written.append(path)
+    return written

@@ -1,0 +1,42 @@
+"""`annotate agreement`: agreement and model-vs-human measures on the live project or an export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from .app import get_settings, main
+
+
+@main.command()
+@click.option("--from-export", "from_export", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read tasks from a Label Studio JSON export instead of the live project.")
+@click.option("--gold", "gold_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Gold JSONL (id, text, spans) to score each model version against.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (stable keys) instead of tables.")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write one CSV per table into this folder.")
+@click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0),
+              help="Bootstrap replicates for confidence intervals (0: none).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed for the bootstrap resampling.")
+@click.pass_context
+def agreement(ctx: click.Context, from_export: Path | None, gold_path: Path | None, as_json: bool,
+              csv_dir: Path | None, bootstrap: int, seed: int) -> None:
+    """Inter-annotator agreement (alpha, kappa, span F1, u-alpha) and how annotators treated predictions."""
+    from .. import pipeline
+    from ..agreement import agreement_report
+    from ..agreement.render import render_report
+    from ..agreement.report import write_csv
+    from ..records import read_documents
+    from ..schema import load_schema
+
+    settings = get_settings(ctx)
+    tasks = pipeline.load_tasks(settings, from_export)
+    gold = list(read_documents(gold_path)) if gold_path else None
+    report = agreement_report(tasks, load_schema(settings.guidelines_dir), gold, bootstrap=bootstrap, seed=seed)
+    if csv_dir is not None:
+        written = write_csv(report, csv_dir)
+        click.echo(f"wrote {len(written)} tables to {csv_dir}", err=True)
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else render_report(report))

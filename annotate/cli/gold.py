@@ -1,0 +1,127 @@
+"""Gold commands: export (the training data), disagreements (what the lead still has to decide), decide."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import click
+
+from ..config import Settings
+from ..decisions import DECISIONS_FILE, append_decision, load_decisions, make_decision, validate_decision
+from ..errors import InputError
+from ..export import export_gold
+from ..gold import build_gold
+from ..records import Task
+from ..schema import load_schema
+from .app import get_settings, main
+
+FROM_EXPORT = click.option("--from-export", type=click.Path(dir_okay=False, path_type=Path),
+                           help="Read tasks from this Label Studio JSON export instead of pulling from the server.")
+DECISIONS = click.option("--decisions", "decisions_path", type=click.Path(dir_okay=False, path_type=Path),
+                         help=f"Decision log (default: exports/{DECISIONS_FILE}).")
+
+
+def load_input(settings: Settings, from_export: Path | None) -> tuple[list[Task], list[str], str]:
+    """Tasks, quarantined annotations (as text) and a description of where they came from."""
+    from ..labelstudio.convert import read_export, tasks_from_export
+
+    if from_export is None:
+        from .. import pipeline  # only a live pull needs the server machinery
+
+        pulled = pipeline.pull(settings)
+        archive = pipeline.latest_raw_export(settings)
+        tasks, quarantine, path = pulled.tasks, pulled.quarantine, archive
+    else:
+        tasks, quarantine = tasks_from_export(read_export(from_export), load_schema(settings.guidelines_dir))
+        path = from_export
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else "unknown"
+    source = f"Label Studio export {Path(path).name if path else '(live pull)'} (sha256 {digest})"
+    notes = [f"task {q.task_id} by {q.annotator}: {q.reason}" for q in quarantine]
+    return tasks, notes, source
+
+
+def _decisions_path(settings: Settings, path: Path | None) -> Path:
+    return path or settings.exports_dir / DECISIONS_FILE
+
+
+@main.command()
+@FROM_EXPORT
+@DECISIONS
+@click.option("--min-agreement", type=float, help="Exit with code 3 if pooled exact span F1 is below this.")
+@click.pass_context
+def export(ctx: click.Context, from_export: Path | None, decisions_path: Path | None,
+           min_agreement: float | None) -> None:
+    """Adjudicate and write the gold dataset (JSONL, DocBin, CoNLL, tables, card) to exports/gold/."""
+    settings = get_settings(ctx)
+    tasks, quarantined, source = load_input(settings, from_export)
+    result = export_gold(tasks, settings, decisions_path=_decisions_path(settings, decisions_path),
+                         min_agreement=min_agreement, source=source, quarantined=quarantined)
+    docs = result.counts["documents"]
+    click.echo(f"Gold written to {result.folder} ({docs['train']} train, {docs['dev']} dev documents, "
+               f"{result.counts['spans']} spans, {result.counts['events']} events, "
+               f"{result.counts['open_disagreements']} open disagreements)")
+    for problem in result.problems:
+        click.echo(f"  {problem.kind}: {problem.where}: {problem.message}")
+
+
+@main.command()
+@FROM_EXPORT
+@DECISIONS
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line instead of a readable list.")
+@click.pass_context
+def disagreements(ctx: click.Context, from_export: Path | None, decisions_path: Path | None, as_json: bool) -> None:
+    """List the spans annotators disagree on that no lead decision has settled yet."""
+    settings = get_settings(ctx)
+    tasks, _, _ = load_input(settings, from_export)
+    gold = build_gold(tasks, load_decisions(_decisions_path(settings, decisions_path)),
+                      load_schema(settings.guidelines_dir), settings.leads)
+    for item in gold.disagreements:
+        if as_json:
+            click.echo(json.dumps(item.to_dict(), ensure_ascii=False, sort_keys=True))
+        else:
+            rivals = "; competes with " + ", ".join(f"{s}-{e} {lab}" for s, e, lab in item.competing) \
+                if item.competing else ""
+            click.echo(f"task {item.task_id} {item.start}-{item.end} {item.label} {item.text!r}: "
+                       f"marked by {', '.join(item.support)}; not by {', '.join(item.against)}{rivals}")
+    if not as_json:
+        click.echo(f"{len(gold.disagreements)} open disagreement(s)")
+
+
+@main.command()
+@FROM_EXPORT
+@DECISIONS
+@click.option("--task", "task_id", type=int, required=True, help="Label Studio task id.")
+@click.option("--start", type=int, required=True, help="Span start (character offset).")
+@click.option("--end", type=int, required=True, help="Span end (character offset, exclusive).")
+@click.option("--label", required=True, help="Span label (from guidelines/schema.toml).")
+@click.option("--accept", "action", flag_value="accept", help="The span is gold.")
+@click.option("--reject", "action", flag_value="reject", help="The span is not gold.")
+@click.option("--change-to", nargs=3, type=(int, int, str), metavar="START END LABEL",
+              help="Replace the span with this one.")
+@click.option("--by", help="Lead's email (default: the only configured lead).")
+@click.option("--note", help="Why (kept in the decision log).")
+@click.pass_context
+def decide(ctx: click.Context, from_export: Path | None, decisions_path: Path | None, task_id: int, start: int,
+           end: int, label: str, action: str | None, change_to: tuple[int, int, str] | None, by: str | None,
+           note: str | None) -> None:
+    """Record a lead's decision on one span in the append-only decision log."""
+    settings = get_settings(ctx)
+    if (action is None) == (change_to is None):
+        raise InputError("give exactly one of --accept, --reject or --change-to START END LABEL")
+    if by is None:
+        if len(settings.leads) != 1:
+            raise InputError(f"pass --by EMAIL (configured leads: {', '.join(settings.leads) or 'none'})")
+        by = settings.leads[0]
+    tasks, _, _ = load_input(settings, from_export)
+    task = next((t for t in tasks if t.task_id == task_id), None)
+    if task is None:
+        raise InputError(f"no task {task_id}; known task ids: {', '.join(str(t.task_id) for t in tasks[:20])}")
+    schema = load_schema(settings.guidelines_dir)
+    decision = make_decision(task, start, end, label, action or "change", by, schema.version, new=change_to, note=note)
+    validate_decision(decision, task, schema, settings.leads)
+    path = _decisions_path(settings, decisions_path)
+    append_decision(path, decision)
+    click.echo(f"Recorded: {decision.action} task {task_id} {start}-{end} {label} {decision.span.text!r} "
+               f"by {by} -> {path}")

@@ -1,0 +1,45 @@
+"""`annotate ml-backend`: serve the current model to Label Studio as an ML backend, retraining on new annotations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .app import get_settings, main
+
+
+@main.command("ml-backend")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=9090, show_default=True, help="Port to listen on.")
+@click.option("--model", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A models/<version> folder from `annotate train` (default: the newest one; none: the rules).")
+@click.option("--with-rules/--model-only", default=True, show_default=True,
+              help="Add the rule-based spans to the trained model's, or serve the model's spans only.")
+@click.option("--retrain-every", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Retrain in the background after this many new or updated annotations (0: only on START_TRAINING).")
+@click.option("--max-steps", type=click.IntRange(min=10), default=500, show_default=True,
+              help="Training steps at most for each retraining.")
+@click.pass_context
+def ml_backend(ctx: click.Context, host: str, port: int, model: Path | None, with_rules: bool, retrain_every: int,
+               max_steps: int) -> None:
+    """Serve predictions to Label Studio (connect it under Project settings > Model, URL http://HOST:PORT).
+
+    Retraining pulls the annotations, writes the gold export and trains a new model, in the background;
+    the new model is served as soon as it is loaded.
+    """
+    from werkzeug.serving import make_server
+
+    from ..mlbackend import create_backend
+    from ..mlbackend.training import default_train
+
+    settings = get_settings(ctx)
+    app = create_backend(settings, model, with_rules=with_rules, retrain_every=retrain_every,
+                         train=default_train(settings, max_steps))
+    served = app.extensions["annotate_backend"]["holder"].get()  # load now, not on Label Studio's first call
+    server = make_server(host, port, app, threaded=True)
+    click.echo(f"ML backend serving {served.model_version} on http://{host}:{server.port} (Ctrl+C stops)", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)

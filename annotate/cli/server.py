@@ -1,0 +1,63 @@
+"""`annotate server start|stop|status|install`: the embedded Label Studio."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import ConfigError
+from ..labelstudio import server as ls_server
+from .app import get_settings, main
+
+
+@main.group()
+def server() -> None:
+    """Manage the embedded Label Studio (used when no external server is configured)."""
+
+
+def _embedded_settings(ctx: click.Context, port: int | None = None):  # noqa: ANN202
+    settings = get_settings(ctx, port=port)
+    if settings.external:
+        raise ConfigError(f"an external Label Studio is configured ({settings.label_studio_url}); "
+                          "the embedded server is not used. Unset LABEL_STUDIO_URL to use it.")
+    return settings
+
+
+@server.command()
+@click.pass_context
+def install(ctx: click.Context) -> None:
+    """Install label-studio into its own virtualenv under .annotate/ (done by start when missing)."""
+    path = ls_server.install_server(_embedded_settings(ctx))
+    click.echo(f"label-studio {ls_server.LABEL_STUDIO_VERSION} ready: {path}")
+
+
+@server.command()
+@click.option("--port", type=int, help="Port on 127.0.0.1 (default 8089, env ANNOTATE_PORT).")
+@click.pass_context
+def start(ctx: click.Context, port: int | None) -> None:
+    """Start the embedded Label Studio on 127.0.0.1 and wait until it is healthy."""
+    settings = _embedded_settings(ctx, port)
+    info = ls_server.start_server(settings)
+    creds = ls_server.load_credentials(settings)
+    click.echo(f"Label Studio is up at {info.url} (PID {info.pid})")
+    click.echo(f"Login: {creds.email} (password in {ls_server.server_paths(settings).credentials})")
+
+
+@server.command()
+@click.pass_context
+def stop(ctx: click.Context) -> None:
+    """Stop the embedded Label Studio (exactly the PID that `start` recorded)."""
+    pid = ls_server.stop_server(_embedded_settings(ctx))
+    click.echo(f"stopped Label Studio (PID {pid})" if pid else "Label Studio was not running")
+
+
+@server.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Show the embedded server's URL, PID, health and data folder; exit 1 when it is not running."""
+    settings = _embedded_settings(ctx)
+    info = ls_server.server_status(settings)
+    if info is None:
+        click.echo(f"not running (data folder {ls_server.server_paths(settings).data})")
+        ctx.exit(1)
+    click.echo(f"url:     {info.url}\npid:     {info.pid}\nhealth:  {'UP' if info.healthy else 'NOT ANSWERING'}\n"
+               f"data:    {info.data_dir}")

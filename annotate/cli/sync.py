@@ -1,0 +1,100 @@
+"""`annotate project|push|pull|demo`: the conversation with Label Studio."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from .. import pipeline
+from ..records import read_documents
+from .app import get_settings, main
+
+PROGRESS_MIN = 20  # no bar for a handful of tasks
+
+
+def _progress(desc: str, total: int) -> Callable[[int], None]:
+    """A stderr progress bar for more than a few items (total -1: unknown)."""
+    if 0 <= total < PROGRESS_MIN:
+        return lambda _n: None
+    bar = tqdm(total=None if total < 0 else total, desc=desc, unit="task", file=click.get_text_stream("stderr"),
+               leave=False, mininterval=0.5)
+    return bar.update
+
+
+@main.command()
+@click.option("--annotators-per-task", type=int, help="Annotators each task goes to (maximum_annotations).")
+@click.option("--overlap-percent", type=int, help="Share of tasks (0-100) that get that many annotators.")
+@click.pass_context
+def project(ctx: click.Context, annotators_per_task: int | None, overlap_percent: int | None) -> None:
+    """Create the Label Studio project, or update it from the schema and guidelines."""
+    settings = get_settings(ctx, annotators_per_task=annotators_per_task, overlap_percent=overlap_percent)
+    _, ref = pipeline.open_project(settings)
+    click.echo(f"{'created' if ref.created else 'updated'} project {ref.id} {ref.title!r}: {ref.url}")
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--preannotated", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Push a file written by `annotate preannotate` instead of pre-annotating INPUTS.")
+@click.option("--processes", type=int, default=1, show_default=True, help="Processes for pre-annotation.")
+@click.option("--model", help="spaCy model name or path for pre-annotation, or a models/<version> folder from "
+                               "`annotate train`.")
+@click.option("--with-rules/--model-only", default=True, show_default=True,
+              help="With a trained model: add the rule-based spans, or push the model's spans only.")
+@click.option("--order", type=click.Choice(["input", "uncertain"]), default="input", show_default=True,
+              help="Import order (Label Studio's queue follows it): uncertain = lowest span scores first.")
+@click.pass_context
+def push(ctx: click.Context, inputs: tuple[Path, ...], preannotated: Path | None, processes: int,
+         model: str | None, with_rules: bool, order: str) -> None:
+    """Pre-annotate INPUTS (default: seeds/) and upsert them as tasks with predictions (never duplicated)."""
+    from ..ordering import order_documents
+
+    settings = get_settings(ctx)
+    rejected = 0
+    if preannotated:
+        docs = list(read_documents(preannotated))
+    else:
+        docs, report = pipeline.preannotate_inputs(settings, inputs or [settings.seeds_dir], processes, model,
+                                                   with_rules)
+        rejected = len(report.rejected)
+        for err in report.rejected:
+            click.secho(f"rejected: {err}", fg="yellow", err=True)
+    docs = order_documents(docs, order)
+    ref, pushed = pipeline.push(settings, docs, _progress)
+    click.echo(f"project {ref.id}: {pushed.summary()}\n{ref.url}")
+    if rejected:
+        ctx.exit(1)
+
+
+@main.command()
+@click.pass_context
+def pull(ctx: click.Context) -> None:
+    """Pull every annotation into exports/raw/ (the archive gold is built from) and write the gold dataset."""
+    settings = get_settings(ctx)
+    result = pipeline.pull(settings, _progress)
+    click.echo(f"pulled {result.stats.tasks} task(s), {result.stats.annotations} annotation(s), "
+               f"{result.stats.drafts} draft(s) -> {result.stats.path}")
+    if result.quarantine:
+        click.secho(f"{len(result.quarantine)} annotation(s) quarantined -> {result.quarantine_path}", fg="yellow",
+                    err=True)
+    for line in pipeline.write_gold(settings, result):
+        click.echo(line)
+
+
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """The main job on seeds/: start Label Studio, pre-annotate, push, and print where to go."""
+    settings = get_settings(ctx)
+    result = pipeline.run_demo(settings, _progress)
+    click.echo(f"\nPre-annotated {result.documents} seed article(s); {result.push.summary()}.")
+    click.echo(f"\nLabel Studio:  {result.server_url}")
+    if result.login:
+        click.echo(f"Login:         {result.login}  (password: see {result.credentials_file})")
+    click.echo(f"Project:       {result.project.url}")
+    click.echo("\nCorrect the spans in the browser, then pull them into exports/ with:\n    .venv/bin/annotate pull")
+    if not settings.external:
+        click.echo("Stop the server with:\n    .venv/bin/annotate server stop")

@@ -1,0 +1,206 @@
+"""export_gold: tasks + decision log -> a versioned, content-addressed gold folder under exports/gold/."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..config import Settings
+from ..decisions import DECISIONS_FILE, load_decisions
+from ..errors import ExportError, QualityGateError
+from ..files import atomic_write
+from ..gold import GATING, GoldSet, Problem, TaskGold, build_gold
+from ..records import Task
+from ..schema import Schema, load_schema
+from ..split import assign_split
+from . import card, folder
+from .rows import disagreement_rows, dumps_lines, gold_row
+
+if TYPE_CHECKING:
+    from ..preannotate.docbin import DocView
+
+log = logging.getLogger(__name__)
+SIDES = ("train", "dev")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """Where the export went, what it holds, and what was reported while building it."""
+
+    folder: Path
+    counts: dict[str, Any]
+    problems: tuple[Problem, ...]
+    agreement: float | None = None
+
+
+def pooled_span_f1(tasks: Sequence[Task]) -> float | None:
+    """Exact span F1 pooled over every pair of annotations on the same task (None without such a pair)."""
+    matched = total = 0
+    for task in tasks:
+        for a, b in combinations(task.completed, 2):
+            ka, kb = {s.key for s in a.spans}, {s.key for s in b.spans}
+            matched, total = matched + 2 * len(ka & kb), total + len(ka) + len(kb)
+    pairs = any(len(t.completed) >= 2 for t in tasks)
+    # Two annotators who both marked nothing agree perfectly.
+    return (matched / total if total else 1.0) if pairs else None
+
+
+def _agreement_report(tasks: Sequence[Task], schema: Schema) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        from ..agreement import agreement_report
+    except ImportError as exc:  # the agreement package is optional for an export
+        return None, f"annotate.agreement is not importable ({exc})"
+    return agreement_report(tasks, schema, bootstrap=200, seed=0), None
+
+
+def _dedupe(golds: Sequence[TaskGold], problems: list[Problem]) -> list[TaskGold]:
+    """One record per article: a re-imported article keeps the task with most annotators (then lowest id)."""
+    best: dict[str, TaskGold] = {}
+    for g in sorted(golds, key=lambda g: (-len(g.annotators), g.task_id)):
+        if g.article_id in best:
+            problems.append(Problem("duplicate", f"task {g.task_id}",
+                                    f"article {g.article_id} is also task {best[g.article_id].task_id}; kept that one"))
+            continue
+        best[g.article_id] = g
+    return [best[k] for k in sorted(best)]
+
+
+def _alignment_problems(golds: Sequence[TaskGold], views: Mapping[str, DocView]) -> list[Problem]:
+    out = []
+    for g in golds:
+        view = views[g.article_id]
+        for s in g.spans:
+            where, token = f"task {g.task_id}", view.aligned.get(s.key)
+            if token is None:
+                out.append(Problem("alignment", where, f"span {s.id} {s.text!r} covers no token: kept in gold.jsonl, "
+                                                       "left out of the DocBin and CoNLL files"))
+            elif token != (s.start, s.end):
+                out.append(Problem("alignment", where, f"span {s.id} {s.text!r} cuts through a token: expanded to "
+                                                       f"{token[0]}-{token[1]} {g.text[token[0]:token[1]]!r} in DocBin/CoNLL"))
+            elif s.key not in view.in_ents:
+                out.append(Problem("overlap", where, f"span {s.id} overlaps a longer span: in doc.spans['sc'] but not "
+                                                     "in doc.ents or CoNLL"))
+    return out
+
+
+def _write(path: Path, text: str) -> None:
+    with atomic_write(path) as handle:
+        handle.write(text)
+
+
+def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Path | None = None,
+                min_agreement: float | None = None, source: str = "unspecified",
+                quarantined: Sequence[str] = ()) -> ExportResult:
+    """Adjudicate and write every gold file into exports/gold/<content hash>/, then point exports/gold/latest at it.
+
+    Raises ExportError (nothing written) for unusable input, QualityGateError (after writing) when
+    annotations were quarantined, offsets were wrong, or agreement is below `min_agreement`.
+    """
+    # spaCy and pandas load here, not when the CLI imports this module.
+    from ..preannotate.docbin import GoldInput, write_docbins
+
+    schema = load_schema(settings.guidelines_dir)
+    if not tasks:
+        raise ExportError(f"no tasks to export (source: {source}); is the project empty?")
+    decisions = load_decisions(decisions_path or settings.exports_dir / DECISIONS_FILE)
+    gold = build_gold(tasks, decisions, schema, settings.leads)
+    problems = list(gold.problems) + [Problem("quarantined", "pull", q) for q in quarantined]
+    annotated = [g for g in gold.tasks if g.status != "unannotated"]
+    if not annotated:
+        detail = f"; {len(quarantined)} quarantined, e.g. {quarantined[0]}" if quarantined else ""
+        raise ExportError(f"none of the {len(tasks)} tasks has a usable submitted annotation{detail}")
+    golds = _dedupe(annotated, problems)
+    sides = assign_split({g.article_id: g.text for g in golds}, settings.dev_ratio)
+    agreement = pooled_span_f1(tasks)
+    report, reason = _agreement_report(tasks, schema)
+    parent = settings.exports_dir / "gold"
+    with folder.staging(parent) as tmp:
+        inputs = [GoldInput(g.article_id, g.text, tuple(s.key for s in g.spans)) for g in golds]
+        views = {v.id: v for v in write_docbins(inputs, sides, tmp, SIDES)}
+        problems += _alignment_problems(golds, views)
+        rows = [gold_row(g, sides[g.article_id], gold.guideline_version, views[g.article_id].aligned,
+                         views[g.article_id].in_ents) for g in golds]
+        counts = _write_files(tmp, rows, views, gold, problems, schema)
+        predicted = sum(bool(t.predictions) for t in tasks)
+        _write(tmp / "README.md", card.render_card(_card_inputs(rows, gold, problems, agreement, report, reason,
+                                                                source, predicted)))
+        _write_manifest(tmp, counts, source)
+        final = folder.publish(tmp, parent, folder.content_hash(tmp))
+    result = ExportResult(final, counts, tuple(problems), agreement)
+    _gate(result, min_agreement)
+    return result
+
+
+def _write_files(tmp: Path, rows: list[dict[str, Any]], views: Mapping[str, DocView], gold: GoldSet,
+                 problems: list[Problem], schema: Schema) -> dict[str, Any]:
+    from .conll import conll_text
+    from .tables import event_table, span_table
+
+    _write(tmp / "gold.jsonl", dumps_lines(rows))
+    _write(tmp / "disagreements.jsonl", dumps_lines(disagreement_rows(gold.disagreements)))
+    _write(tmp / "gold.conll", conll_text(views[r["id"]] for r in rows))
+    spans = span_table(rows)
+    with atomic_write(tmp / "spans.csv") as handle:
+        spans.to_csv(handle, index=False, lineterminator="\n")
+    with atomic_write(tmp / "spans.parquet", "wb") as handle:
+        spans.to_parquet(handle, index=False)
+    events = event_table(rows, views, schema)
+    with atomic_write(tmp / "events.csv") as handle:
+        events.to_csv(handle, index=False, lineterminator="\n")
+    _write(tmp / "problems.jsonl", dumps_lines({"kind": p.kind, "where": p.where, "message": p.message}
+                                               for p in problems))
+    return {
+        "documents": {side: sum(r["split"] == side for r in rows) for side in SIDES},
+        "spans": len(spans),
+        "events": len(events),
+        "open_disagreements": len(gold.disagreements),
+        "statuses": gold.status_counts(),
+        "problems": dict(sorted(Counter(p.kind for p in problems).items())),
+    }
+
+
+def _card_inputs(rows: list[dict[str, Any]], gold: GoldSet, problems: list[Problem], agreement: float | None,
+                 report: dict[str, Any] | None, reason: str | None, source: str,
+                 predicted: int) -> card.CardInputs:
+    labels: dict[str, Counter[str]] = {}
+    for row in rows:
+        for span in row["spans"]:
+            labels.setdefault(span["label"], Counter())[row["split"]] += 1
+    origins = Counter(span["origin"] + (f" ({span['correction']})" if span["correction"] else "")
+                      for row in rows for span in row["spans"])
+    return card.CardInputs(
+        source=source, guideline_version=gold.guideline_version,
+        documents={side: sum(r["split"] == side for r in rows) for side in SIDES},
+        label_counts={k: dict(v) for k, v in labels.items()}, statuses=gold.status_counts(),
+        annotators=sorted({a for g in gold.tasks for a in g.annotators}), origins=dict(origins),
+        open_disagreements=len(gold.disagreements), problems=dict(Counter(p.kind for p in problems)),
+        agreement=agreement, agreement_report=report, agreement_reason=reason, tasks_with_predictions=predicted,
+    )
+
+
+def _write_manifest(tmp: Path, counts: dict[str, Any], source: str) -> None:
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(tmp.iterdir()) if p.is_file()}
+    _write(tmp / "manifest.json", json.dumps({"source": source, "counts": counts, "files": files},
+                                             indent=2, sort_keys=True) + "\n")
+
+
+def _gate(result: ExportResult, min_agreement: float | None) -> None:
+    """Raise QualityGateError naming every failed gate; the export is already written by then."""
+    reasons = [f"{n} {kind} problem(s)" for kind, n in result.counts["problems"].items() if kind in GATING]
+    if min_agreement is not None:
+        if result.agreement is None:
+            reasons.append("agreement cannot be measured: no task has two or more annotations")
+        elif result.agreement < min_agreement:
+            reasons.append(f"agreement {result.agreement:.3f} is below --min-agreement {min_agreement}")
+    if reasons:
+        error = QualityGateError(f"quality gate failed: {'; '.join(reasons)} (export written to {result.folder}; "
+                                 f"see problems.jsonl and README.md there)")
+        error.result = result  # type: ignore[attr-defined]
+        raise error

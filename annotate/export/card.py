@@ -1,0 +1,115 @@
+"""The dataset card (README.md of an export folder): what is in it, where it came from, how to load it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+LOADING = """\
+```python
+import json
+gold = [json.loads(line) for line in open("gold.jsonl", encoding="utf-8")]
+
+import spacy
+from spacy.tokens import DocBin
+nlp = spacy.blank("en")
+train = list(DocBin().from_disk("train.spacy").get_docs(nlp.vocab))  # spans: doc.spans["sc"], doc.ents
+
+import pandas as pd
+spans = pd.read_parquet("spans.parquet")     # or pd.read_csv("spans.csv")
+events = pd.read_csv("events.csv")
+```
+
+Train a spaCy NER model on it: `python -m spacy train config.cfg --paths.train train.spacy --paths.dev dev.spacy`.
+Convert the CoNLL file yourself: `python -m spacy convert gold.conll out/ --converter conll`.
+"""
+
+FILES = {
+    "gold.jsonl": "one article per line: text, meta, status, gold spans with provenance, relations",
+    "disagreements.jsonl": "spans still open for the lead (partial support), one per line",
+    "train.spacy / dev.spacy": "spaCy DocBin; every span in `doc.spans['sc']`, non-overlapping ones in `doc.ents`",
+    "gold.conll": "CoNLL-2003 style BIO (from `doc.ents`), `-DOCSTART- -X- O O` per document",
+    "spans.csv / spans.parquet": "one row per gold span with document metadata",
+    "events.csv": "one row per event: outcome, the spans tied to it by each relation type, its sentence",
+    "problems.jsonl": "everything reported while building (misaligned spans, quarantined annotations, ...)",
+    "manifest.json": "sha256 of every file, counts",
+}
+
+
+@dataclass(frozen=True)
+class CardInputs:
+    source: str
+    guideline_version: str
+    documents: Mapping[str, int]  # split -> documents
+    label_counts: Mapping[str, Mapping[str, int]]  # label -> split -> spans
+    statuses: Mapping[str, int]
+    annotators: Sequence[str]
+    origins: Mapping[str, int]
+    open_disagreements: int
+    problems: Mapping[str, int]
+    agreement: float | None
+    agreement_report: Mapping[str, Any] | None
+    agreement_reason: str | None
+    tasks_with_predictions: int = 0
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+
+
+def _fmt(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _agreement_lines(card: CardInputs) -> list[str]:
+    lines = ["## Agreement", "", f"Pooled pairwise exact span F1 (the `--min-agreement` measure): {_fmt(card.agreement)}", ""]
+    report = card.agreement_report
+    if report is None:
+        return lines + [f"Full agreement report omitted: {card.agreement_reason}.", ""]
+    pooled = [r for r in report.get("span_f1", []) if r.get("label") == "all"]
+    if pooled:
+        lines += _table(["annotator a", "annotator b", "mode", "tasks", "F1", "95% CI"],
+                        [[r["annotator_a"], r["annotator_b"], r["mode"], r["n_tasks"], _fmt(r.get("value")),
+                          f"{_fmt(r.get('ci_low'))}-{_fmt(r.get('ci_high'))}"] for r in pooled]) + [""]
+    alpha = [r for r in report.get("token_alpha", []) if r.get("label", "all") == "all"]
+    for row in alpha[:1]:
+        lines += [f"Token-level Krippendorff's alpha: {_fmt(row.get('value'))}", ""]
+    reasons = {k: v for k, v in (report.get("reasons") or {}).items() if v}
+    lines += [f"- {k}: {v}" for k, v in sorted(reasons.items())]
+    return lines + ([""] if reasons else [])
+
+
+def _model_lines(card: CardInputs) -> list[str]:
+    total = sum(card.origins.values())
+    lines = ["## Model vs human", "", "Where the gold spans came from (compared with the predictions shown to annotators):", ""]
+    if not card.tasks_with_predictions:
+        lines += ["No task carried predictions, so every span counts as drawn by hand.", ""]
+    lines += _table(["origin", "spans", "share"],
+                    [[k, v, _fmt(v / total if total else None)] for k, v in sorted(card.origins.items())]) + [""]
+    report = card.agreement_report
+    overall = [r for r in (report or {}).get("model_vs_human", []) if r.get("group_by") == "all"]
+    if overall:
+        keys = [k for k in overall[0] if k.endswith("_rate") or k in ("n_predicted", "n_tasks")]
+        lines += ["Predictions vs each annotator (agreement report):", ""]
+        lines += _table(keys, [[_fmt(r.get(k)) for k in keys] for r in overall]) + [""]
+    return lines
+
+
+def render_card(card: CardInputs) -> str:
+    """The README.md text; everything in it derives from the inputs, so reruns give the same bytes."""
+    sides = sorted(card.documents)
+    lines = ["# Gold dataset", "", f"- Source: {card.source}", f"- Guidelines version: {card.guideline_version}",
+             f"- Documents: {sum(card.documents.values())} ("
+             + ", ".join(f"{s} {card.documents[s]}" for s in sides) + ")",
+             f"- Annotators ({len(card.annotators)}): {', '.join(card.annotators) or 'none'}",
+             f"- Open disagreements: {card.open_disagreements}", "", "## Spans per label", ""]
+    rows = [[label, *(counts.get(s, 0) for s in sides), sum(counts.values())]
+            for label, counts in sorted(card.label_counts.items())]
+    lines += _table(["label", *sides, "total"], rows) + ["", "## Adjudication status of tasks", ""]
+    lines += _table(["status", "tasks"], sorted(card.statuses.items())) + [""]
+    lines += _agreement_lines(card) + _model_lines(card)
+    lines += ["## Problems", ""] + ([f"- {k}: {v}" for k, v in sorted(card.problems.items())] or ["None."]) + [""]
+    lines += ["## Files", ""] + [f"- `{name}`: {what}" for name, what in FILES.items()] + ["", "## Loading", "", LOADING]
+    return "\n".join(lines)

@@ -1,0 +1,68 @@
+"""Gold records as JSON-able rows: the lines of gold.jsonl and disagreements.jsonl (stdlib only)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..gold import Disagreement, GoldSpan, TaskGold
+
+SpanKey = tuple[int, int, str]
+Aligned = Mapping[SpanKey, tuple[int, int] | None]
+
+
+def span_row(span: GoldSpan, aligned: Aligned, in_ents: frozenset[SpanKey]) -> dict[str, Any]:
+    """One gold span with provenance and where it landed in the token-based formats."""
+    origin, decision = span.origin, span.decision
+    token = aligned.get(span.key, (span.start, span.end))
+    return {
+        "id": span.id,
+        "start": span.start,
+        "end": span.end,
+        "label": span.label,
+        "text": span.text,
+        "annotators": list(span.annotators),
+        "lead_decision": None
+        if decision is None
+        else {"action": decision.action, "by": decision.by, "at": decision.at, "note": decision.note,
+              "guideline_version": decision.guideline_version},
+        "origin": origin.origin,
+        "correction": origin.correction,
+        "model_version": origin.model_version,
+        "predicted": None if origin.predicted is None else dict(zip(("start", "end", "label"), origin.predicted, strict=True)),
+        # DocBin/CoNLL offsets: equal to start/end unless the span cuts through a token (then expanded).
+        "token_start": None if token is None else token[0],
+        "token_end": None if token is None else token[1],
+        "token_aligned": token == (span.start, span.end),
+        "in_ents": span.key in in_ents,
+    }
+
+
+def gold_row(gold: TaskGold, side: str, guideline_version: str, aligned: Aligned,
+             in_ents: frozenset[SpanKey]) -> dict[str, Any]:
+    """One article: text, metadata, adjudication status, gold spans and relations (Document-compatible)."""
+    return {
+        "id": gold.article_id,
+        "task_id": gold.task_id,
+        "text": gold.text,
+        "meta": gold.meta,
+        "status": gold.status,
+        "single_annotated": gold.single_annotated,
+        "annotators": list(gold.annotators),
+        "guideline_version": guideline_version,
+        "split": side,
+        "spans": [span_row(s, aligned, in_ents) for s in gold.spans],
+        "relations": [{"from_id": r.from_id, "to_id": r.to_id, "label": r.label} for r in gold.relations],
+        "open_disagreements": len(gold.disagreements),
+    }
+
+
+def dumps_lines(rows: Iterable[Mapping[str, Any]]) -> str:
+    """JSON lines with sorted keys, so the same rows always give the same bytes."""
+    return "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)
+
+
+def disagreement_rows(items: Iterable[Disagreement]) -> list[dict[str, Any]]:
+    """Open disagreements in task and offset order."""
+    return [d.to_dict() for d in sorted(items, key=lambda d: (d.task_id, d.start, d.end, d.label))]

@@ -1,0 +1,251 @@
+"""Adjudication: pulled annotations plus the lead's decision log -> gold spans with provenance.
+
+Per task, in this order: a lead's decision wins; else a ground-truth annotation, or one made by a lead, is
+adopted; else with two or more annotations a span is gold when more than half of them contain it exactly,
+and spans with partial support become open disagreements; a single annotation is gold as is.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .decisions import Decision, final_decisions
+from .errors import ExportError, OffsetError
+from .provenance import Origin, classify_span, parent_predictions
+from .records import Annotation, Relation, Task
+from .schema import Schema
+
+SpanKey = tuple[int, int, str]
+RelationKey = tuple[SpanKey, SpanKey, str]
+STATUSES = ("adjudicated", "ground_truth", "lead", "majority", "single", "unannotated")
+GATING = ("offset", "quarantined")  # problem kinds that fail the export's quality gate
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the input that the export reports (kinds in GATING fail the quality gate)."""
+
+    kind: str
+    where: str
+    message: str
+
+
+@dataclass(frozen=True)
+class GoldSpan:
+    """A gold span with provenance: who marked it, a lead's decision on it, and its model origin."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+    annotators: tuple[str, ...]
+    origin: Origin
+    decision: Decision | None = None
+
+    @property
+    def key(self) -> SpanKey:
+        return (self.start, self.end, self.label)
+
+    @property
+    def id(self) -> str:
+        return f"{self.start}-{self.end}-{self.label}"
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A span some but not more than half of a task's annotators marked, with the spans competing with it."""
+
+    task_id: int
+    article_id: str
+    start: int
+    end: int
+    label: str
+    text: str
+    support: tuple[str, ...]
+    against: tuple[str, ...]
+    competing: tuple[SpanKey, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        out = {k: getattr(self, k) for k in ("task_id", "article_id", "start", "end", "label", "text")}
+        out.update(support=list(self.support), against=list(self.against), competing=[list(c) for c in self.competing])
+        return out
+
+
+@dataclass(frozen=True)
+class TaskGold:
+    """The gold for one task: spans, relations between them, status and what is still open."""
+
+    task_id: int
+    article_id: str
+    text: str
+    meta: dict
+    status: str
+    spans: tuple[GoldSpan, ...]
+    relations: tuple[Relation, ...]
+    disagreements: tuple[Disagreement, ...]
+    annotators: tuple[str, ...]
+    single_annotated: bool
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    """Gold for every task, the guidelines version it follows, and the problems found on the way."""
+
+    tasks: tuple[TaskGold, ...]
+    guideline_version: str
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def disagreements(self) -> tuple[Disagreement, ...]:
+        return tuple(d for t in self.tasks for d in t.disagreements)
+
+    def status_counts(self) -> dict[str, int]:
+        """How many tasks ended in each status (every status listed, zeros included)."""
+        counts = Counter(t.status for t in self.tasks)
+        return {s: counts.get(s, 0) for s in STATUSES}
+
+
+def check_labels(tasks: Sequence[Task], schema: Schema) -> None:
+    """Raise ExportError if any annotation uses a label or relation the schema does not define."""
+    known, relations = set(schema.label_names), {r.name for r in schema.relations}
+    bad: dict[str, int] = {}
+    for task in tasks:
+        for ann in task.completed:
+            for name in [s.label for s in ann.spans if s.label not in known] + [
+                r.label for r in ann.relations if relations and r.label not in relations
+            ]:
+                bad.setdefault(name, task.task_id)
+    if bad:
+        found = ", ".join(f"{name!r} (first in task {tid})" for name, tid in sorted(bad.items()))
+        raise ExportError(
+            f"annotations use labels the schema (version {schema.version}) does not define: {found}; "
+            f"valid labels: {', '.join(schema.label_names)}; relations: {', '.join(sorted(relations)) or 'none'}. "
+            "Is this an export of another project?"
+        )
+
+
+def build_gold(
+    tasks: Sequence[Task], decisions: Iterable[Decision], schema: Schema, leads: Sequence[str] = ()
+) -> GoldSet:
+    """Adjudicate every task: decisions, then ground truth / lead, then majority, then single annotation."""
+    check_labels(tasks, schema)
+    problems: list[Problem] = []
+    by_task: dict[int, list[Decision]] = {}
+    for decision in final_decisions(decisions):
+        by_task.setdefault(decision.task_id, []).append(decision)
+    known = {t.task_id for t in tasks}
+    for task_id in sorted(set(by_task) - known):
+        problems.append(Problem("decision", f"task {task_id}", "the decision log has decisions for a task not in this export"))
+    golds = tuple(_task_gold(t, by_task.get(t.task_id, []), set(leads), problems) for t in tasks)
+    return GoldSet(tuple(sorted(golds, key=lambda g: g.task_id)), schema.version, tuple(problems))
+
+
+def _usable(task: Task, problems: list[Problem]) -> list[Annotation]:
+    """Submitted annotations whose offsets hold; the others are quarantined and reported."""
+    usable = []
+    for ann in task.completed:
+        try:
+            for span in ann.spans:
+                span.check(task.text, f"task {task.task_id}, annotation {ann.annotation_id} by {ann.annotator}")
+        except OffsetError as exc:
+            problems.append(Problem("offset", f"task {task.task_id}", f"{exc}; annotation left out of the gold"))
+            continue
+        usable.append(ann)
+    return usable
+
+
+def _latest(anns: Sequence[Annotation]) -> Annotation:
+    return max(anns, key=lambda a: (a.updated_at or a.created_at or "", a.annotation_id or 0))
+
+
+def _task_gold(task: Task, decisions: list[Decision], leads: set[str], problems: list[Problem]) -> TaskGold:
+    anns = _usable(task, problems)
+    support: dict[SpanKey, list[str]] = {}
+    for ann in anns:
+        for key in sorted({s.key for s in ann.spans}):
+            support.setdefault(key, []).append(ann.annotator)
+    adopted = [a for a in anns if a.ground_truth] or [a for a in anns if a.annotator in leads]
+    disagreements: tuple[Disagreement, ...] = ()
+    if adopted:
+        chosen = _latest(adopted)
+        status = "ground_truth" if chosen.ground_truth else "lead"
+        keys = {s.key for s in chosen.spans}
+        relations = _relation_keys(chosen)
+    elif len(anns) >= 2:
+        status = "majority"
+        keys = {k for k, who in support.items() if len(who) * 2 > len(anns)}
+        votes = Counter(r for ann in anns for r in set(_relation_keys(ann)))
+        relations = {r for r, n in votes.items() if n * 2 > len(anns)}
+        disagreements = _disagreements(task, anns, support, keys)
+    else:
+        status = "single" if anns else "unannotated"
+        keys = {s.key for s in anns[0].spans} if anns else set()
+        relations = _relation_keys(anns[0]) if anns else set()
+    decided: dict[SpanKey, Decision] = {}
+    for decision in decisions:
+        keys, relations = _apply(decision, keys, relations, decided)
+    if decisions:
+        status = "adjudicated"
+        settled = {d.span.key for d in decisions}
+        disagreements = tuple(d for d in disagreements if (d.start, d.end, d.label) not in settled)
+    spans = tuple(_gold_span(task, k, anns, support, decided.get(k)) for k in sorted(keys))
+    rels = tuple(
+        Relation(f"{a[0]}-{a[1]}-{a[2]}", f"{b[0]}-{b[1]}-{b[2]}", label)
+        for a, b, label in sorted(relations)
+        if a in keys and b in keys
+    )
+    annotators = tuple(sorted({a.annotator for a in anns}))
+    return TaskGold(task.task_id, task.article_id, task.text, dict(task.meta), status, spans, rels, disagreements,
+                    annotators, len(anns) == 1)
+
+
+def _apply(
+    decision: Decision, keys: set[SpanKey], relations: set[RelationKey], decided: dict[SpanKey, Decision]
+) -> tuple[set[SpanKey], set[RelationKey]]:
+    """Apply one lead decision; relations follow a changed span to its replacement."""
+    old = decision.span.key
+    keys = set(keys)
+    if decision.action == "accept":
+        keys.add(old)
+        decided[old] = decision
+    elif decision.action == "reject":
+        keys.discard(old)
+    else:
+        assert decision.new is not None  # guaranteed by Decision.from_dict / make_decision
+        new = decision.new.key
+        keys.discard(old)
+        keys.add(new)
+        decided[new] = decision
+        relations = {(new if a == old else a, new if b == old else b, lab) for a, b, lab in relations}
+    return keys, relations
+
+
+def _relation_keys(ann: Annotation) -> set[RelationKey]:
+    """Relations of one annotation as (from span key, to span key, label); dangling ids are ignored."""
+    ids = {s.id: s.key for s in ann.spans if s.id is not None}
+    return {(ids[r.from_id], ids[r.to_id], r.label) for r in ann.relations if r.from_id in ids and r.to_id in ids}
+
+
+def _disagreements(
+    task: Task, anns: Sequence[Annotation], support: dict[SpanKey, list[str]], gold: set[SpanKey]
+) -> tuple[Disagreement, ...]:
+    everyone = sorted({a.annotator for a in anns})
+    out = []
+    for key in sorted(set(support) - gold):
+        start, end, label = key
+        competing = tuple(k for k in sorted(support) if k != key and k[0] < end and k[1] > start)
+        who = tuple(sorted(support[key]))
+        out.append(Disagreement(task.task_id, task.article_id, start, end, label, task.text[start:end], who,
+                                tuple(a for a in everyone if a not in who), competing))
+    return tuple(out)
+
+
+def _gold_span(
+    task: Task, key: SpanKey, anns: Sequence[Annotation], support: dict[SpanKey, list[str]], decision: Decision | None
+) -> GoldSpan:
+    markers = [a for a in anns if any(s.key == key for s in a.spans)]
+    origin = classify_span(key, parent_predictions(task, markers) if markers else task.predictions)
+    start, end, label = key
+    return GoldSpan(start, end, label, task.text[start:end], tuple(sorted(support.get(key, ()))), origin, decision)

@@ -1,0 +1,143 @@
+"""The annotation guidelines: load the Markdown, check it against the schema, render it as safe HTML.
+
+The guidelines' version is the schema's `version` (one number for labels and rules); the top entry
+of CHANGELOG.md must carry it. Examples in the guidelines, and the seed gold source, mark spans as
+`[[text|LABEL]]` or `[[text|LABEL#id]]`; `parse_marked` turns that into plain text plus spans.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+from .mdhtml import render_markdown
+from .schema import Schema, load_schema
+
+GUIDELINES_FILE = "GUIDELINES.md"
+CHANGELOG_FILE = "CHANGELOG.md"
+
+# Span markup; the text may not contain brackets or "|", so "[[[Maarouf|ACTOR]]]" marks "Maarouf".
+MARK = re.compile(r"\[\[([^\[\]|]+)\|([A-Z][A-Z0-9_]*)(?:#([\w-]+))?\]\]")
+_CHANGELOG_VERSION = re.compile(r"^##\s+\[?v?(\d+\.\d+\.\d+)\]?", re.MULTILINE)
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_CODE = re.compile(r"(`+)(.+?)\1")
+
+
+@dataclass(frozen=True)
+class Guidelines:
+    """The guidelines text, the version it belongs to, and the file it came from."""
+
+    version: str
+    markdown: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class MarkedSpan:
+    """A span written as `[[text|LABEL#id]]`, with offsets into the markup-free text."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+    id: str | None = None
+
+
+def load_guidelines(guidelines_dir: Path | str) -> Guidelines:
+    """Read GUIDELINES.md; its version is the schema's `version`."""
+    path = Path(guidelines_dir) / GUIDELINES_FILE
+    try:
+        markdown = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InputError("not found; the annotation guidelines must live there", str(path)) from exc
+    return Guidelines(load_schema(guidelines_dir).version, markdown, path)
+
+
+def changelog_version(guidelines_dir: Path | str) -> str:
+    """The version of the newest (first) `## x.y.z` entry of CHANGELOG.md."""
+    path = Path(guidelines_dir) / CHANGELOG_FILE
+    try:
+        match = _CHANGELOG_VERSION.search(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError("not found; every guidelines version needs a changelog entry", str(path)) from exc
+    if not match:
+        raise InputError("no entry heading like '## 1.2.0' found", str(path))
+    return match.group(1)
+
+
+def label_sections(markdown: str) -> set[str]:
+    """Upper-case words that are the whole title of a heading ("## 2. ACTOR" gives ACTOR)."""
+    titles = (m.group(2) for m in map(_HEADING.match, markdown.splitlines()) if m)
+    return {m.group(1) for m in (re.fullmatch(r"(?:[\d.]+\s+)?([A-Z][A-Z0-9_]*)", t) for t in titles) if m}
+
+
+def check_guidelines(guidelines: Guidelines, schema: Schema) -> list[str]:
+    """Problems that make the guidelines disagree with the schema or changelog (empty when consistent)."""
+    problems = []
+    sections = label_sections(guidelines.markdown)
+    for name in schema.label_names:
+        if name not in sections:
+            problems.append(f"{guidelines.path}: no section '## {name}' for schema label {name}")
+    logged = changelog_version(guidelines.path.parent)
+    if logged != schema.version:
+        problems.append(f"{guidelines.path.parent / CHANGELOG_FILE}: newest entry is {logged} but schema.toml "
+                        f"version is {schema.version}; add a changelog entry for {schema.version}")
+    for number, line in enumerate(guidelines.markdown.splitlines(), 1):
+        for match in MARK.finditer(_CODE.sub("", line)):
+            if match.group(2) not in schema.label_names:
+                problems.append(f"{guidelines.path}:{number}: example uses unknown label {match.group(2)}")
+    return problems
+
+
+def parse_marked(marked: str) -> tuple[str, list[MarkedSpan]]:
+    """Remove `[[text|LABEL#id]]` markup; return the plain text and the spans with offsets into it."""
+    plain: list[str] = []
+    spans: list[MarkedSpan] = []
+    pos = length = 0
+    for match in MARK.finditer(marked):
+        before = marked[pos : match.start()]
+        plain.append(before)
+        length += len(before)
+        text = match.group(1)
+        spans.append(MarkedSpan(length, length + len(text), match.group(2), text, match.group(3)))
+        plain.append(text)
+        length += len(text)
+        pos = match.end()
+    plain.append(marked[pos:])
+    return "".join(plain), spans
+
+
+def example_lines(markdown: str) -> list[str]:
+    """Every blockquote line of the guidelines: each is a marked example quoted from a seed."""
+    return [line.lstrip()[1:].strip() for line in markdown.splitlines() if line.lstrip().startswith(">")
+            and line.lstrip()[1:].strip()]
+
+
+def prose_quotes(markdown: str) -> list[str]:
+    """Double-quoted phrases in the prose (not examples or code): each must be quoted from a seed."""
+    kept, in_fence = [], False
+    for line in markdown.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and not line.lstrip().startswith(">"):
+            kept.append(_CODE.sub("", line))
+    # A quote may wrap onto the next line: the line break stands for one space.
+    return [re.sub(r"\s+", " ", q) for q in re.findall(r'"([^"]+)"', "\n".join(kept))]
+
+
+def render_guidelines_html(markdown: str, colors: Mapping[str, str] | None = None) -> str:
+    """The guidelines as safe HTML (all text escaped); marked examples coloured by label when given."""
+    return render_markdown(markdown, colors)
+
+
+def instructions_html(guidelines: Guidelines, schema: Schema | None = None) -> str:
+    """Label Studio's `expert_instruction` and the dashboard page: a version banner, then the guidelines."""
+    colors = {lab.name: lab.color for lab in schema.labels} if schema else None
+    banner = (f'<p class="guidelines-version"><strong>Guidelines version {html.escape(guidelines.version)}</strong>'
+              " (recorded with every annotation export and adjudication decision)</p>")
+    return banner + "\n" + render_guidelines_html(guidelines.markdown, colors)

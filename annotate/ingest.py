@@ -1,0 +1,162 @@
+"""Files -> Article: decoding, normalisation, furniture removal, stable ids, duplicate reports.
+
+Inputs are read lazily, one article at a time; a bad file or record is rejected with a one-line
+error naming the file (and line) and the rest of the batch goes on. Every offset anywhere in the tool
+refers to the text produced by `normalise_text`, and the id of a text without one is the SHA-256 of
+that normalised text (before furniture removal), so re-ingesting the same file gives the same id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, InputError
+from .furniture import strip_furniture
+from .neardup import NearDuplicateIndex
+from .records import Article
+from .sources import RawRecord, expand_paths, read_records
+
+__all__ = ["IngestReport", "load_articles", "normalise_text", "strip_furniture", "article_to_dict", "read_articles"]
+
+log = logging.getLogger(__name__)
+
+_HEADLINE_MAX = 200
+
+
+def normalise_text(raw: str) -> str:
+    """Remove a BOM, turn \\r\\n and \\r into \\n, trim trailing spaces and leading/trailing blank lines."""
+    text = raw.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+
+
+def content_id(text: str) -> str:
+    """Stable id of a normalised text: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run accepted, rejected and found duplicated."""
+
+    rejected: list[InputError] = field(default_factory=list)
+    duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (id, first source, duplicate source)
+    near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)  # (id_a, id_b, similarity)
+    accepted: int = 0
+
+    def summary(self) -> str:
+        """A one-line count, then one line per rejected input, duplicate and near-duplicate pair."""
+        parts = [f"{self.accepted} article(s) accepted", f"{len(self.rejected)} input(s) rejected",
+                 f"{len(self.duplicates)} exact duplicate(s) skipped",
+                 f"{len(self.near_duplicates)} near-duplicate pair(s) reported"]
+        lines = [", ".join(parts) + "."]
+        lines += [f"  rejected: {err}" for err in self.rejected]
+        lines += [f"  duplicate: {aid} ({dup} repeats {first})" for aid, first, dup in self.duplicates]
+        lines += [f"  near-duplicate: {a} ~ {b} (similarity {s:.2f})" for a, b, s in self.near_duplicates]
+        return "\n".join(lines)
+
+
+def _headline(text: str) -> str | None:
+    """The first line, if it reads like a headline: short, several words, no closing punctuation."""
+    first, _, rest = text.partition("\n")
+    first = first.strip()
+    if rest.strip() and len(first) <= _HEADLINE_MAX and len(first.split()) >= 3 and first[-1] not in ".,;:!?\"”":
+        return first
+    return None
+
+
+def _build(raw: RawRecord, max_chars: int) -> tuple[Article, str] | InputError:
+    """The article and its normalised original text (kept for hashing: original_text() is slow)."""
+    if raw.furniture is not None:
+        text, furniture = raw.text, raw.furniture
+        try:
+            original = Article("", text, {}, furniture).original_text()
+        except StopIteration:
+            return InputError("'furniture' offsets do not fit the text", raw.path, raw.line)
+    else:
+        original = normalise_text(raw.text)
+        text, furniture = strip_furniture(original)
+    if not original.strip():
+        return InputError("empty text", raw.path, raw.line)
+    if len(original) > max_chars:
+        return InputError(f"article is {len(original)} characters, over the limit of {max_chars} "
+                          "(--max-chars / max_article_chars)", raw.path, raw.line)
+    if not text.strip():
+        return InputError("nothing is left once page furniture is removed "
+                          f"({', '.join(sorted({f.kind for f in furniture}))})", raw.path, raw.line)
+    meta = dict(raw.meta)
+    if raw.furniture is None or "source_file" not in meta:  # our own output keeps its original provenance
+        meta.update({"source_file": raw.path, **({} if raw.line is None else {"line": raw.line})})
+    if raw.path.lower().endswith(".txt") and "title" not in meta and (title := _headline(text)):
+        meta["title"] = title
+    return Article(raw.given_id or content_id(original), text, meta, furniture), original
+
+
+def load_articles(paths: Iterable[str | Path], *, text_column: str = "text", max_chars: int = 100_000,
+                  report: IngestReport | None = None, near_threshold: float = 0.7) -> Iterator[Article]:
+    """Stream Articles from .txt/.jsonl/.csv files and folders, each exact duplicate once.
+
+    Rejected inputs, duplicates and near-duplicates go into `report`; without a report the first
+    rejected input raises its InputError (strict mode for callers that cannot show a report).
+    """
+    if not 0.0 < near_threshold <= 1.0:
+        raise ConfigError(f"near-duplicate threshold must be in (0, 1], got {near_threshold}")
+    if max_chars < 1:
+        raise ConfigError(f"max_chars must be at least 1, got {max_chars}")
+    seen: dict[bytes, tuple[str, str]] = {}  # content digest -> (id, where first seen)
+    ids: set[str] = set()  # an id already seen whose text is not in `seen` was given to another text
+    near = NearDuplicateIndex(near_threshold)
+
+    def reject(err: InputError) -> None:
+        if report is None:
+            raise err
+        log.info("rejected %s", err)  # the report shows it; -v logs it as it happens
+        report.rejected.append(err)
+
+    for path in expand_paths(paths):
+        if isinstance(path, InputError):
+            reject(path)
+            continue
+        for raw in read_records(path, text_column, max_chars):
+            built = raw if isinstance(raw, InputError) else _build(raw, max_chars)
+            if isinstance(built, InputError):
+                reject(built)
+                continue
+            assert isinstance(raw, RawRecord)
+            article, original = built
+            digest = hashlib.blake2b(original.encode("utf-8"), digest_size=16).digest()
+            if digest in seen:
+                first_id, first_where = seen[digest]
+                log.info("%s repeats %s (id %s); skipped", raw.where, first_where, first_id)
+                if report is not None:
+                    report.duplicates.append((first_id, first_where, raw.where))
+                continue
+            if article.id in ids:
+                reject(InputError(f"id {article.id!r} is already used by a different text; ids must be unique",
+                                  raw.path, raw.line))
+                continue
+            seen[digest] = (article.id, raw.where)
+            ids.add(article.id)
+            for other, score in near.add(article.id, article.text):
+                if report is not None:
+                    report.near_duplicates.append((other, article.id, score))
+            if report is not None:
+                report.accepted += 1
+            yield article
+
+
+def article_to_dict(article: Article) -> dict[str, Any]:
+    """The JSONL shape written by `annotate ingest`: id, text, meta, furniture [{kind, start, text}]."""
+    return {"id": article.id, "text": article.text, "meta": article.meta,
+            "furniture": [{"kind": f.kind, "start": f.start, "text": f.text} for f in article.furniture]}
+
+
+def read_articles(path: str | Path, report: IngestReport | None = None) -> Iterator[Article]:
+    """Stream Articles back from a file written by `annotate ingest` (ids, meta and furniture kept)."""
+    # No size limit here: the file was already checked against the limit in force when it was written.
+    yield from load_articles([path], report=report, max_chars=sys.maxsize)

@@ -1,0 +1,278 @@
+"""The embedded Label Studio: its own virtualenv, data folder, credentials, and one process we own by PID."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..errors import ServerError
+from ..files import write_private
+
+log = logging.getLogger(__name__)
+
+LABEL_STUDIO_VERSION = "1.23.2"
+REQUIREMENTS = Path(__file__).with_name("server-requirements.txt")
+HOST = "127.0.0.1"
+ADMIN_EMAIL = "admin@annotate.local"
+START_TIMEOUT = 240.0  # first start migrates an empty database: ~35 s measured, slower under load
+
+# Offline and local-only: no version check, no analytics, no Sentry, sign-up by invite link only.
+# SSRF protection and the local-IP block are off so that webhooks and the ML backend can reach our
+# own services on 127.0.0.1; the server itself only listens on 127.0.0.1.
+SERVER_ENV = {
+    "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",
+    "LABEL_STUDIO_COLLECT_ANALYTICS": "false",
+    "SENTRY_DSN": "",
+    "FRONTEND_SENTRY_DSN": "",
+    "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+    "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+    "LABEL_STUDIO_SSRF_PROTECTION_ENABLED": "false",
+    "LABEL_STUDIO_ML_BLOCK_LOCAL_IP": "false",
+}
+# Only these are passed through from our environment; a bare USERNAME, PORT or HOST would leak into
+# Label Studio's settings otherwise.
+PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "PIP_FIND_LINKS", "PIP_INDEX_URL")
+
+
+@dataclass(frozen=True)
+class ServerPaths:
+    """Where the embedded server keeps its things, all under the git-ignored state folder."""
+
+    state: Path
+
+    @property
+    def venv(self) -> Path:
+        return self.state / "label-studio-venv"
+
+    @property
+    def executable(self) -> Path:
+        return self.venv / "bin" / "label-studio"
+
+    @property
+    def data(self) -> Path:
+        return self.state / "label-studio-data"
+
+    @property
+    def credentials(self) -> Path:
+        return self.state / "credentials.json"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.state / "server.json"
+
+    @property
+    def log(self) -> Path:
+        return self.state / "label-studio.log"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    email: str
+    password: str
+    token: str
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    url: str
+    pid: int
+    port: int
+    data_dir: Path
+    healthy: bool
+
+
+def server_paths(settings: Settings) -> ServerPaths:
+    return ServerPaths(settings.state_dir)
+
+
+def install_server(settings: Settings) -> Path:
+    """Create the server's virtualenv with the pinned label-studio, unless it is already there."""
+    paths = server_paths(settings)
+    if _installed_version(paths) == LABEL_STUDIO_VERSION:
+        return paths.executable
+    log.warning("installing label-studio %s into %s (a minute or two, once)", LABEL_STUDIO_VERSION, paths.venv)
+    paths.state.mkdir(parents=True, exist_ok=True)
+    steps = [
+        [sys.executable, "-m", "venv", str(paths.venv)],
+        [str(paths.venv / "bin" / "pip"), "install", "-q", "-r", str(REQUIREMENTS)],
+    ]
+    for cmd in steps:
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise ServerError(f"installing label-studio failed ({' '.join(cmd[:3])}...): {done.stderr.strip()[-500:]}")
+    if _installed_version(paths) != LABEL_STUDIO_VERSION:
+        raise ServerError(f"{paths.venv} does not hold label-studio {LABEL_STUDIO_VERSION} after installing")
+    return paths.executable
+
+
+def _installed_version(paths: ServerPaths) -> str | None:
+    metadata = list((paths.venv / "lib").glob("python*/site-packages/label_studio-*.dist-info/METADATA"))
+    if not paths.executable.exists() or not metadata:
+        return None
+    for line in metadata[0].read_text(encoding="utf-8").splitlines():
+        if line.startswith("Version:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def load_credentials(settings: Settings, create: bool = False) -> Credentials:
+    """The admin's generated credentials (file mode 0600); generated on first use when `create`."""
+    path = server_paths(settings).credentials
+    if path.exists():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Credentials(data["email"], data["password"], data["token"])
+    if not create:
+        raise ServerError(f"no credentials at {path}: start the embedded server first (annotate server start)")
+    creds = Credentials(ADMIN_EMAIL, secrets.token_urlsafe(18), secrets.token_hex(20))
+    write_private(path, json.dumps(creds.__dict__, indent=2) + "\n")
+    return creds
+
+
+def server_environment(paths: ServerPaths, creds: Credentials) -> dict[str, str]:
+    """The server's whole environment, built explicitly (see PASSTHROUGH for why)."""
+    env = {k: os.environ[k] for k in PASSTHROUGH if k in os.environ}
+    env.update(SERVER_ENV)
+    env.update(
+        {
+            "LABEL_STUDIO_BASE_DATA_DIR": str(paths.data),
+            "LABEL_STUDIO_USERNAME": creds.email,
+            "LABEL_STUDIO_PASSWORD": creds.password,
+            "LABEL_STUDIO_USER_TOKEN": creds.token,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def check_health(url: str, timeout: float = 2.0) -> bool:
+    """True when Label Studio at `url` answers /health with status UP."""
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=timeout) as resp:  # noqa: S310 (local URL)
+            return resp.status == 200 and json.loads(resp.read()).get("status") == "UP"
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+
+
+def read_server_record(settings: Settings) -> dict[str, Any] | None:
+    path = server_paths(settings).pidfile
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _alive(pid: int) -> bool:
+    """True when `pid` runs and is a Label Studio process (a reused PID is not ours)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return False
+    return b"label-studio" in cmdline or b"label_studio" in cmdline
+
+
+def server_status(settings: Settings) -> ServerInfo | None:
+    """The embedded server's URL, PID, health and data folder, or None when it is not running."""
+    record = read_server_record(settings)
+    if not record or not _alive(record["pid"]):
+        return None
+    url = record["url"]
+    return ServerInfo(url, record["pid"], record["port"], server_paths(settings).data, check_health(url))
+
+
+def start_server(settings: Settings, port: int | None = None) -> ServerInfo:
+    """Start the embedded server on 127.0.0.1 (or return the running one); wait until it is healthy."""
+    running = server_status(settings)
+    if running and running.healthy:
+        return running
+    if running:
+        raise ServerError(f"Label Studio (PID {running.pid}) runs but {running.url}/health does not answer UP; "
+                          f"see {server_paths(settings).log} or run `annotate server stop`")
+    port = port or settings.port
+    if not port_is_free(port):
+        raise ServerError(f"port {port} on {HOST} is already in use; choose another with ANNOTATE_PORT or --port")
+    executable = install_server(settings)
+    paths = server_paths(settings)
+    paths.data.mkdir(parents=True, exist_ok=True)
+    creds = load_credentials(settings, create=True)
+    cmd = [str(executable), "start", "--no-browser", "--internal-host", HOST, "--port", str(port)]
+    with paths.log.open("ab") as logfile:
+        proc = subprocess.Popen(cmd, env=server_environment(paths, creds), stdout=logfile, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://{HOST}:{port}"
+    write_private(paths.pidfile, json.dumps({"pid": proc.pid, "port": port, "url": url}) + "\n")
+    _wait_healthy(proc, url, paths.log)
+    return ServerInfo(url, proc.pid, port, paths.data, True)
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, logfile: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServerError(f"Label Studio exited with code {proc.returncode} while starting; last log lines:\n"
+                              + _tail(logfile))
+        if check_health(url):
+            return
+        time.sleep(0.5)
+    _terminate(proc.pid)
+    raise ServerError(f"Label Studio did not answer {url}/health within {START_TIMEOUT:.0f} s; log: {logfile}")
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _terminate(pid: int, timeout: float = 15.0) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+
+
+def stop_server(settings: Settings) -> int | None:
+    """Stop exactly the PID we started; return it, or None when nothing was running."""
+    record = read_server_record(settings)
+    pidfile = server_paths(settings).pidfile
+    if not record:
+        return None
+    pid = int(record["pid"])
+    if _alive(pid):
+        _terminate(pid)
+    pidfile.unlink(missing_ok=True)
+    return pid

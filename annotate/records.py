@@ -1,0 +1,211 @@
+"""The shapes every stage shares: Article, Span, Document, Annotation (stdlib only).
+
+Offsets are Python string indices (code points) into the article's normalised, furniture-free text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, OffsetError
+
+
+@dataclass(frozen=True)
+class Span:
+    """A labelled character range; `text` must equal the article text at [start:end]."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+    score: float | None = None
+    source: str | None = None
+    id: str | None = None
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        """Identity for exact matching: (start, end, label)."""
+        return (self.start, self.end, self.label)
+
+    def check(self, text: str, where: str = "") -> None:
+        """Raise OffsetError unless the span selects its own text inside `text`."""
+        prefix = f"{where}: " if where else ""
+        if not (0 <= self.start < self.end <= len(text)):
+            raise OffsetError(
+                f"{prefix}span {self.label} [{self.start}:{self.end}] is out of range for a text of {len(text)} characters"
+            )
+        if text[self.start : self.end] != self.text:
+            raise OffsetError(
+                f"{prefix}span {self.label} [{self.start}:{self.end}] is {self.text!r} "
+                f"but the text there is {text[self.start:self.end]!r}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Span:
+        return cls(
+            start=int(data["start"]),
+            end=int(data["end"]),
+            label=str(data["label"]),
+            text=str(data["text"]),
+            score=None if data.get("score") is None else float(data["score"]),
+            source=data.get("source"),
+            id=data.get("id"),
+        )
+
+
+@dataclass(frozen=True)
+class Furniture:
+    """A piece of page furniture removed from the text annotators see, kept so nothing is lost."""
+
+    kind: str
+    start: int  # offset in the normalised original text
+    text: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """One ingested article: a stable id, the text annotators see, metadata, and what was removed."""
+
+    id: str
+    text: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    furniture: tuple[Furniture, ...] = ()
+
+    def original_text(self) -> str:
+        """Rebuild the normalised original text by putting the furniture back."""
+        out, taken, removed = [], 0, 0  # body characters copied so far; furniture characters put back so far
+        for piece in sorted(self.furniture, key=lambda f: f.start):
+            body_end = piece.start - removed  # piece.start counts the original text: body plus earlier furniture
+            out += [self.text[taken:body_end], piece.text]
+            taken, removed = body_end, removed + len(piece.text)
+        out.append(self.text[taken:])
+        return "".join(out)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A directed link between two spans of one annotation (e.g. an ACTOR to its OUTCOME)."""
+
+    from_id: str
+    to_id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """An article with spans: a pre-annotation, or a gold record. The JSONL shape of preannotate/evaluate."""
+
+    id: str
+    text: str
+    spans: tuple[Span, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
+    model_version: str | None = None
+
+    def check(self, where: str = "") -> None:
+        for span in self.spans:
+            span.check(self.text, where or f"document {self.id}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "text": self.text, "meta": self.meta}
+        if self.model_version is not None:
+            out["model_version"] = self.model_version
+        out["spans"] = [s.to_dict() for s in self.spans]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        return cls(
+            id=str(data["id"]),
+            text=data["text"],
+            spans=tuple(Span.from_dict(s) for s in data.get("spans", [])),
+            meta=dict(data.get("meta") or {}),
+            model_version=data.get("model_version"),
+        )
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One annotator's (or prediction's) result on one task, as pulled from Label Studio."""
+
+    task_id: int
+    article_id: str
+    annotator: str
+    spans: tuple[Span, ...]
+    relations: tuple[Relation, ...] = ()
+    annotation_id: int | None = None
+    lead_time: float | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    ground_truth: bool = False
+    cancelled: bool = False
+    parent_prediction: int | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A model's proposed spans for one task, tagged with the model version that made them."""
+
+    model_version: str
+    spans: tuple[Span, ...]
+    prediction_id: int | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """A pulled Label Studio task: the article, its predictions and every annotation on it.
+
+    This is what the pull produces and what agreement, gold and the dashboard consume.
+    """
+
+    task_id: int
+    article_id: str
+    text: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    predictions: tuple[Prediction, ...] = ()
+    annotations: tuple[Annotation, ...] = ()
+
+    @property
+    def completed(self) -> tuple[Annotation, ...]:
+        """Annotations that count: submitted, not cancelled (skipped)."""
+        return tuple(a for a in self.annotations if not a.cancelled)
+
+
+def read_documents(path: Path | str) -> Iterator[Document]:
+    """Stream Documents from a JSONL file, checking every span; errors name the file and line."""
+    path = Path(path)
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror}", str(path)) from exc
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                doc = Document.from_dict(json.loads(line))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise InputError(
+                    f"expected a JSON object with id, text and spans (start, end, label, text): {exc}", str(path), number
+                ) from exc
+            try:
+                doc.check()
+            except OffsetError as exc:
+                raise InputError(str(exc), str(path), number) from exc
+            yield doc
+
+
+def write_jsonl(rows: Iterable[dict[str, Any]], handle: Any) -> int:
+    """Write dicts as JSON lines (UTF-8, stable key order as given); return the count."""
+    count = 0
+    for row in rows:
+        handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count

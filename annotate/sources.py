@@ -1,0 +1,166 @@
+"""Input files -> raw records: .txt (one article), .jsonl (one per line), .csv (one per row) (stdlib only).
+
+Each reader is a generator that yields a RawRecord or, in place of an unusable file or record, an
+InputError naming the file (and line), so one bad input never stops the batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .records import Furniture
+
+SUFFIXES = (".txt", ".jsonl", ".csv")
+_SURROGATE = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (decoded with surrogateescape)
+
+
+@dataclass
+class RawRecord:
+    """One record as read from a file, before normalisation; `where` names its file and line."""
+
+    text: str
+    path: str
+    line: int | None
+    meta: dict[str, Any]
+    given_id: str | None = None
+    furniture: tuple[Furniture, ...] | None = None  # set when re-reading our own output
+
+    @property
+    def where(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path | InputError]:
+    """Files to read, in order: folders walked sorted (hidden entries skipped); errors for the rest."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file()
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            yield from (_check_suffix(p) for p in files)
+        elif path.is_file():
+            yield _check_suffix(path)
+        else:
+            yield InputError("no such file or folder", str(path))
+
+
+def _check_suffix(path: Path) -> Path | InputError:
+    if path.suffix.lower() in SUFFIXES:
+        return path
+    return InputError(f"unsupported file type {path.suffix or '(none)'!r}; valid: {', '.join(SUFFIXES)}", str(path))
+
+
+def _read_txt(path: Path, max_chars: int) -> Iterator[RawRecord | InputError]:
+    # UTF-8 uses at most 4 bytes per character, so a bigger file is over the limit without reading it.
+    if path.stat().st_size > 4 * max_chars + 3:
+        yield InputError(f"file is {path.stat().st_size} bytes, more than {max_chars} characters "
+                         f"(the max_article_chars limit)", str(path))
+        return
+    data = path.read_bytes()
+    if b"\x00" in data:
+        yield InputError("binary file (contains NUL bytes); expected UTF-8 text", str(path))
+        return
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8", str(path))
+        return
+    yield RawRecord(text, str(path), None, {})
+
+
+def _read_jsonl(path: Path) -> Iterator[RawRecord | InputError]:
+    seen_any = False
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if b"\x00" in raw:
+                yield InputError("binary data (NUL bytes); expected UTF-8 JSON lines", str(path), number)
+                return
+            if not raw.strip():
+                continue
+            seen_any = True
+            yield _parse_json_line(raw, str(path), number)
+    if not seen_any:
+        yield InputError("empty file (no JSON lines)", str(path))
+
+
+def _parse_json_line(raw: bytes, path: str, number: int) -> RawRecord | InputError:
+    try:
+        record = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        return InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start} of the line)", path, number)
+    except json.JSONDecodeError as exc:
+        return InputError(f"not valid JSON ({exc.msg} at column {exc.colno})", path, number)
+    if not isinstance(record, dict):
+        return InputError(f"expected a JSON object with a 'text' field, got {type(record).__name__}", path, number)
+    text, given_id = record.get("text"), record.get("id")
+    if not isinstance(text, str):
+        return InputError(f"no 'text' string (keys: {', '.join(sorted(record)) or 'none'}); "
+                          "each line needs \"text\" plus optional id, title, url, date, source", path, number)
+    if given_id is not None and (isinstance(given_id, bool) or not isinstance(given_id, str | int)
+                                 or not str(given_id).strip()):
+        return InputError(f"'id' must be a non-empty string or integer, got {given_id!r}", path, number)
+    meta = dict(record.get("meta") or {}) if isinstance(record.get("meta"), dict) else {}
+    meta.update({k: v for k, v in record.items() if k not in ("text", "id", "meta", "furniture")})
+    furniture = None
+    if isinstance(record.get("furniture"), list):  # our own output: text is already furniture-free
+        try:
+            furniture = tuple(Furniture(str(f["kind"]), int(f["start"]), str(f["text"])) for f in record["furniture"])
+        except (KeyError, TypeError, ValueError) as exc:
+            return InputError(f"'furniture' must be a list of {{kind, start, text}}: {exc}", path, number)
+    return RawRecord(text, path, number, meta, None if given_id is None else str(given_id).strip(), furniture)
+
+
+def _read_csv(path: Path, text_column: str, max_chars: int) -> Iterator[RawRecord | InputError]:
+    with path.open("rb") as probe:
+        if b"\x00" in probe.read(1 << 16):
+            yield InputError("binary file (contains NUL bytes); expected UTF-8 CSV", str(path))
+            return
+    # The csv module refuses fields over its limit (128 KiB by default); allow any article we accept.
+    csv.field_size_limit(max(csv.field_size_limit(), min(4 * max_chars + 1, sys.maxsize)))
+    # utf-8-sig: spreadsheet programs start CSV files with a BOM, which would otherwise rename the first column.
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        reader = csv.DictReader(handle)
+        try:
+            columns = reader.fieldnames
+            if not columns:
+                yield InputError("empty file (no header row)", str(path))
+                return
+            if text_column not in columns:
+                yield InputError(f"no column {text_column!r} (columns: {', '.join(columns)}); choose the text "
+                                 "column with --text-column or csv_text_column", str(path), 1)
+                return
+            start = reader.line_num + 1
+            for row in reader:
+                yield _csv_row(row, text_column, str(path), start)
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            yield InputError(f"not valid CSV ({exc}); the rest of this file was skipped", str(path), reader.line_num)
+
+
+def _csv_row(row: dict[str | None, Any], text_column: str, path: str, line: int) -> RawRecord | InputError:
+    values = {k: v for k, v in row.items() if k is not None and isinstance(v, str)}
+    if any(_SURROGATE.search(v) for v in values.values()):
+        return InputError("not valid UTF-8; save the file as UTF-8", path, line)
+    text = values.pop(text_column, "")
+    given_id = values.pop("id", "").strip() or None
+    return RawRecord(text, path, line, {k: v for k, v in values.items() if v.strip()}, given_id)
+
+
+def read_records(path: Path, text_column: str, max_chars: int) -> Iterator[RawRecord | InputError]:
+    """The records of one file, lazily, with an InputError in place of each unusable one."""
+    if path.stat().st_size == 0:
+        yield InputError("empty file", str(path))
+    elif path.suffix.lower() == ".txt":
+        yield from _read_txt(path, max_chars)
+    elif path.suffix.lower() == ".jsonl":
+        yield from _read_jsonl(path)
+    else:
+        yield from _read_csv(path, text_column, max_chars)

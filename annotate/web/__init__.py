@@ -1,0 +1,45 @@
+"""The lead's dashboard: a Flask app (factory `create_app`) over the pulled tasks, the report and the gold."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+
+from ..config import Settings, load_settings
+from .data import DataStore
+
+
+def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the dashboard for a project; `test_config` overrides Flask settings (e.g. SECRET_KEY, TESTING)."""
+    from . import auth, documents, errors, exports, overview, reports
+    from .users import secret_key
+
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_NAME="annotate_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        MAX_CONTENT_LENGTH=64 * 1024,  # only small forms are ever posted
+        REPORT_BOOTSTRAP=200,
+        # True: pages wait for newly pulled data / the agreement report instead of saying they are being computed
+        DATA_WAIT=False,
+        REPORT_WAIT=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(settings)
+    app.extensions["annotate.settings"] = settings
+    app.extensions["annotate.data"] = DataStore(settings, bootstrap=app.config["REPORT_BOOTSTRAP"],
+                                                     wait=app.config["DATA_WAIT"],
+                                                     report_wait=app.config["REPORT_WAIT"])
+    app.jinja_env.globals["loading_seconds"] = app.extensions["annotate.data"].loading
+    auth.init_app(app)
+    errors.init_app(app)
+    for module in (auth, overview, reports, documents, exports):
+        app.register_blueprint(module.bp)
+    return app

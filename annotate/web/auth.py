@@ -1,0 +1,85 @@
+"""Login for leads only, the login gate on every page, CSRF tokens on every POST, security headers."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, session, url_for
+
+from . import context
+from .users import check_login
+
+bp = Blueprint("auth", __name__)
+OPEN_ENDPOINTS = {"auth.login", "static"}
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+
+
+def csrf_token() -> str:
+    """This session's CSRF token (made on first use), for the hidden field of every form."""
+    if "csrf_token" not in session:
+        session["csrf_token"] = secrets.token_urlsafe(32)
+    return session["csrf_token"]
+
+
+def _check_csrf() -> None:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent, expected = request.form.get("csrf_token", ""), session.get("csrf_token", "")
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
+        abort(400, "The form's security token is missing or out of date: reload the page and submit again.")
+
+
+def _require_login() -> Response | None:
+    if request.endpoint in OPEN_ENDPOINTS or "user" in session:
+        return None
+    if request.method != "GET":
+        abort(403, "Log in first.")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install the CSRF check, the login gate and the headers; expose csrf_token() to templates."""
+    app.before_request(_check_csrf)
+    app.before_request(_require_login)
+    app.after_request(_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: an absolute or scheme-relative URL would make the login an open redirect.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("overview.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    """The login form; a lead's email and the password printed by `annotate serve`."""
+    if request.method == "POST":
+        email = request.form.get("email", "").strip()
+        if check_login(context.settings(), email, request.form.get("password", "")):
+            target = _safe_next(request.args.get("next"))
+            session.clear()  # a new session on login: no fixation
+            session.permanent = True
+            session["user"] = email
+            csrf_token()
+            return redirect(target)
+        flash("Wrong email or password.", "error")
+        return render_template("auth/login.html"), 401  # type: ignore[return-value]
+    return render_template("auth/login.html")
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,106 @@
+"""Documents: the list (worst agreement first, filters, pages) and one document with its spans side by side,
+its open disagreements and the controls that write lead decisions to the decision log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+
+from ..decisions import append_decision, candidate_keys, make_decision, validate_decision
+from ..errors import InputError
+from ..records import Task
+from . import context
+from .data import SORTS, filter_rows
+from .spans import Column, columns_for
+
+bp = Blueprint("documents", __name__, url_prefix="/documents")
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    pages: int
+    total: int
+
+
+@bp.route("/")
+def index() -> str:
+    """Every document with its agreement; sort, filter by label / annotator / open, paginate."""
+    store = context.store()
+    snap = store.snapshot()
+    args = request.args
+    sort = args.get("sort", "worst") if args.get("sort") in SORTS else "worst"
+    label, annotator, open_only = args.get("label", ""), args.get("annotator", ""), args.get("open") == "1"
+    rows = store.memo(f"rows:{sort}:{label}:{annotator}:{open_only}",  # paging through a listing sorts once
+                      lambda s, g: filter_rows(store.rows(), label=label, annotator=annotator, open_only=open_only,
+                                               sort=sort))
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    number = min(max(args.get("page", 1, type=int) or 1, 1), pages)
+    shown = rows[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
+    annotators = store.memo("annotators-list", lambda s, g: sorted({a for r in store.rows() for a in r.annotators}))
+    report = store.report(wait=False)
+    return render_template("documents/list.html", rows=shown, page=Page(number, pages, len(rows)), sort=sort,
+                           labels=snap.schema.label_names, annotators=annotators, args=args, sorts=list(SORTS),
+                           bootstrap=(report or {}).get("bootstrap"), has_data=snap.archive is not None,
+                           computing=store.report_started() if report is None else None)
+
+
+def _task(task_id: int) -> Task:
+    task = context.store().snapshot().by_id.get(task_id)
+    if task is None:
+        abort(404, f"No task {task_id} in the pulled data.")
+    return task
+
+
+@bp.route("/<int:task_id>")
+def detail(task_id: int) -> str:
+    """One document: annotators, predictions and gold side by side; open disagreements with decision controls."""
+    store = context.store()
+    task = _task(task_id)
+    snap = store.snapshot()
+    gold = store.gold()[task_id]
+    columns: Sequence[Column] = columns_for(task, gold, snap.schema)
+    row = store.memo("rows-by-id", lambda s, g: {r.task_id: r for r in store.rows()}).get(task_id)
+    ls_link = None
+    if snap.project_id is not None:
+        ls_link = f"{context.label_studio_url()}/projects/{snap.project_id}/data?task={task_id}"
+    return render_template("documents/detail.html", task=task, gold=gold, columns=columns, row=row,
+                           decisions=store.decisions_for(task_id), ls_link=ls_link, schema=snap.schema)
+
+
+def _form_span() -> tuple[int, int, str]:
+    try:
+        return int(request.form["start"]), int(request.form["end"]), request.form["label"]
+    except (KeyError, ValueError) as exc:
+        raise InputError("a decision needs integer start and end and a label") from exc
+
+
+@bp.route("/<int:task_id>/decide", methods=["POST"])
+def decide(task_id: int) -> Response:
+    """Record accept / reject of a span, or choose it over the spans competing with it (rejecting those)."""
+    store, settings = context.store(), context.settings()
+    task = _task(task_id)
+    schema = store.snapshot().schema
+    action = request.form.get("action", "")
+    if action not in ("accept", "reject", "choose"):
+        raise InputError(f"action {action!r} is not one of accept, reject, choose")
+    start, end, label = _form_span()
+    note = request.form.get("note", "").strip() or None
+    by = session["user"]
+    made = [make_decision(task, start, end, label, "reject" if action == "reject" else "accept", by, schema.version,
+                          note=note)]
+    if action == "choose":
+        known = candidate_keys(task)
+        gold = store.gold()[task_id]
+        rivals = {k for d in gold.disagreements if (d.start, d.end, d.label) == (start, end, label) for k in d.competing}
+        made += [make_decision(task, *k, "reject", by, schema.version, note=note) for k in sorted(rivals & known)]
+    for decision in made:  # validate all before writing any, so a choice is never half recorded
+        validate_decision(decision, task, schema, settings.leads)
+    for decision in made:
+        append_decision(store.decisions_path, decision)
+    summary = "; ".join(f"{d.action} {d.span.text!r} {d.span.label}" for d in made)
+    flash(f"Recorded: {summary}.", "ok")
+    return redirect(url_for("documents.detail", task_id=task_id) + "#disagreements")

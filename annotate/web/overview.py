@@ -1,0 +1,40 @@
+"""Overview: how far the work is, per annotator, over time; and the button that pulls from Label Studio."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+
+from . import charts, context
+from .data import annotator_stats, daily_progress, filter_rows, progress
+
+bp = Blueprint("overview", __name__)
+
+
+@bp.route("/")
+def index() -> str:
+    """Task counts, annotators, a progress chart and a link to the worst open disagreement."""
+    store, per_task = context.store(), context.settings().annotators_per_task
+    snap = store.snapshot()
+    counts = store.memo(f"progress-{per_task}", lambda s, gold: progress(s.tasks, per_task, gold))
+    worst = store.memo("worst", lambda s, gold: next(iter(filter_rows(store.rows(), open_only=True)), None))
+    chart = store.memo("progress-chart", lambda s, gold: charts.line_chart(
+        daily_progress(s.tasks), "Completed annotations over time (cumulative)"))
+    annotators = store.memo("annotators", lambda s, gold: annotator_stats(s.tasks))
+    return render_template("overview/index.html", snap=snap, counts=counts, per_task=per_task,
+                           annotators=annotators, chart=chart, worst=worst)
+
+
+@bp.route("/pull", methods=["POST"])
+def pull() -> Response:
+    """Pull every annotation from Label Studio into a new raw archive (the pages then read it)."""
+    from ..labelstudio.server import server_status
+    from ..pipeline import pull as pull_project  # the Label Studio client loads only when a pull is asked for
+
+    settings = context.settings()
+    # A pull would start the embedded server (half a minute); a button press should not do that silently.
+    if not settings.external and server_status(settings) is None:
+        abort(409, "The embedded Label Studio is not running: start it with `annotate server start`, then pull.")
+    result = pull_project(settings)
+    note = f", {len(result.quarantine)} annotation(s) quarantined" if result.quarantine else ""
+    flash(f"Pulled {len(result.tasks)} tasks from project {result.project_id}{note}.", "ok")
+    return redirect(url_for("overview.index"))

@@ -1,0 +1,1 @@
+"""Benchmarks: each module exposes run(quick) -> dict and prints ratios against a same-run baseline."""

@@ -1,0 +1,77 @@
+"""Benchmark: the trained model's cost with beam scores, and the ML backend's /predict latency.
+
+A small model is trained on the seed gold in the run (its training time is reported). Baselines measured in
+the same run: greedy NER alone (`nlp.pipe`, no beam) for the scored predictions, and calling the
+pre-annotator directly for the backend's /predict (HTTP + JSON + offset conversion overhead).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from annotate.config import load_settings
+from annotate.mlbackend import create_backend
+from annotate.preannotate.train import TrainOptions, train_model
+from annotate.preannotate.trained import TrainedModel, TrainedPreannotator
+
+from .preannotate import make_articles
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _words(articles: list[Any]) -> int:
+    return sum(len(a.text.split()) for a in articles)
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Train a small model, then time greedy vs beam-scored prediction and direct vs /predict."""
+    count = 20 if quick else 100
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "guidelines").symlink_to(ROOT / "guidelines", target_is_directory=True)
+        settings = load_settings({}, env={}, root=root)
+        start = time.perf_counter()
+        result = train_model(settings, ROOT / "guidelines" / "seed-gold.jsonl",
+                             TrainOptions(max_steps=60 if quick else 300, patience=300, eval_frequency=30))
+        train_seconds = time.perf_counter() - start
+        model = TrainedModel(result.folder)
+        articles = list(make_articles(count))
+        words = _words(articles)
+        list(model.nlp.pipe([a.text for a in articles[:4]]))  # warm-up
+        start = time.perf_counter()
+        list(model.nlp.pipe([a.text for a in articles], batch_size=32))
+        greedy = time.perf_counter() - start
+        start = time.perf_counter()
+        spans = sum(len(d.spans) for d in model.documents(articles))
+        scored = time.perf_counter() - start
+        pre = TrainedPreannotator(model)
+        app = create_backend(settings, result.folder, build=lambda _m: pre, train=lambda: None)
+        client = app.test_client()
+        tasks = [{"id": i, "data": {"text": a.text}} for i, a in enumerate(articles)]
+        start = time.perf_counter()
+        list(pre.annotate(articles))
+        direct = time.perf_counter() - start
+        start = time.perf_counter()
+        response = client.post("/predict", json={"tasks": tasks})
+        served = time.perf_counter() - start
+        assert response.status_code == 200 and len(response.get_json()["results"]) == count
+    return {
+        "articles": count, "words": words, "spans": spans, "train_steps": result.meta["options"]["max_steps"],
+        "train_seconds": round(train_seconds, 1),
+        "greedy_wps": round(words / greedy), "beam_scored_wps": round(words / scored),
+        "beam_cost_ratio": round(scored / greedy, 2),
+        "predict_direct_s": round(direct, 2), "predict_http_s": round(served, 2),
+        "http_overhead_ratio": round(served / direct, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(json.dumps(run(quick="--quick" in sys.argv), indent=2))

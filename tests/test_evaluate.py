@@ -1,0 +1,139 @@
+"""evaluate: span matching and P/R/F1 against figures computed by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotate.errors import InputError
+from annotate.evaluate import Counts, format_scores, match_spans, prf, score_documents
+from annotate.records import Document, Span
+
+TEXT = "ISIL fighters seized Saraqeb and killed 11 people in Idlib province."
+#       0         1         2         3         4         5         6
+#       0123456789012345678901234567890123456789012345678901234567890123456789
+
+
+def sp(start: int, end: int, label: str, text: str = TEXT) -> Span:
+    return Span(start, end, label, text[start:end])
+
+
+def test_exact_match_counts_per_label() -> None:
+    gold = [sp(0, 4, "ACTOR"), sp(21, 28, "LOCATION"), sp(33, 49, "OUTCOME")]
+    # ACTOR exact hit; LOCATION off by one (miss + false alarm); OUTCOME missing; extra ACTOR.
+    pred = [sp(0, 4, "ACTOR"), sp(21, 27, "LOCATION"), sp(5, 13, "ACTOR")]
+    assert match_spans(gold, pred, "exact") == {
+        "ACTOR": Counts(tp=1, fp=1, fn=0),
+        "LOCATION": Counts(tp=0, fp=1, fn=1),
+        "OUTCOME": Counts(tp=0, fp=0, fn=1),
+    }
+
+
+def test_overlap_match_needs_same_label() -> None:
+    gold = [sp(0, 13, "ACTOR")]
+    pred = [sp(0, 4, "LOCATION")]
+    assert match_spans(gold, pred, "overlap") == {"ACTOR": Counts(0, 0, 1), "LOCATION": Counts(0, 1, 0)}
+
+
+def test_overlap_match_touching_spans_do_not_overlap() -> None:
+    # [0,4) and [4,13) share no character.
+    assert match_spans([sp(0, 4, "ACTOR")], [sp(4, 13, "ACTOR")], "overlap") == {"ACTOR": Counts(0, 1, 1)}
+
+
+def test_overlap_each_gold_span_matched_at_most_once() -> None:
+    # Two predictions inside one gold span: one tp, the other a false positive.
+    gold = [sp(0, 13, "ACTOR")]
+    pred = [sp(0, 4, "ACTOR"), sp(5, 13, "ACTOR")]
+    assert match_spans(gold, pred, "overlap") == {"ACTOR": Counts(tp=1, fp=1, fn=0)}
+
+
+def test_overlap_uses_maximum_matching_not_greedy() -> None:
+    # pred A [0,30) overlaps gold X [0,4) and gold Y [21,28); pred B [20,29) overlaps only Y.
+    # Greedy (A takes Y first, biggest overlap) would leave B unmatched; the maximum matching is A-X, B-Y.
+    gold = [sp(0, 4, "ACTOR"), sp(21, 28, "ACTOR")]
+    pred = [sp(0, 30, "ACTOR"), sp(20, 29, "ACTOR")]
+    assert match_spans(gold, pred, "overlap") == {"ACTOR": Counts(tp=2, fp=0, fn=0)}
+
+
+def test_exact_duplicates_count_once_each() -> None:
+    gold = [sp(0, 4, "ACTOR")]
+    pred = [sp(0, 4, "ACTOR"), sp(0, 4, "ACTOR")]
+    assert match_spans(gold, pred, "exact") == {"ACTOR": Counts(1, 1, 0)}
+
+
+def test_unknown_mode_is_rejected() -> None:
+    with pytest.raises(ValueError, match="exact"):
+        match_spans([], [], "fuzzy")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        # P = 2/(2+1) = 0.6667, R = 2/(2+2) = 0.5, F1 = 2*0.6667*0.5/1.1667 = 0.5714
+        (Counts(2, 1, 2), (0.6667, 0.5, 0.5714)),
+        (Counts(0, 0, 3), (0.0, 0.0, 0.0)),
+        (Counts(4, 0, 0), (1.0, 1.0, 1.0)),
+    ],
+)
+def test_prf_arithmetic(counts: Counts, expected: tuple[float, float, float]) -> None:
+    r = prf(counts)
+    assert (r["precision"], r["recall"], r["f1"]) == expected
+
+
+def _doc(doc_id: str, spans: list[Span], text: str = TEXT) -> Document:
+    return Document(doc_id, text, tuple(spans))
+
+
+def test_score_documents_hand_computed() -> None:
+    text2 = "Rebels withdrew from the town of Kafr Nabl."
+    gold = [
+        _doc("a", [sp(0, 4, "ACTOR"), sp(21, 28, "LOCATION"), sp(33, 49, "OUTCOME")]),
+        _doc("b", [sp(0, 6, "ACTOR", text2), sp(7, 15, "OUTCOME", text2), sp(33, 42, "LOCATION", text2)], text2),
+    ]
+    pred = [
+        # doc a: ACTOR exact; LOCATION exact; OUTCOME [33,42) "killed 11" overlaps gold [33,49) only.
+        _doc("a", [sp(0, 4, "ACTOR"), sp(21, 28, "LOCATION"), sp(33, 42, "OUTCOME")]),
+        # doc b: ACTOR predicted as LOCATION (fp LOCATION, fn ACTOR); OUTCOME exact; LOCATION [25,42) overlaps.
+        _doc("b", [sp(0, 6, "LOCATION", text2), sp(7, 15, "OUTCOME", text2), sp(25, 42, "LOCATION", text2)], text2),
+    ]
+    result = score_documents(gold, pred)
+    # exact: ACTOR tp1 fp0 fn1 | LOCATION tp1 fp2 fn1 | OUTCOME tp1 fp1 fn1 -> overall tp3 fp3 fn3
+    assert {k: (v["tp"], v["fp"], v["fn"]) for k, v in result["exact"]["labels"].items()} == {
+        "ACTOR": (1, 0, 1), "LOCATION": (1, 2, 1), "OUTCOME": (1, 1, 1)}
+    # overall exact P = 3/6 = 0.5, R = 3/6 = 0.5, F1 = 0.5
+    assert result["exact"]["overall"] == {"tp": 3, "fp": 3, "fn": 3, "precision": 0.5, "recall": 0.5, "f1": 0.5}
+    # overlap: OUTCOME a and LOCATION b [25,42) now match -> ACTOR 1/0/1, LOCATION 2/1/0, OUTCOME 2/0/0
+    # overall tp5 fp1 fn1: P = 5/6 = 0.8333, R = 5/6 = 0.8333, F1 = 0.8333
+    assert result["overlap"]["labels"]["LOCATION"] == {
+        "tp": 2, "fp": 1, "fn": 0, "precision": 0.6667, "recall": 1.0, "f1": 0.8}  # F1 = 2*(2/3)*1/(5/3) = 0.8
+    assert result["overlap"]["overall"] == {
+        "tp": 5, "fp": 1, "fn": 1, "precision": 0.8333, "recall": 0.8333, "f1": 0.8333}
+
+
+def test_missing_pred_document_counts_gold_as_missed_and_says_so() -> None:
+    gold = [_doc("a", [sp(0, 4, "ACTOR")]), _doc("b", [sp(21, 28, "LOCATION"), sp(53, 58, "LOCATION")])]
+    pred = [_doc("a", [sp(0, 4, "ACTOR")]), _doc("z", [sp(0, 4, "ACTOR")])]
+    result = score_documents(gold, pred)
+    assert result["documents"] == {"gold": 2, "pred": 2, "matched": 1, "missing_in_pred": ["b"],
+                                   "extra_in_pred": ["z"]}
+    assert result["exact"]["labels"]["LOCATION"]["fn"] == 2
+    # overall: tp 1, fp 0, fn 2 -> R = 1/3 = 0.3333; the extra doc "z" is not counted.
+    assert result["exact"]["overall"]["recall"] == 0.3333
+    assert result["exact"]["overall"]["fp"] == 0
+    assert "missing from predictions" in format_scores(result) and "b" in format_scores(result)
+
+
+def test_text_mismatch_names_the_document() -> None:
+    with pytest.raises(InputError, match="'a'"):
+        score_documents([_doc("a", [])], [_doc("a", [], text="other text")])
+
+
+def test_duplicate_ids_rejected() -> None:
+    with pytest.raises(InputError, match="twice"):
+        score_documents([_doc("a", []), _doc("a", [])], [])
+
+
+def test_format_scores_has_a_row_per_label_and_overall() -> None:
+    table = format_scores(score_documents([_doc("a", [sp(0, 4, "ACTOR")])], [_doc("a", [sp(0, 4, "ACTOR")])]))
+    assert "exact match" in table and "overlap match" in table
+    assert any(line.startswith("ACTOR") and line.rstrip().endswith("1.000") for line in table.splitlines())
+    assert sum(line.startswith("overall") for line in table.splitlines()) == 2

@@ -1,0 +1,120 @@
+"""The guidelines: in step with the schema and changelog, examples quoted from the seeds and matching the gold."""
+
+from __future__ import annotations
+
+import shutil
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from annotate.errors import InputError
+from annotate.guidelines import (
+    check_guidelines,
+    example_lines,
+    instructions_html,
+    load_guidelines,
+    parse_marked,
+    prose_quotes,
+)
+from annotate.ingest import load_articles
+from annotate.records import read_documents
+from annotate.schema import load_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDELINES = ROOT / "guidelines"
+SEEDS = ROOT / "seeds"
+
+
+@cache
+def seed_texts() -> tuple[str, ...]:
+    """The seed articles exactly as ingest produces them (furniture removed)."""
+    return tuple(a.text for a in load_articles([SEEDS]))
+
+
+@cache
+def gold_by_text() -> dict[str, set[tuple[int, int, str]]]:
+    return {d.text: {s.key for s in d.spans} for d in read_documents(GUIDELINES / "seed-gold.jsonl")}
+
+
+def _copy_guidelines(tmp_path: Path) -> Path:
+    target = tmp_path / "guidelines"
+    shutil.copytree(GUIDELINES, target)
+    return target
+
+
+def test_guidelines_agree_with_schema_and_changelog():
+    guidelines = load_guidelines(GUIDELINES)
+    assert check_guidelines(guidelines, load_schema(GUIDELINES)) == []
+
+
+def test_version_is_the_schema_version():
+    assert load_guidelines(GUIDELINES).version == load_schema(GUIDELINES).version
+
+
+def test_a_label_without_a_section_is_reported(tmp_path):
+    folder = _copy_guidelines(tmp_path)
+    schema_file = folder / "schema.toml"
+    schema_file.write_text(schema_file.read_text() + '\n[[labels]]\nname = "WEAPON"\ncolor = "#9467bd"\nhotkey = "w"\n')
+    problems = check_guidelines(load_guidelines(folder), load_schema(folder))
+    assert problems == [f"{folder / 'GUIDELINES.md'}: no section '## WEAPON' for schema label WEAPON"]
+
+
+def test_a_version_bump_without_changelog_entry_is_reported(tmp_path):
+    folder = _copy_guidelines(tmp_path)
+    schema_file = folder / "schema.toml"
+    version = load_schema(folder).version
+    schema_file.write_text(schema_file.read_text().replace(f'version = "{version}"', 'version = "9.9.9"'))
+    problems = check_guidelines(load_guidelines(folder), load_schema(folder))
+    assert len(problems) == 1
+    assert f"newest entry is {version} but schema.toml version is 9.9.9" in problems[0]
+
+
+def test_missing_guidelines_file_is_an_input_error(tmp_path):
+    folder = _copy_guidelines(tmp_path)
+    (folder / "GUIDELINES.md").unlink()
+    with pytest.raises(InputError, match="GUIDELINES.md: not found"):
+        load_guidelines(folder)
+
+
+@pytest.mark.parametrize("example", example_lines(load_guidelines(GUIDELINES).markdown))
+def test_example_is_quoted_from_a_seed_and_shows_exactly_the_gold_spans(example):
+    plain, marks = parse_marked(example)
+    hits = [(text, text.find(plain)) for text in seed_texts() if plain in text]
+    assert len(hits) == 1, f"example must occur in exactly one seed, found in {len(hits)}: {plain!r}"
+    text, at = hits[0]
+    assert text.count(plain) == 1, f"example occurs twice in its seed; quote more: {plain!r}"
+    shown = {(at + m.start, at + m.end, m.label) for m in marks}
+    # Gold spans touching the fragment at all: one crossing its edge fails too (quote a longer fragment).
+    gold = {k for k in gold_by_text()[text] if k[0] < at + len(plain) and k[1] > at}
+    assert shown == gold, f"example marks {sorted(shown - gold)} not in gold; gold spans {sorted(gold - shown)} not shown"
+
+
+def test_there_are_examples_for_every_label():
+    labels = {m.label for line in example_lines(load_guidelines(GUIDELINES).markdown) for m in parse_marked(line)[1]}
+    assert labels == set(load_schema(GUIDELINES).label_names)
+
+
+@pytest.mark.parametrize("quote", sorted(set(prose_quotes(load_guidelines(GUIDELINES).markdown))))
+def test_prose_quote_occurs_in_a_seed(quote):
+    # " ... " elides words: the parts must occur in order within one seed.
+    assert any(_occurs_in_order(quote.split(" ... "), text) for text in seed_texts()), \
+        f"quoted {quote!r} is not in any seed article"
+
+
+def _occurs_in_order(parts: list[str], text: str) -> bool:
+    pos = 0
+    for part in parts:
+        pos = text.find(part, pos)
+        if pos < 0:
+            return False
+        pos += len(part)
+    return True
+
+
+def test_instructions_show_the_version_first():
+    guidelines = load_guidelines(GUIDELINES)
+    page = instructions_html(guidelines, load_schema(GUIDELINES))
+    assert page.startswith(f'<p class="guidelines-version"><strong>Guidelines version {guidelines.version}</strong>')
+    assert '<h2 id="2-actor">2. ACTOR</h2>' in page
+    assert 'data-label="OUTCOME" style="background:#2ca02c33;border-bottom:2px solid #2ca02c"' in page

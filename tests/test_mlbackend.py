@@ -1,0 +1,213 @@
+"""The ML backend's endpoints with the Flask test client: a fake model and a fake (blockable) training."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+
+import pytest
+
+from annotate.config import load_settings
+from annotate.labelstudio.labelconfig import build_label_config
+from annotate.mlbackend import create_backend
+from annotate.records import Article, Document, Span
+from annotate.schema import load_schema
+
+TEXT = "🔥 ISIL fighters withdrew from Saraqeb on Friday."
+
+
+class FakeAnnotator:
+    """Marks every occurrence of fixed words; the version names the model folder it was built from."""
+
+    WORDS = {"ISIL": ("ACTOR", 0.9), "withdrew": ("OUTCOME", 0.5), "Saraqeb": ("LOCATION", 0.7)}
+
+    def __init__(self, model: str | None):
+        self.model_version = f"fake-{model or 'rules'}"
+
+    def annotate(self, articles: Iterable[Article], processes: int = 1, batch_size: int = 32):
+        for a in articles:
+            spans = []
+            for word, (label, score) in self.WORDS.items():
+                pos = a.text.find(word)
+                if pos >= 0:
+                    spans.append(Span(pos, pos + len(word), label, word, score, "fake"))
+            yield Document(a.id, a.text, tuple(sorted(spans, key=lambda s: s.start)), a.meta, self.model_version)
+
+
+class FakeTraining:
+    """Counts calls and concurrent runs; blocks until `release` is set; returns a new folder name each time."""
+
+    def __init__(self, block: bool = False):
+        self.calls = 0
+        self.active = 0
+        self.max_active = 0
+        self.release = threading.Event()
+        if not block:
+            self.release.set()
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self._lock:
+            self.calls += 1
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            number = self.calls
+        self.release.wait(10)
+        with self._lock:
+            self.active -= 1
+        return f"models/m{number}"
+
+
+@pytest.fixture
+def settings(project_root):
+    return load_settings({}, env={}, root=project_root)
+
+
+@pytest.fixture
+def training():
+    return FakeTraining()
+
+
+@pytest.fixture
+def app(settings, training):
+    return create_backend(settings, None, train=training, build=FakeAnnotator, retrain_every=2)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _retrainer(app):
+    return app.extensions["annotate_backend"]["retrainer"]
+
+
+def _task(task_id: int, text: str = TEXT) -> dict:
+    return {"id": task_id, "data": {"text": text}}
+
+
+def test_health_is_up(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "UP"
+    assert response.get_json()["model_class"] == "AnnotateSpanModel"
+
+
+def test_setup_returns_the_served_model_version(client, settings):
+    config = build_label_config(load_schema(settings.guidelines_dir))
+    response = client.post("/setup", json={"project": "1.1700000000", "schema": config})
+    assert response.status_code == 200
+    assert response.get_json() == {"model_version": "fake-rules"}
+
+
+def test_setup_refuses_a_foreign_label_config(client):
+    response = client.post("/setup", json={"project": "1", "schema": '<View><Text name="body" value="$body"/></View>'})
+    assert response.status_code == 400
+    assert 'Labels name="label"' in response.get_json()["error"]
+
+
+def test_predict_gives_one_prediction_per_task_in_order(client):
+    response = client.post("/predict", json={"tasks": [_task(7), _task(8, "Rebels seized Saraqeb.")], "project": "1",
+                                             "label_config": None, "params": {}})
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [[r["value"]["text"] for r in item["result"]] for item in results] == [
+        ["ISIL", "withdrew", "Saraqeb"], ["Saraqeb"]]
+
+
+def test_predict_result_uses_label_studio_format_and_offsets(client):
+    item = client.post("/predict", json={"tasks": [_task(7)]}).get_json()["results"][0]
+    first = item["result"][0]
+    # "🔥 " is two code points: ISIL starts at 2 (Label Studio 1.23 stores code points, see offsets.py)
+    assert (first["from_name"], first["to_name"], first["type"]) == ("label", "text", "labels")
+    assert first["value"] == {"start": 2, "end": 6, "text": "ISIL", "labels": ["ACTOR"]}
+    assert item["model_version"] == "fake-rules"
+    assert item["score"] == pytest.approx((0.9 + 0.5 + 0.7) / 3, abs=1e-4)
+
+
+def test_predict_with_no_tasks_returns_no_results(client):
+    assert client.post("/predict", json={"tasks": []}).get_json()["results"] == []
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"project": "1"}, "expected {\"tasks\": [...]}"),
+    ({"tasks": "abc"}, "expected {\"tasks\": [...]}"),
+    ({"tasks": [{"id": 3}]}, "tasks[0] must be an object with a 'data' object"),
+    ({"tasks": [_task(1), {"id": 4, "data": {"body": "x"}}]}, "tasks[1] (id 4) has no string data.text"),
+])
+def test_predict_rejects_malformed_requests(client, body, message):
+    response = client.post("/predict", json=body)
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("path", ["/predict", "/setup", "/webhook"])
+def test_non_json_body_is_400_with_json_error(client, path):
+    response = client.post(path, data="not json", content_type="text/plain")
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith(f"{path}: expected a JSON object body")
+
+
+def test_unknown_route_is_a_json_404(client):
+    response = client.get("/nothing")
+    assert response.status_code == 404
+    assert "GET /nothing" in response.get_json()["error"]
+
+
+def test_webhook_without_action_is_400(client):
+    response = client.post("/webhook", json={"project": {"id": 1}})
+    assert response.status_code == 400
+    assert "'action'" in response.get_json()["error"]
+
+
+def test_start_training_retrains_and_serves_the_new_model(app, client, training):
+    response = client.post("/webhook", json={"action": "START_TRAINING", "project": {"id": 1}})
+    assert response.get_json()["training_started"] is True
+    assert _retrainer(app).wait(5)
+    assert training.calls == 1
+    assert client.post("/setup", json={}).get_json() == {"model_version": "fake-models/m1"}
+
+
+def test_every_second_annotation_starts_a_retraining(app, client, training):
+    started = [client.post("/webhook", json={"action": action, "annotation": {"id": i}}).get_json()["training_started"]
+               for i, action in enumerate(["ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATION_CREATED"])]
+    _retrainer(app).wait(5)
+    assert started == [False, True, False]
+    assert training.calls == 1
+
+
+def test_other_events_do_not_count(app, client, training):
+    for _ in range(3):
+        client.post("/webhook", json={"action": "TASKS_CREATED"})
+    assert _retrainer(app).count == 0
+    assert training.calls == 0
+
+
+def test_webhook_answers_at_once_and_never_runs_two_trainings(settings):
+    training = FakeTraining(block=True)
+    app = create_backend(settings, None, train=training, build=FakeAnnotator)
+    client = app.test_client()
+    started = time.perf_counter()
+    answers = [client.post("/webhook", json={"action": "START_TRAINING"}).get_json()["training_started"]
+               for _ in range(3)]
+    elapsed = time.perf_counter() - started
+    training.release.set()
+    assert _retrainer(app).wait(5)
+    assert answers == [True, False, False]
+    assert elapsed < 1.0  # Label Studio gives the webhook about 1 s
+    # The requests that came during the run are folded into one more run after it, never in parallel.
+    assert (training.calls, training.max_active) == (2, 1)
+
+
+def test_a_failed_retraining_is_reported_and_the_old_model_kept(settings):
+    def failing() -> str:
+        raise RuntimeError("no gold yet")
+
+    app = create_backend(settings, "models/m0", train=failing, build=FakeAnnotator)
+    client = app.test_client()
+    client.post("/webhook", json={"action": "START_TRAINING"})
+    _retrainer(app).wait(5)
+    status = client.get("/training").get_json()
+    assert status["last"]["error"] == "RuntimeError: no gold yet"
+    assert client.post("/setup", json={}).get_json() == {"model_version": "fake-models/m0"}

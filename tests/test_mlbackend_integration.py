@@ -1,0 +1,157 @@
+"""The ML backend connected to a real Label Studio: predictions on import, annotations through the webhook.
+
+The backend runs in a thread on a free 127.0.0.1 port and serves a small model trained on the seed gold;
+Label Studio (session fixture) is started with ML_BLOCK_LOCAL_IP=false and SSRF protection off.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import request as http_request
+from werkzeug.serving import make_server
+
+from annotate import pipeline
+from annotate.mlbackend import create_backend
+from annotate.preannotate.train import TrainOptions, train_model
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXT = "Jihadists on Friday withdrew from Saraqeb, their last bastion in Idlib province, a monitor said."
+
+
+def _wait(what: str, check: Callable[[], object], timeout: float = 30.0) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    """A small model trained on the seed gold (about 15 s)."""
+    from annotate.config import load_settings
+
+    root = tmp_path_factory.mktemp("mlb-train")
+    (root / "guidelines").symlink_to(ROOT / "guidelines", target_is_directory=True)
+    settings = load_settings({}, env={}, root=root)
+    return train_model(settings, ROOT / "guidelines" / "seed-gold.jsonl",
+                       TrainOptions(max_steps=40, patience=40, eval_frequency=20)).folder
+
+
+@pytest.fixture
+def backend(live_server, project_root, model, request):
+    """The backend app in a thread: (url, app, received webhook actions, training calls)."""
+    settings = live_server.settings(root=project_root, project_title=f"mlb-{request.node.name}"[:50])
+    trainings: list[float] = []
+
+    def train() -> str:
+        trainings.append(time.time())
+        return str(model)
+
+    app = create_backend(settings, model, retrain_every=1, train=train)
+    received: list[dict] = []
+
+    @app.before_request
+    def record() -> None:
+        received.append({"path": http_request.path, "json": http_request.get_json(silent=True)})
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield settings, f"http://127.0.0.1:{server.port}", app, received, trainings
+    finally:
+        server.shutdown()
+        app.extensions["annotate_backend"]["retrainer"].wait(30)
+
+
+@pytest.fixture
+def connected(backend):
+    """A project of our own with the backend connected through the SDK."""
+    settings, url, app, received, trainings = backend
+    conn, project = pipeline.open_project(settings)
+    ml = conn.sdk.ml.create(url=url, project=project.id, title="annotate backend", is_interactive=False)
+    return conn, project.id, ml, app, received, trainings
+
+
+def _import(conn, project_id: int) -> int:
+    result = conn.sdk.projects.import_tasks(id=project_id, request=[{"data": {"text": TEXT, "title": "t"}}],
+                                            return_task_ids=True)
+    return int(result.task_ids[0])
+
+
+def test_label_studio_checks_health_and_setup_when_connecting(connected):
+    _, _, ml, _, received, _ = connected
+    paths = [r["path"] for r in received]
+    assert "/health" in paths and "/setup" in paths
+    assert ml.id is not None
+
+
+def test_imported_task_gets_a_prediction_from_the_served_model(connected, model):
+    conn, project_id, _, app, _, _ = connected
+    task_id = _import(conn, project_id)
+    predictions = _wait("a prediction on the imported task",
+                        lambda: conn.sdk.tasks.get(id=task_id).predictions)
+    version = app.extensions["annotate_backend"]["holder"].get().model_version
+    prediction = predictions[0]
+    get = (lambda k: prediction.get(k)) if isinstance(prediction, dict) else (lambda k: getattr(prediction, k))
+    assert get("model_version") == version and version.startswith(model.name + "+rules-")
+    result = get("result")
+    assert result, "the served model predicted no span on a sentence the rules alone cover"
+    for item in result:
+        value = item["value"]
+        assert TEXT[value["start"]:value["end"]] == value["text"]
+        assert value["labels"][0] in ("ACTOR", "LOCATION", "OUTCOME")
+
+
+def test_new_annotation_reaches_the_webhook_and_starts_a_retraining(connected):
+    conn, project_id, _, app, received, trainings = connected
+    task_id = _import(conn, project_id)
+    start = TEXT.index("Saraqeb")
+    conn.sdk.annotations.create(id=task_id, result=[{
+        "from_name": "label", "to_name": "text", "type": "labels",
+        "value": {"start": start, "end": start + 7, "text": "Saraqeb", "labels": ["LOCATION"]}}])
+    hook = _wait("ANNOTATION_CREATED at /webhook",
+                 lambda: next((r for r in received if r["path"] == "/webhook" and r["json"]
+                               and r["json"].get("action") == "ANNOTATION_CREATED"), None))
+    assert hook["json"]["annotation"]["result"][0]["value"]["text"] == "Saraqeb"
+    _wait("the retraining (retrain_every=1)", lambda: trainings)
+
+
+def test_train_button_sends_start_training(connected):
+    conn, _, ml, _, received, trainings = connected
+    conn.sdk.ml.train(id=ml.id)
+    _wait("START_TRAINING at /webhook", lambda: any(
+        r["path"] == "/webhook" and (r["json"] or {}).get("action") == "START_TRAINING" for r in received))
+    _wait("the retraining", lambda: trainings)
+
+
+@pytest.mark.slow
+def test_default_retraining_pulls_gold_and_trains_a_new_model(live_server, project_root):
+    """The retraining the webhook starts: pull the annotations, write the gold export, train on it."""
+    from annotate.labelstudio.push import prediction_result
+    from annotate.mlbackend.training import newest_model, retrain
+    from annotate.records import read_documents
+
+    settings = live_server.settings(root=project_root, project_title="mlb-retrain")
+    gold = list(read_documents(ROOT / "guidelines" / "seed-gold.jsonl"))
+    _, pushed = pipeline.push(settings, [d.__class__(d.id, d.text, (), d.meta, None) for d in gold])
+    conn = pipeline.connect(settings)
+    for doc in gold:
+        result = [{k: v for k, v in item.items() if k != "origin"} for item in prediction_result(doc)]
+        conn.sdk.annotations.create(id=pushed.task_ids[doc.id], result=result)
+    folder = retrain(settings, max_steps=20)
+    assert folder.parent == project_root / "models" and newest_model(settings) == str(folder)
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    assert meta["gold"]["kind"] == "export" and meta["documents"]["train"] + meta["documents"]["dev"] == 5
+    assert set(meta["scores"]["trained"]["exact"]["labels"]) == {"ACTOR", "LOCATION", "OUTCOME"}

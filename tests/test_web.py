@@ -1,0 +1,322 @@
+"""Dashboard: login, CSRF, error pages, and what each page shows for a small hand-made export."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from web_fixtures import ARCHIVE, LEAD, csrf_from, login, make_project, page_token
+
+from annotate.web import create_app
+from annotate.web.users import ensure_users
+
+pytest_plugins = ["web_fixtures"]
+
+PAGES = ["/", "/agreement", "/model", "/documents/", "/documents/1", "/exports", "/guidelines"]
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# --- login and sessions ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_needs_login(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_wrong_password_is_refused(client: FlaskClient) -> None:
+    response = login(client, LEAD, "not-the-password")
+    assert response.status_code == 401
+    assert "Wrong email or password" in _text(response)
+    assert client.get("/").status_code == 302
+
+
+def test_unknown_email_is_refused(client: FlaskClient, password: str) -> None:
+    assert login(client, "someone@example.org", password).status_code == 401
+
+
+def test_login_sets_httponly_samesite_cookie(client: FlaskClient, password: str) -> None:
+    response = login(client, LEAD, password)
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_login_goes_back_to_the_page_asked_for(client: FlaskClient, password: str) -> None:
+    token = csrf_from(_text(client.get("/login")))
+    response = client.post("/login?next=/documents/2", data={"email": LEAD, "password": password, "csrf_token": token})
+    assert response.headers["Location"] == "/documents/2"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+def test_login_never_redirects_off_site(client: FlaskClient, password: str, target: str) -> None:
+    token = csrf_from(_text(client.get("/login")))
+    response = client.post(f"/login?next={target}", data={"email": LEAD, "password": password, "csrf_token": token})
+    assert response.headers["Location"] == "/"
+
+
+def test_logout_ends_the_session(logged_in: FlaskClient) -> None:
+    response = logged_in.post("/logout", data={"csrf_token": page_token(logged_in)})
+    assert response.status_code == 302
+    assert logged_in.get("/").status_code == 302
+
+
+def test_passwords_are_stored_hashed_and_private(settings, password: str) -> None:
+    path = settings.state_dir / "dashboard-users.json"
+    stored = json.loads(path.read_text())["users"][LEAD]
+    assert password not in path.read_text() and stored.startswith(("scrypt:", "pbkdf2:"))
+    assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_secret_key_is_made_once_and_private(settings, password: str) -> None:
+    first = create_app(settings).secret_key
+    assert create_app(settings).secret_key == first
+    assert os.stat(settings.state_dir / "dashboard-secret").st_mode & 0o777 == 0o600
+
+
+def test_ensure_users_creates_each_login_once(settings, password: str) -> None:
+    assert ensure_users(settings) == {}
+
+
+# --- CSRF ---------------------------------------------------------------------------------------------------
+
+DECIDE = {"action": "accept", "start": "7", "end": "13", "label": "OUTCOME"}
+
+
+@pytest.mark.parametrize("token", [None, "", "forged-token"])
+def test_post_without_the_session_token_is_refused(logged_in: FlaskClient, settings, token: str | None) -> None:
+    data = dict(DECIDE) if token is None else {**DECIDE, "csrf_token": token}
+    response = logged_in.post("/documents/1/decide", data=data)
+    assert response.status_code == 400
+    assert "security token" in _text(response)
+    assert not (settings.exports_dir / "decisions.jsonl").exists()
+
+
+def test_login_form_needs_the_token_too(client: FlaskClient, password: str) -> None:
+    client.get("/login")
+    response = client.post("/login", data={"email": LEAD, "password": password})
+    assert response.status_code == 400
+
+
+def test_post_without_login_is_forbidden(client: FlaskClient) -> None:
+    token = csrf_from(_text(client.get("/login")))
+    assert client.post("/documents/1/decide", data={**DECIDE, "csrf_token": token}).status_code == 403
+
+
+# --- error pages --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("get", "/no-such-page", 404),
+    ("get", "/documents/999", 404),
+    ("get", "/documents/1/decide", 405),
+    ("get", "/pull", 405),
+])
+def test_errors_render_as_pages(logged_in: FlaskClient, method: str, path: str, status: int) -> None:
+    response = getattr(logged_in, method)(path)
+    assert response.status_code == status
+    assert f"<h1>{status} ·" in _text(response)
+    assert "Traceback" not in _text(response)
+
+
+def test_unexpected_error_is_a_500_page_without_traceback(settings, password: str, monkeypatch) -> None:
+    app = create_app(settings, {"SECRET_KEY": "t", "PROPAGATE_EXCEPTIONS": False, "DATA_WAIT": True})
+    client = app.test_client()
+    login(client, LEAD, password)
+
+    def boom():
+        raise RuntimeError("secret internals")
+    monkeypatch.setattr(app.extensions["annotate.data"], "snapshot", boom)
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "secret internals" not in _text(response) and "<h1>500 ·" in _text(response)
+
+
+def test_annotate_error_renders_with_its_status(logged_in: FlaskClient, settings) -> None:
+    (settings.exports_dir / "decisions.jsonl").write_text("{not json\n")
+    response = logged_in.get("/documents/1")
+    assert response.status_code == 400
+    assert "decisions.jsonl:1: not a valid decision" in _text(response)
+
+
+def test_pull_refused_when_embedded_server_is_down(logged_in: FlaskClient) -> None:
+    response = logged_in.post("/pull", data={"csrf_token": page_token(logged_in)})
+    assert response.status_code == 409
+    assert "annotate server start" in _text(response)
+
+
+def test_pull_error_from_label_studio_is_a_502_page(logged_in: FlaskClient, monkeypatch) -> None:
+    from annotate import pipeline
+    from annotate.errors import LabelStudioError
+    from annotate.labelstudio import server
+
+    monkeypatch.setattr(server, "server_status", lambda s: object())
+
+    def refuse(settings):
+        raise LabelStudioError("http://127.0.0.1:8089: connection refused")
+    monkeypatch.setattr(pipeline, "pull", refuse)
+    response = logged_in.post("/pull", data={"csrf_token": page_token(logged_in)})
+    assert response.status_code == 502
+    assert "connection refused" in _text(response)
+
+
+def test_pull_button_reports_what_it_pulled(logged_in: FlaskClient, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from annotate import pipeline
+    from annotate.labelstudio import server
+
+    monkeypatch.setattr(server, "server_status", lambda s: object())
+    monkeypatch.setattr(pipeline, "pull", lambda s: SimpleNamespace(tasks=[1, 2], quarantine=[], project_id=7))
+    response = logged_in.post("/pull", data={"csrf_token": page_token(logged_in)}, follow_redirects=True)
+    assert "Pulled 2 tasks from project 7." in _text(response)
+
+
+# --- pages ------------------------------------------------------------------------------------------------
+
+def _card(html: str, caption: str) -> int:
+    match = re.search(r"<b>(\d+)</b><span>" + re.escape(caption), html)
+    assert match, caption
+    return int(match.group(1))
+
+
+@pytest.mark.parametrize(("caption", "value"), [
+    ("tasks", 4), ("annotated at least once", 3), ("annotated by 2 (planned)", 2), ("adjudicated", 0),
+    ("remaining", 2), ("open disagreements in 1 tasks", 3),
+])
+def test_overview_counts(logged_in: FlaskClient, caption: str, value: int) -> None:
+    assert _card(_text(logged_in.get("/")), caption) == value
+
+
+def test_overview_per_annotator_tasks_and_median_time(logged_in: FlaskClient) -> None:
+    html = _text(logged_in.get("/"))
+    rows = re.findall(r'annotator=[^"]+">([^<]+)</a></td><td class="n">(\d+)</td>\s*<td class="n">([\d.]+)', html)
+    # amal: tasks 1, 2, 3 with 30, 20, 50 s -> median 30; bilal: tasks 1, 2 with 10, 14 s -> median 12
+    assert rows == [("amal@example.org", "3", "30.0"), ("bilal@example.org", "2", "12.0")]
+
+
+def test_overview_progress_chart_is_inline_svg(logged_in: FlaskClient) -> None:
+    html = _text(logged_in.get("/"))
+    assert "<svg" in html and "2025-01-01: 2" in html and "2025-01-02: 5" in html
+
+
+def test_overview_links_the_worst_open_disagreement(logged_in: FlaskClient) -> None:
+    assert 'id="worst" href="/documents/1"' in _text(logged_in.get("/"))
+
+
+def test_agreement_page_pairwise_span_f1_and_bootstrap_note(logged_in: FlaskClient) -> None:
+    html = _text(logged_in.get("/agreement"))
+    # shared tasks 1 and 2: amal 5 spans, bilal 4, 3 identical -> F1 = 6 / 9
+    row = re.search(r"<td>amal@example.org</td><td>bilal@example.org</td><td>all</td><td class=\"n\">([\d.]+)", html)
+    assert row and row.group(1) == "0.667"
+    assert "20 replicates" in html
+    assert html.count("<svg") == 3  # alpha bars + two heatmaps
+
+
+def test_model_page_counts_per_model_version(logged_in: FlaskClient) -> None:
+    html = _text(logged_in.get("/model"))
+    # m1 predicted Rebels and Idlib on task 1: both accepted by amal; bilal kept Rebels, widened Idlib
+    row = re.search(r"<td>m1</td>((?:<td class=\"n\">\d+</td>){5})", html)
+    assert row
+    assert re.findall(r"\d+", row.group(1)) == ["3", "1", "0", "0", "1"]
+
+
+def test_guidelines_page_shows_version(logged_in: FlaskClient) -> None:
+    from annotate.guidelines import load_guidelines
+
+    version = load_guidelines(Path(__file__).resolve().parents[1] / "guidelines").version
+    html = _text(logged_in.get("/guidelines"))
+    assert f"version {version}" in html and "ACTOR" in html
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_load_nothing_from_other_hosts(logged_in: FlaskClient, path: str) -> None:
+    response = logged_in.get(path)
+    assert response.status_code == 200
+    assert not re.search(r'(src|href)="(https?:)?//', _text(response).replace("http://127.0.0.1:8089/", ""))
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/", "/agreement", "/model", "/documents/", "/exports"])
+def test_pages_without_a_pull_say_so(tmp_path: Path, path: str) -> None:
+    settings = make_project(tmp_path / "p")
+    (settings.exports_dir / "raw" / ARCHIVE).unlink()
+    password = ensure_users(settings)[LEAD]
+    client = create_app(settings, {"TESTING": True, "SECRET_KEY": "t", "DATA_WAIT": True}).test_client()
+    login(client, LEAD, password)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "Nothing pulled yet." in _text(response)
+
+
+def test_a_newer_archive_replaces_the_cached_data(logged_in: FlaskClient, settings) -> None:
+    assert _card(_text(logged_in.get("/")), "tasks") == 4
+    rows = json.loads((settings.exports_dir / "raw" / ARCHIVE).read_text())[:1]
+    newer = settings.exports_dir / "raw" / "project-7-20250103T120000Z.json"
+    newer.write_text(json.dumps(rows))
+    os.utime(newer, (2e9, 2e9))
+    assert _card(_text(logged_in.get("/")), "tasks") == 1
+
+
+def test_pages_do_not_wait_for_the_agreement_report(settings, password: str, monkeypatch) -> None:
+    import threading
+
+    from annotate import agreement
+
+    release, real = threading.Event(), agreement.agreement_report
+
+    def slow_report(*args, **kwargs):
+        release.wait(30)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(agreement, "agreement_report", slow_report)
+    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "t", "REPORT_BOOTSTRAP": 20, "DATA_WAIT": True})
+    client = app.test_client()
+    login(client, LEAD, password)
+    waiting = _text(client.get("/agreement"))
+    assert 'id="computing"' in waiting and 'http-equiv="refresh"' in waiting
+    assert _card(_text(client.get("/")), "open disagreements in 1 tasks") == 3  # gold does not need the report
+    assert "appears once the\nreport is computed" in _text(client.get("/documents/"))
+    release.set()
+    app.extensions["annotate.data"].report(wait=True)
+    ready = _text(client.get("/agreement"))
+    assert 'id="computing"' not in ready and "20 replicates" in ready
+    assert re.search(r'<td class="n">0.40</td>', _text(client.get("/documents/")))  # task 1's exact F1 is in
+
+
+def test_new_data_loads_in_the_background(settings, password: str, monkeypatch) -> None:
+    import threading
+
+    from annotate.web import data
+
+    release, real = threading.Event(), data.tasks_from_export
+
+    def slow_parse(*args, **kwargs):
+        release.wait(30)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(data, "tasks_from_export", slow_parse)
+    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "t", "REPORT_WAIT": True})
+    client = app.test_client()
+    login(client, LEAD, password)
+    first = client.get("/documents/")
+    assert first.status_code == 503 and 'http-equiv="refresh"' in _text(first) and ARCHIVE in _text(first)
+    release.set()
+    store = app.extensions["annotate.data"]
+    store._loading[1].join(30)
+    assert _card(_text(client.get("/")), "tasks") == 4
+    # a newer pull: the previous data stays on screen, with a note, until the new one is read
+    release.clear()
+    newer = settings.exports_dir / "raw" / "project-7-20250103T120000Z.json"
+    newer.write_text(json.dumps(json.loads((settings.exports_dir / "raw" / ARCHIVE).read_text())[:1]))
+    os.utime(newer, (2e9, 2e9))
+    stale = _text(client.get("/"))
+    assert _card(stale, "tasks") == 4 and "Newer data is being read" in stale
+    release.set()
+    store._loading[1].join(30)
+    assert _card(_text(client.get("/")), "tasks") == 1

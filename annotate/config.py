@@ -26,6 +26,7 @@ class Settings:
     label_studio_url: str | None = None
     label_studio_api_key: str | None = field(default=None, repr=False)
     port: int = 8089
+    dashboard_port: int = 5000
     project_title: str = "Conflict news (annotate)"
     spacy_model: str = "en_core_web_sm"
     max_article_chars: int = 100_000
@@ -124,8 +125,9 @@ def _validate(s: Settings) -> None:
         raise ConfigError("LABEL_STUDIO_URL is set but LABEL_STUDIO_API_KEY is not; set both to use an external server")
     if s.label_studio_url and not s.label_studio_url.startswith(("http://", "https://")):
         raise ConfigError(f"LABEL_STUDIO_URL must start with http:// or https://, got {s.label_studio_url!r}")
-    if not 1 <= s.port <= 65535:
-        raise ConfigError(f"port must be between 1 and 65535, got {s.port}")
+    for name in ("port", "dashboard_port"):
+        if not 1 <= getattr(s, name) <= 65535:
+            raise ConfigError(f"{name} must be between 1 and 65535, got {getattr(s, name)}")
     if s.annotators_per_task < 1:
         raise ConfigError(f"annotators_per_task must be at least 1, got {s.annotators_per_task}")
     if not 0 <= s.overlap_percent <= 100:

@@ -33,7 +33,9 @@ def main(argv: list[str]) -> int:
         print(f"=== bench.{name}: {time.perf_counter() - start:.1f}s ===", flush=True)
     out = HERE / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    # A partial run (`python -m bench sync`) updates its own entries and keeps the other benchmarks' figures.
+    previous = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    out.write_text(json.dumps({**previous, **results}, indent=2, default=str), encoding="utf-8")
     print(f"\nfigures written to {out}")
     return 0
 

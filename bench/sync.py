@@ -5,7 +5,8 @@
 - re-push the unchanged N (goal: <= 10% of the first push);
 - pull N tasks with two annotations each (paginated pull + parsing) vs a bare export snapshot of the same
   project (create, wait, download) (goal: ratio <= 1.5).
-Peak memory is measured with tracemalloc in this (client) process.
+Peak memory is measured with tracemalloc in this (client) process, in the warm-up round only: tracemalloc
+slows every allocation, which would inflate the timed client-side work (parsing a pull) but not the baseline.
 """
 
 from __future__ import annotations
@@ -57,13 +58,16 @@ def synthetic_documents(n: int, chars: int = 3000, spans: int = 50, seed: int = 
     return docs
 
 
-def _measure(fn: Callable[[], Any]) -> tuple[float, float, Any]:
-    tracemalloc.start()
+def _measure(fn: Callable[[], Any], trace: bool = False) -> tuple[float, float, Any]:
+    """Seconds, peak client MB (0.0 unless `trace`) and the value of `fn()`."""
+    if trace:
+        tracemalloc.start()
     start = time.perf_counter()
     value = fn()
     seconds = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
+    peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0.0
+    if trace:
+        tracemalloc.stop()
     return seconds, peak, value
 
 
@@ -117,8 +121,10 @@ def _bench_size(conn: Connection, n: int, repeats: int, tmp: Path) -> dict[str, 
     push, bare, repush, push_mb, bare_mb = [], [], [], 0.0, 0.0
     for r in range(repeats + 1):  # round 0 warms the server up and is not counted
         bare_id, ours_id = _project(conn, f"bench bare {n} {r}"), _project(conn, f"bench push {n} {r}")
-        bare_s, bare_mb, _ = _measure(lambda p=bare_id: conn.sdk.projects.import_tasks(id=p, request=payload))
-        push_s, push_mb, _ = _measure(lambda p=ours_id: push_documents(conn, p, docs, batch_size=250))
+        bare_s, mb, _ = _measure(lambda p=bare_id: conn.sdk.projects.import_tasks(id=p, request=payload), not r)
+        bare_mb = bare_mb or mb
+        push_s, mb, _ = _measure(lambda p=ours_id: push_documents(conn, p, docs, batch_size=250), not r)
+        push_mb = push_mb or mb
         again_s, _, report = _measure(lambda p=ours_id: push_documents(conn, p, docs, batch_size=250))
         assert report.skipped == n and report.created == 0
         if r:
@@ -130,8 +136,10 @@ def _bench_size(conn: Connection, n: int, repeats: int, tmp: Path) -> dict[str, 
     conn.sdk.projects.import_tasks(id=pull_id, request=_annotated_payload(docs, users))
     pull, snap, pull_mb, snap_mb = [], [], 0.0, 0.0
     for r in range(repeats + 1):
-        snap_s, snap_mb, _ = _measure(lambda: _snapshot(conn, pull_id))
-        pull_s, pull_mb, pulled = _measure(lambda: _pull_tasks(conn, pull_id, tmp / f"pull-{n}.json", schema))
+        snap_s, mb, _ = _measure(lambda: _snapshot(conn, pull_id), not r)
+        snap_mb = snap_mb or mb
+        pull_s, mb, pulled = _measure(lambda: _pull_tasks(conn, pull_id, tmp / f"pull-{n}.json", schema), not r)
+        pull_mb = pull_mb or mb
         assert len(pulled) == n
         if r:
             pull.append(pull_s)

@@ -16,6 +16,10 @@ from annotate.config import Settings, load_settings
 from annotate.labelstudio import server as ls_server
 from annotate.labelstudio.sandbox import start_sandbox
 
+# The dashboard tests' fixtures, registered here (before any test module imports the module) so that pytest
+# rewrites its asserts.
+pytest_plugins = ["web_fixtures"]
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT_ROOT / "seeds"
 

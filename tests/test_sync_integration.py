@@ -235,3 +235,29 @@ def test_schema_dropping_a_used_label_is_refused_naming_it(live_server, project_
     with pytest.raises(LabelStudioError, match="'LOCATION' is used by existing annotations"):
         ensure_project(conn, settings, without, "<p>guidelines</p>")
     ensure_project(conn, settings, full, "<p>guidelines</p>")  # the full schema still updates cleanly
+
+
+def test_pull_pages_through_every_task_and_keeps_drafts_out_of_the_gold(settings, tmp_path):
+    """Several pages (page size 2 for 5 tasks), nothing missed or repeated; a draft is archived, not gold."""
+    from annotate.labelstudio.convert import task_from_row
+    from annotate.labelstudio.pull import pull_raw
+    from annotate.schema import load_schema
+
+    docs = [_doc(f"p{i}", text=f"{TEXT} <{i}>") for i in range(5)]
+    pipeline.push(settings, docs)
+    conn = connect(settings)
+    project_id = pipeline.find_project(conn, settings)
+    first = min(t.id for t in conn.sdk.tasks.list(project=project_id))
+    http = conn.sdk._client_wrapper.httpx_client  # noqa: SLF001 - the SDK has no call for drafts
+    response = http.request(f"api/tasks/{first}/drafts", method="POST",
+                            json={"result": [_label("d1", 0, 4, "ACTOR")], "lead_time": 5.0})
+    assert response.status_code == 201, response.text
+    schema, quarantine, tasks = load_schema(settings.guidelines_dir), [], []
+    stats = pull_raw(conn, project_id, tmp_path / "raw.json", page_size=2,
+                     on_row=lambda row: tasks.append(task_from_row(row, schema, quarantine)))
+    archived = json.loads((tmp_path / "raw.json").read_text(encoding="utf-8"))
+    assert (stats.tasks, stats.annotations, stats.drafts) == (5, 0, 1)
+    assert sorted(row["data"]["doc_id"] for row in archived) == [d.id for d in docs]
+    [draft] = next(row for row in archived if row["id"] == first)["drafts"]
+    assert draft["result"][0]["value"]["text"] == "ISIL" and "@" in draft["user"]  # already an email here
+    assert all(task.annotations == () or list(task.annotations) == [] for task in tasks) and not quarantine

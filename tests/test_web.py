@@ -14,8 +14,6 @@ from web_fixtures import ARCHIVE, LEAD, csrf_from, login, make_project, page_tok
 from annotate.web import create_app
 from annotate.web.users import ensure_users
 
-pytest_plugins = ["web_fixtures"]
-
 PAGES = ["/", "/agreement", "/model", "/documents/", "/documents/1", "/exports", "/guidelines"]
 
 

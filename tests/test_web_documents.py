@@ -11,8 +11,6 @@ from web_fixtures import TEXT2, page_token
 
 from annotate.web import documents
 
-pytest_plugins = ["web_fixtures"]
-
 
 def _text(response) -> str:
     return response.get_data(as_text=True)

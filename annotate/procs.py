@@ -1,0 +1,106 @@
+"""Background processes we start ourselves: spawn detached, record the PID, check it is still ours, stop by PID.
+
+Used for the embedded Label Studio and for the dashboard run in the background. Standard library only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .files import write_private
+
+HOST = "127.0.0.1"
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """True when nothing listens on `host:port` (we could bind it now)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def spawn(cmd: Sequence[str], log: Path, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start `cmd` in its own session (a Ctrl-C in the terminal does not reach it), output appended to `log`."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as handle:
+        return subprocess.Popen(list(cmd), env=dict(env) if env is not None else None, stdout=handle,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def write_record(path: Path, record: dict[str, Any]) -> None:
+    """The PID file: JSON with at least `pid`, readable by the owner only."""
+    write_private(path, json.dumps(record) + "\n")
+
+
+def read_record(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("pid"), int) else None
+
+
+def is_alive(pid: int, markers: Sequence[bytes]) -> bool:
+    """True when `pid` runs and its command line contains one of `markers` (a reused PID is not ours)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return False
+    return any(marker in cmdline for marker in markers)
+
+
+def terminate(pid: int, markers: Sequence[bytes], timeout: float = 15.0) -> None:
+    """SIGTERM `pid`, then SIGKILL if it has not gone within `timeout` seconds."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not is_alive(pid, markers):
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def stop_recorded(pidfile: Path, markers: Sequence[bytes]) -> int | None:
+    """Stop exactly the PID recorded in `pidfile` (if it is still ours); return it, or None if none was recorded."""
+    record = read_record(pidfile)
+    if not record:
+        pidfile.unlink(missing_ok=True)
+        return None
+    pid = int(record["pid"])
+    if is_alive(pid, markers):
+        terminate(pid, markers)
+    pidfile.unlink(missing_ok=True)
+    return pid
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    """The last lines of a log file, for error messages."""
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -67,7 +67,11 @@ _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 def _coerce(name: str, value: Any, source: str) -> Any:
     kind = _FIELDS[name].type
     try:
+        if kind in ("int", "float") and isinstance(value, bool):
+            raise TypeError(value)
         if kind == "int":
+            if isinstance(value, float):
+                raise TypeError(value)  # 80.5 is not a port; never truncate silently
             return int(value)
         if kind == "float":
             return float(value)

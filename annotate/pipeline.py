@@ -59,8 +59,15 @@ def open_project(settings: Settings) -> tuple[Connection, ProjectRef]:
 def push(settings: Settings, docs: list[Document], progress: Progress = _no_progress) -> tuple[ProjectRef, PushReport]:
     """Upsert pre-annotated documents into the project (created or updated first)."""
     conn, project = open_project(settings)
-    report = push_documents(conn, project.id, docs, settings.batch_size, progress("push", len(docs)))
+    report = push_documents(conn, project.id, docs, settings.batch_size, progress("push", len(docs)),
+                            state=manifest_path(settings, conn.url, project.id))
     return project, report
+
+
+def manifest_path(settings: Settings, url: str, project_id: int) -> Path:
+    """Where push keeps what it last left in this project of this server (see labelstudio/manifest.py)."""
+    server = hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+    return settings.state_dir / "sync" / f"{server}-project-{project_id}.json"
 
 
 @dataclass(frozen=True)

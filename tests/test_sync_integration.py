@@ -261,3 +261,54 @@ def test_pull_pages_through_every_task_and_keeps_drafts_out_of_the_gold(settings
     [draft] = next(row for row in archived if row["id"] == first)["drafts"]
     assert draft["result"][0]["value"]["text"] == "ISIL" and "@" in draft["user"]  # already an email here
     assert all(task.annotations == () or list(task.annotations) == [] for task in tasks) and not quarantine
+
+
+def _no_listing(*_args, **_kwargs):
+    raise AssertionError("listed every task although the manifest matched the server")
+
+
+def test_repush_trusts_the_manifest_only_while_the_server_matches_it(settings, monkeypatch):
+    """An unchanged re-push skips listing tasks; a task deleted in Label Studio or one pushed from elsewhere
+    makes the next push list every task again, so nothing is duplicated or left missing."""
+    from annotate.labelstudio import push as push_module
+
+    docs = [_doc(f"m{i}", text=f"{TEXT} {{{i}}}") for i in range(4)]
+    conn, project = pipeline.open_project(settings)
+    state = pipeline.manifest_path(settings, conn.url, project.id)
+    pipeline.push(settings, docs[:3])
+    assert state.exists()
+    with monkeypatch.context() as patched:
+        patched.setattr(push_module, "existing_tasks", _no_listing)
+        _, again = pipeline.push(settings, docs[:3])
+    assert (again.created, again.skipped) == (0, 3)
+
+    # another machine (no manifest of ours) pushes the fourth article: ours must not create it again
+    push_documents(conn, project.id, [docs[3]], batch_size=10)
+    _, report = pipeline.push(settings, docs)
+    assert (report.created, report.skipped) == (0, 4) and _counts(settings) == (4, 4)
+
+    # a task deleted in Label Studio comes back on the next push, exactly once
+    conn.sdk.tasks.delete(id=report.task_ids["m1"])
+    _, report = pipeline.push(settings, docs)
+    assert (report.created, report.skipped) == (1, 3) and _counts(settings) == (4, 4)
+
+    # a new model version: predictions added once, recorded, and the next push again lists nothing
+    newer = [dataclasses.replace(d, model_version="v2") for d in docs]
+    _, report = pipeline.push(settings, newer)
+    assert report.predictions_added == 4 and _counts(settings) == (4, 8)
+    with monkeypatch.context() as patched:
+        patched.setattr(push_module, "existing_tasks", _no_listing)
+        _, report = pipeline.push(settings, newer)
+    assert (report.created, report.predictions_added, report.skipped) == (0, 0, 4)
+
+    # a prediction deleted elsewhere changes the fingerprint: the push lists again (and adds nothing twice)
+    task = conn.sdk.tasks.get(id=report.task_ids["m0"])
+    conn.sdk.predictions.delete(id=task.predictions[0].id if hasattr(task.predictions[0], "id")
+                                else task.predictions[0]["id"])
+    _, report = pipeline.push(settings, newer)
+    assert report.created == 0 and _counts(settings)[0] == 4
+
+    # an unreadable manifest is ignored, not trusted
+    state.write_text("{not json", encoding="utf-8")
+    _, report = pipeline.push(settings, newer)
+    assert report.created == 0 and _counts(settings)[0] == 4 and json.loads(state.read_text())["project"] == project.id

@@ -15,8 +15,10 @@ from typing import Any
 
 from ..errors import InputError, LabelStudioError, OffsetError
 from ..records import Document
+from . import manifest
 from .client import Connection, is_transient
 from .labelconfig import FROM_NAME, TO_NAME
+from .manifest import Existing
 from .offsets import OffsetMap
 from .project import set_model_version
 from .pull import iter_task_rows
@@ -35,13 +37,6 @@ class PushReport:
     def summary(self) -> str:
         return (f"{self.created} task(s) created, {self.predictions_added} prediction(s) added to existing tasks, "
                 f"{self.skipped} unchanged task(s) skipped")
-
-
-@dataclass(frozen=True)
-class Existing:
-    task_id: int
-    text_sha: str
-    model_versions: frozenset[str]
 
 
 def text_sha(text: str) -> str:
@@ -67,10 +62,15 @@ def prediction_result(doc: Document, offsets: OffsetMap | None = None) -> list[d
     ]
 
 
+def _prediction_version(doc: Document) -> str | None:
+    """The model version of the prediction a new task for `doc` carries, or None when it carries none."""
+    return (doc.model_version or "unknown") if doc.spans or doc.model_version else None
+
+
 def _prediction(doc: Document) -> dict[str, Any]:
     scores = [s.score for s in doc.spans if s.score is not None]
     return {
-        "model_version": doc.model_version or "unknown",
+        "model_version": _prediction_version(doc) or "unknown",
         "score": round(sum(scores) / len(scores), 4) if scores else 0.0,
         "result": prediction_result(doc),
     }
@@ -83,7 +83,7 @@ def task_payload(doc: Document) -> dict[str, Any]:
     data = {"text": doc.text, ID_KEY: doc.id, "text_sha": text_sha(doc.text), "title": title}
     data.update({k: v for k, v in meta.items() if k in ("url", "date", "source", "source_file")})
     task: dict[str, Any] = {"data": data, "meta": meta}
-    if doc.spans or doc.model_version:
+    if _prediction_version(doc) is not None:
         task["predictions"] = [_prediction(doc)]
     return task
 
@@ -119,11 +119,16 @@ def existing_tasks(conn: Connection, project_id: int) -> dict[str, Existing]:
 
 
 def push_documents(conn: Connection, project_id: int, docs: Iterable[Document], batch_size: int = 100,
-                   progress: Callable[[int], None] | None = None) -> PushReport:
-    """Upsert documents as tasks with predictions; unchanged ones are skipped, annotations never touched."""
+                   progress: Callable[[int], None] | None = None, state: Path | None = None) -> PushReport:
+    """Upsert documents as tasks with predictions; unchanged ones are skipped, annotations never touched.
+
+    `state`: where to keep the project's manifest (see manifest.py); without it every task is listed.
+    """
     docs = list({d.id: d for d in docs}.values())
     check_documents(docs)
-    existing = existing_tasks(conn, project_id)
+    before = manifest.fingerprint(conn, project_id) if state else None
+    cached = manifest.load(state, project_id, before) if before else None
+    existing = cached if cached is not None else existing_tasks(conn, project_id)
     report = PushReport()
     new: list[Document] = []
     add_predictions: list[tuple[int, Document]] = []
@@ -156,7 +161,28 @@ def push_documents(conn: Connection, project_id: int, docs: Iterable[Document], 
     versions = [d.model_version for d in docs if d.model_version]
     if versions:
         set_model_version(conn, project_id, versions[-1])
+    if before is not None and (cached is None or new or add_predictions):
+        _record(conn, project_id, state, before, existing, new, add_predictions, report)
     return report
+
+
+def _record(conn: Connection, project_id: int, state: Path | None, before: manifest.Fingerprint,
+            existing: dict[str, Existing], new: list[Document], added: list[tuple[int, Document]],
+            report: PushReport) -> None:
+    """Save the manifest if the server now holds exactly what this push expected; else forget it."""
+    created = {report.task_ids.get(d.id, -1): _prediction_version(d) for d in new}
+    expected = before.after(created, [str(d.model_version) for _, d in added])
+    if -1 in created or len(created) != len(new) or manifest.fingerprint(conn, project_id) != expected:
+        manifest.forget(state)  # someone else changed the project meanwhile: list every task next time
+        return
+    tasks = dict(existing)
+    for doc in new:
+        version = _prediction_version(doc)
+        tasks[doc.id] = Existing(report.task_ids[doc.id], text_sha(doc.text), frozenset([version] if version else []))
+    for task_id, doc in added:
+        old = tasks[doc.id]
+        tasks[doc.id] = Existing(task_id, old.text_sha, old.model_versions | {str(doc.model_version)})
+    manifest.save(state, project_id, expected, tasks)
 
 
 def _import_batch(conn: Connection, project_id: int, batch: list[Document], report: PushReport) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +22,7 @@ def _progress(desc: str, total: int) -> Callable[[int], None]:
     """A stderr progress bar for more than a few items (total -1: unknown)."""
     if 0 <= total < PROGRESS_MIN:
         return lambda _n: None
-    bar = tqdm(total=None if total < 0 else total, desc=desc, unit="task", file=click.get_text_stream("stderr"),
+    bar = tqdm(total=None if total < 0 else total, desc=desc, unit="task", file=sys.stderr,
                leave=False, mininterval=0.5)
     return bar.update
 

@@ -92,11 +92,12 @@ def run(quick: bool = False) -> dict[str, Any]:
         "export_vs_bare_docbin": round(t_export / t_bare, 2) if t_bare else None,
         "export_peak_mb": round(peak / 2**20, 1),
     }
+    for key, value in out.items():
+        print(f"  {key}: {value}")
     return out
 
 
 if __name__ == "__main__":
     import sys
 
-    for key, value in run(quick="--quick" in sys.argv).items():
-        print(f"{key}: {value}")
+    run(quick="--quick" in sys.argv)

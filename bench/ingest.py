@@ -89,9 +89,12 @@ def run(quick: bool = False) -> dict:
         "ingest_s_10n": round(t_large, 2),
         "ingest_vs_read_time": round(t_large / t_read, 1),
     })
+    for key, value in out.items():
+        print(f"  {key:36} {value}")
     return out
 
 
 if __name__ == "__main__":
-    for key, value in run().items():
-        print(f"{key:36} {value}")
+    import sys
+
+    run(quick="--quick" in sys.argv)

@@ -103,6 +103,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     result = measure_throughput(100 if quick else 1000)
     n = 20 if quick else 100
     result["memory"] = {"n": n, "peak_rss_mb_n": measure_memory(n), "peak_rss_mb_10n": measure_memory(10 * n)}
+    _print(result)
     return result
 
 
@@ -120,4 +121,4 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         _stream_child(int(sys.argv[2]))
     else:
-        _print(run(quick="--quick" in sys.argv))
+        run(quick="--quick" in sys.argv)

@@ -124,9 +124,9 @@ def _bench_size(conn: Connection, n: int, repeats: int, tmp: Path) -> dict[str, 
         bare_s, mb, _ = _measure(lambda p=bare_id: conn.sdk.projects.import_tasks(id=p, request=payload), not r)
         bare_mb = bare_mb or mb
         state = tmp / f"manifest-{ours_id}.json"  # as `annotate push` keeps it under .annotate/sync/
-        push_s, mb, _ = _measure(lambda p=ours_id: push_documents(conn, p, docs, batch_size=250, state=state), not r)
+        push_s, mb, _ = _measure(lambda p=ours_id, s=state: push_documents(conn, p, docs, batch_size=250, state=s), not r)
         push_mb = push_mb or mb
-        again_s, _, report = _measure(lambda p=ours_id: push_documents(conn, p, docs, batch_size=250, state=state))
+        again_s, _, report = _measure(lambda p=ours_id, s=state: push_documents(conn, p, docs, batch_size=250, state=s))
         assert report.skipped == n and report.created == 0
         if r:
             push.append(push_s)

@@ -7,7 +7,6 @@ pre-annotator directly for the backend's /predict (HTTP + JSON + offset conversi
 
 from __future__ import annotations
 
-import json
 import resource
 import tempfile
 import time
@@ -60,7 +59,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         response = client.post("/predict", json={"tasks": tasks})
         served = time.perf_counter() - start
         assert response.status_code == 200 and len(response.get_json()["results"]) == count
-    return {
+    figures = {
         "articles": count, "words": words, "spans": spans, "train_steps": result.meta["options"]["max_steps"],
         "train_seconds": round(train_seconds, 1),
         "greedy_wps": round(words / greedy), "beam_scored_wps": round(words / scored),
@@ -69,9 +68,12 @@ def run(quick: bool = False) -> dict[str, Any]:
         "http_overhead_ratio": round(served / direct, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
+    for key, value in figures.items():
+        print(f"  {key}: {value}")
+    return figures
 
 
 if __name__ == "__main__":
     import sys
 
-    print(json.dumps(run(quick="--quick" in sys.argv), indent=2))
+    run(quick="--quick" in sys.argv)

@@ -287,28 +287,41 @@ def test_repush_trusts_the_manifest_only_while_the_server_matches_it(settings, m
     _, report = pipeline.push(settings, docs)
     assert (report.created, report.skipped) == (0, 4) and _counts(settings) == (4, 4)
 
+    # the fingerprint reads the highest task id (not merely the first task listed)
+    from annotate.labelstudio.manifest import fingerprint
+
+    assert fingerprint(conn, project.id).max_task_id == max(report.task_ids.values())
+
     # a task deleted in Label Studio comes back on the next push, exactly once
     conn.sdk.tasks.delete(id=report.task_ids["m1"])
     _, report = pipeline.push(settings, docs)
     assert (report.created, report.skipped) == (1, 3) and _counts(settings) == (4, 4)
 
+    # one task deleted and one added elsewhere (same count): still noticed, nothing duplicated or missing
+    conn.sdk.tasks.delete(id=report.task_ids["m2"])
+    extra = _doc("m-extra", text=f"{TEXT} {{extra}}")
+    push_documents(conn, project.id, [extra], batch_size=10)
+    _, report = pipeline.push(settings, [*docs, extra])
+    assert (report.created, report.skipped) == (1, 4) and _counts(settings) == (5, 5)
+    docs = [*docs, extra]
+
     # a new model version: predictions added once, recorded, and the next push again lists nothing
     newer = [dataclasses.replace(d, model_version="v2") for d in docs]
     _, report = pipeline.push(settings, newer)
-    assert report.predictions_added == 4 and _counts(settings) == (4, 8)
+    assert report.predictions_added == 5 and _counts(settings) == (5, 10)
     with monkeypatch.context() as patched:
         patched.setattr(push_module, "existing_tasks", _no_listing)
         _, report = pipeline.push(settings, newer)
-    assert (report.created, report.predictions_added, report.skipped) == (0, 0, 4)
+    assert (report.created, report.predictions_added, report.skipped) == (0, 0, 5)
 
     # a prediction deleted elsewhere changes the fingerprint: the push lists again (and adds nothing twice)
     task = conn.sdk.tasks.get(id=report.task_ids["m0"])
     conn.sdk.predictions.delete(id=task.predictions[0].id if hasattr(task.predictions[0], "id")
                                 else task.predictions[0]["id"])
     _, report = pipeline.push(settings, newer)
-    assert report.created == 0 and _counts(settings)[0] == 4
+    assert report.created == 0 and _counts(settings)[0] == 5
 
     # an unreadable manifest is ignored, not trusted
     state.write_text("{not json", encoding="utf-8")
     _, report = pipeline.push(settings, newer)
-    assert report.created == 0 and _counts(settings)[0] == 4 and json.loads(state.read_text())["project"] == project.id
+    assert report.created == 0 and _counts(settings)[0] == 5 and json.loads(state.read_text())["project"] == project.id

@@ -59,3 +59,15 @@ def test_main_job_ends_with_the_dashboard_reachable(live_server, project_root: P
         assert again.exit_code == 0 and "0 task(s) created" in again.output and "Created dashboard login" not in again.output
     finally:
         stop_dashboard(settings)
+
+
+def test_serve_on_a_busy_port_is_a_one_line_error(project_root: Path):
+    settings = load_settings({"dashboard_port": procs.free_port()}, env={}, root=project_root)
+    info = start_dashboard(settings)
+    try:
+        result = CliRunner().invoke(main, ["--root", str(project_root), "serve", "--port", str(info.port)])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert f"port {info.port} on 127.0.0.1 is already in use by the background dashboard (PID {info.pid}" \
+            in result.output
+    finally:
+        stop_dashboard(settings)

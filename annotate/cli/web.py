@@ -9,7 +9,8 @@ import click
 
 from ..config import Settings
 from ..dashboard import dashboard_status, start_dashboard, stop_dashboard
-from ..errors import ConfigError
+from ..errors import ConfigError, ServerError
+from ..procs import port_is_free
 from .app import get_settings, main
 
 
@@ -43,6 +44,11 @@ def serve(ctx: click.Context, host: str, port: int | None, allow_remote: bool, r
     if not _loopback(host) and not allow_remote:
         raise ConfigError(f"--host {host} is not a loopback address; the dashboard serves plain HTTP, so pass "
                           "--allow-remote only behind TLS")
+    if not port_is_free(port, host):
+        running = dashboard_status(settings)
+        hint = f" by the background dashboard (PID {running.pid}; `annotate dashboard stop`)" if running else ""
+        raise ServerError(f"port {port} on {host} is already in use{hint}; choose another with --port or "
+                          "ANNOTATE_DASHBOARD_PORT")
     echo_new_logins(settings)
     app = create_app(settings)
     store = app.extensions["annotate.data"]

@@ -41,6 +41,23 @@ def test_unknown_email_is_refused(client: FlaskClient, password: str) -> None:
     assert login(client, "someone@example.org", password).status_code == 401
 
 
+def test_repeated_wrong_passwords_are_slowed_down(client: FlaskClient, password: str, monkeypatch) -> None:
+    """After five failures from one address the form answers 429, even to the right password, until the
+    window has passed; a success clears the count."""
+    from annotate.web import auth
+
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    for _ in range(auth.MAX_FAILURES):
+        assert login(client, LEAD, "wrong").status_code == 401
+    refused = login(client, LEAD, password)
+    assert refused.status_code == 429 and "Too many failed logins: wait 301 s" in _text(refused)
+    clock[0] += auth.WINDOW
+    assert login(client, LEAD, password).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_from(_text(client.get("/")))})
+    assert all(login(client, LEAD, "wrong").status_code == 401 for _ in range(auth.MAX_FAILURES))
+
+
 def test_login_sets_httponly_samesite_cookie(client: FlaskClient, password: str) -> None:
     response = login(client, LEAD, password)
     assert response.status_code == 302

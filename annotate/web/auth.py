@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
+from collections import deque
 
 from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, session, url_for
 
@@ -11,6 +14,8 @@ from . import context
 from .users import check_login
 
 bp = Blueprint("auth", __name__)
+MAX_FAILURES = 5  # failed logins from one address within WINDOW seconds; then the form answers 429
+WINDOW = 300.0
 OPEN_ENDPOINTS = {"auth.login", "static"}
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
@@ -55,6 +60,43 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
 
+class FailedLogins:
+    """Failed login times per remote address, to slow down password guessing (in memory, per process)."""
+
+    def __init__(self, limit: int = MAX_FAILURES, window: float = WINDOW):
+        self.limit, self.window = limit, window
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, who: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(who, deque())
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        return times
+
+    def wait(self, who: str) -> float:
+        """Seconds `who` must wait before trying again (0 when allowed)."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._recent(who, now)
+            return self.window - (now - times[0]) if len(times) >= self.limit else 0.0
+
+    def failed(self, who: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._recent(who, now).append(now)
+
+    def succeeded(self, who: str) -> None:
+        with self._lock:
+            self._failures.pop(who, None)
+
+
+def _failed_logins() -> FailedLogins:
+    from flask import current_app
+
+    return current_app.extensions.setdefault("annotate.failed_logins", FailedLogins())
+
+
 def _safe_next(target: str | None) -> str:
     # Only paths on this site: an absolute or scheme-relative URL would make the login an open redirect.
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -66,14 +108,21 @@ def _safe_next(target: str | None) -> str:
 def login() -> str | Response:
     """The login form; a lead's email and the password printed by `annotate serve`."""
     if request.method == "POST":
+        who, failures = request.remote_addr or "unknown", _failed_logins()
+        wait = failures.wait(who)
+        if wait > 0:
+            flash(f"Too many failed logins: wait {int(wait) + 1} s, then try again.", "error")
+            return render_template("auth/login.html"), 429  # type: ignore[return-value]
         email = request.form.get("email", "").strip()
         if check_login(context.settings(), email, request.form.get("password", "")):
+            failures.succeeded(who)
             target = _safe_next(request.args.get("next"))
             session.clear()  # a new session on login: no fixation
             session.permanent = True
             session["user"] = email
             csrf_token()
             return redirect(target)
+        failures.failed(who)
         flash("Wrong email or password.", "error")
         return render_template("auth/login.html"), 401  # type: ignore[return-value]
     return render_template("auth/login.html")

@@ -81,3 +81,24 @@ def test_exports_and_agreement_carry_it(settings):
     assert "WEAPON" in (result.folder / "spans.csv").read_text(encoding="utf-8")
     assert "WEAPON" in (result.folder / "README.md").read_text(encoding="utf-8")
     assert "WEAPON" in agreement_report(tasks, schema, bootstrap=0)["labels"]
+
+
+def test_dashboard_shows_it(settings):
+    """The lead's pages list the new label: the document's spans, the agreement table and the documents filter."""
+    from web_fixtures import login
+
+    from annotate.web import create_app
+    from annotate.web.users import ensure_users
+
+    raw = settings.exports_dir / "raw"
+    raw.mkdir(parents=True)
+    (raw / "project-1-20260101T000000Z.json").write_text(json.dumps(_export_rows(["a@x.org", "b@x.org"])),
+                                                         encoding="utf-8")
+    password = ensure_users(settings)["lead"]
+    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "test", "REPORT_BOOTSTRAP": 0, "DATA_WAIT": True,
+                                "REPORT_WAIT": True})
+    client = app.test_client()
+    assert login(client, "lead", password).status_code == 302
+    for path in ("/documents/1", "/agreement", "/documents/"):
+        page = client.get(path)
+        assert page.status_code == 200 and "WEAPON" in page.get_data(as_text=True), path

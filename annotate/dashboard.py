@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -77,18 +76,13 @@ def start_dashboard(settings: Settings, port: int | None = None) -> DashboardInf
     proc = procs.spawn(cmd, logfile(settings), env)
     url = f"http://{procs.HOST}:{port}"
     procs.write_record(pidfile(settings), {"pid": proc.pid, "port": port, "url": url})
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pidfile(settings).unlink(missing_ok=True)
-            raise ServerError(f"the dashboard exited with code {proc.returncode} while starting; last log lines:\n"
-                              + procs.tail(logfile(settings)))
-        if answers(url):
-            return DashboardInfo(url, proc.pid, port, logfile(settings), True)
-        time.sleep(0.2)
-    procs.stop_recorded(pidfile(settings), MARKERS)
-    raise ServerError(f"the dashboard did not answer {url}/login within {START_TIMEOUT:.0f} s; "
-                      f"log: {logfile(settings)}")
+    try:
+        procs.wait_ready(proc, lambda: answers(url), what="the dashboard", endpoint=f"{url}/login",
+                         log=logfile(settings), timeout=START_TIMEOUT, interval=0.2, markers=MARKERS)
+    except ServerError:
+        pidfile(settings).unlink(missing_ok=True)  # it did not start: no record of a dashboard left behind
+        raise
+    return DashboardInfo(url, proc.pid, port, logfile(settings), True)
 
 
 def stop_dashboard(settings: Settings) -> int | None:

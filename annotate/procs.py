@@ -12,10 +12,11 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .errors import ServerError
 from .files import write_private
 
 HOST = "127.0.0.1"
@@ -96,6 +97,22 @@ def stop_recorded(pidfile: Path, markers: Sequence[bytes]) -> int | None:
         terminate(pid, markers)
     pidfile.unlink(missing_ok=True)
     return pid
+
+
+def wait_ready(proc: subprocess.Popen[bytes], ready: Callable[[], bool], *, what: str, endpoint: str, log: Path,
+               timeout: float, interval: float, markers: Sequence[bytes]) -> None:
+    """Poll `ready()` until it is true. ServerError (naming `what`) if the process exits first, with the log's last
+    lines, or if `timeout` seconds pass without `endpoint` answering; then the process is terminated."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServerError(f"{what} exited with code {proc.returncode} while starting; last log lines:\n"
+                              + tail(log))
+        if ready():
+            return
+        time.sleep(interval)
+    terminate(proc.pid, markers)
+    raise ServerError(f"{what} did not answer {endpoint} within {timeout:.0f} s; log: {log}")
 
 
 def tail(path: Path, lines: int = 15) -> str:

@@ -8,7 +8,6 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -203,21 +202,9 @@ def start_server(settings: Settings, port: int | None = None) -> ServerInfo:
     proc = procs.spawn(cmd, paths.log, server_environment(paths, creds))
     url = f"http://{HOST}:{port}"
     procs.write_record(paths.pidfile, {"pid": proc.pid, "port": port, "url": url})
-    _wait_healthy(proc, url, paths.log)
+    procs.wait_ready(proc, lambda: check_health(url), what="Label Studio", endpoint=f"{url}/health", log=paths.log,
+                     timeout=START_TIMEOUT, interval=0.5, markers=MARKERS)
     return ServerInfo(url, proc.pid, port, paths.data, True)
-
-
-def _wait_healthy(proc: subprocess.Popen[bytes], url: str, logfile: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise ServerError(f"Label Studio exited with code {proc.returncode} while starting; last log lines:\n"
-                              + procs.tail(logfile))
-        if check_health(url):
-            return
-        time.sleep(0.5)
-    procs.terminate(proc.pid, MARKERS)
-    raise ServerError(f"Label Studio did not answer {url}/health within {START_TIMEOUT:.0f} s; log: {logfile}")
 
 
 def stop_server(settings: Settings) -> int | None:

@@ -37,6 +37,8 @@ class Settings:
     leads: tuple[str, ...] = ()
     dev_ratio: float = 0.2
     batch_size: int = 250
+    keep_archives: int = 20  # raw pulls kept in exports/raw/ (0: keep all); referenced ones are never pruned
+    allowed_hosts: tuple[str, ...] = ()  # Host names the dashboard and ML backend answer to, beside loopback
 
     @property
     def state_dir(self) -> Path:
@@ -138,3 +140,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"overlap_percent must be between 0 and 100, got {s.overlap_percent}")
     if not 0.0 <= s.dev_ratio < 1.0:
         raise ConfigError(f"dev_ratio must be in [0, 1), got {s.dev_ratio}")
+    if s.batch_size < 1:
+        raise ConfigError(f"batch_size must be at least 1 (tasks per import request), got {s.batch_size}")
+    if s.keep_archives < 0:
+        raise ConfigError(f"keep_archives must be 0 (keep all) or more, got {s.keep_archives}")

@@ -1,4 +1,9 @@
-"""Atomic file writes: a crash never leaves a half-written output (stdlib only)."""
+"""Atomic file writes: a crash never leaves a half-written output (stdlib only).
+
+Files the user shares (exports) are created with the modes the umask allows, like any file a shell command
+writes (0644 in 0755 folders under the usual umask 022). Files under `.annotate/` hold credentials and
+server state: they are written owner-only (0600) in owner-only folders (0700).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,44 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def umask() -> int:
+    """The process umask (read by setting and restoring it; there is no other portable way)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def shared_mode(directory: bool = False) -> int:
+    """The mode a new file (0666) or folder (0777) gets under the current umask."""
+    return (0o777 if directory else 0o666) & ~umask()
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create `path` (and parents) if needed and make it owner-only (0700)."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, PRIVATE_DIR)
+    return path
+
 
 @contextlib.contextmanager
-def atomic_write(path: Path | str, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
-    """Write to a temporary file beside `path`, fsync, then rename over it; on error, remove the temp."""
+def atomic_write(path: Path | str, mode: str = "w", *, private: bool = False, **kwargs: Any) -> Iterator[IO[Any]]:
+    """Write to a temporary file beside `path`, fsync, then rename over it; on error, remove the temp.
+
+    The file gets the umask's mode (0644 under umask 022), or 0600 when `private`.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if "b" not in mode:
         kwargs.setdefault("encoding", "utf-8")
         kwargs.setdefault("newline", "\n")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # created 0600
     try:
+        if not private:
+            os.fchmod(fd, shared_mode())
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
             handle.flush()
@@ -35,8 +67,8 @@ def write_private(path: Path, text: str) -> None:
     """Atomically write a file that only its owner can read (mode 0600 from creation on)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
-    os.chmod(tmp, 0o600)
+    os.chmod(tmp, PRIVATE_FILE)
     os.replace(tmp, path)

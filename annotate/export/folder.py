@@ -10,6 +10,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..files import shared_mode
+
 LATEST = "latest"
 
 
@@ -17,7 +19,8 @@ LATEST = "latest"
 def staging(parent: Path) -> Iterator[Path]:
     """A temporary folder beside the published ones (same filesystem, so rename is atomic); removed on exit."""
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=parent))
+    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=parent))  # created 0700
+    os.chmod(tmp, shared_mode(directory=True))  # a published export is shared like any folder the user makes
     try:
         yield tmp
     finally:

@@ -84,7 +84,7 @@ def save(path: Path | None, project_id: int, fp: Fingerprint, tasks: dict[str, E
         "fingerprint": {"tasks": fp.tasks, "max_task_id": fp.max_task_id, "versions": [list(v) for v in fp.versions]},
         "tasks": {doc_id: [e.task_id, e.text_sha, sorted(e.model_versions)] for doc_id, e in sorted(tasks.items())},
     }
-    with atomic_write(path) as handle:
+    with atomic_write(path, private=True) as handle:
         json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
 
 

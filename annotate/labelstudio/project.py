@@ -42,7 +42,7 @@ def _read_state(settings: Settings) -> dict[str, Any]:
 def _remember(settings: Settings, server_url: str, title: str, project_id: int) -> None:
     state = _read_state(settings)
     state.setdefault(server_url, {})[title] = project_id
-    with atomic_write(_state_path(settings)) as handle:
+    with atomic_write(_state_path(settings), private=True) as handle:
         json.dump(state, handle, indent=2, sort_keys=True)
 
 

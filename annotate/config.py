@@ -23,7 +23,7 @@ class Settings:
     """Everything a command needs to know; paths are absolute once resolved."""
 
     root: Path = field(default_factory=Path.cwd)
-    label_studio_url: str | None = None
+    label_studio_url: str | None = field(default=None, repr=False)  # may carry a password (user:pass@host)
     label_studio_api_key: str | None = field(default=None, repr=False)
     port: int = 8089
     dashboard_port: int = 5000
@@ -64,6 +64,19 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password in it replaced by ***, for messages and links (user:pass@host -> user:***@host)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    userinfo, _, host = authority.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}{slash}{path}"
 
 
 def _coerce(name: str, value: Any, source: str) -> Any:
@@ -130,7 +143,7 @@ def _validate(s: Settings) -> None:
     if s.label_studio_url and not s.label_studio_api_key:
         raise ConfigError("LABEL_STUDIO_URL is set but LABEL_STUDIO_API_KEY is not; set both to use an external server")
     if s.label_studio_url and not s.label_studio_url.startswith(("http://", "https://")):
-        raise ConfigError(f"LABEL_STUDIO_URL must start with http:// or https://, got {s.label_studio_url!r}")
+        raise ConfigError(f"LABEL_STUDIO_URL must start with http:// or https://, got {redact_url(s.label_studio_url)!r}")
     for name in ("port", "dashboard_port"):
         if not 1 <= getattr(s, name) <= 65535:
             raise ConfigError(f"{name} must be between 1 and 65535, got {getattr(s, name)}")

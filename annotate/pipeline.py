@@ -5,13 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import locks
 from .config import Settings
-from .errors import LabelStudioError
+from .decisions import DECISIONS_FILE
+from .errors import InputError, LabelStudioError
 from .export import export_gold
 from .files import atomic_write
 from .guidelines import instructions_html, load_guidelines
@@ -48,19 +52,35 @@ def preannotate_inputs(settings: Settings, paths: Iterable[str | Path], processe
     return list(preannotator.annotate(articles, processes=processes)), report
 
 
-def open_project(settings: Settings) -> tuple[Connection, ProjectRef]:
-    """Connect and create or update the project from the schema and the guidelines."""
-    conn = connect(settings)
+def _project_lock(settings: Settings) -> AbstractContextManager[None]:
+    """One push (or project creation) at a time per server and project title, from this project folder."""
+    server = settings.label_studio_url or f"embedded:{settings.state_dir}"
+    path = locks.lock_path(settings.state_dir, "project", server, settings.project_title)
+    return locks.hold(path, f"push to project {settings.project_title!r}")
+
+
+def _ensure(conn: Connection, settings: Settings) -> ProjectRef:
+    """Create or update the project from the schema and the guidelines (hold the project lock)."""
     schema = load_schema(settings.guidelines_dir)
     html = instructions_html(load_guidelines(settings.guidelines_dir), schema)
-    return conn, ensure_project(conn, settings, schema, html)
+    return ensure_project(conn, settings, schema, html)
 
 
-def push(settings: Settings, docs: list[Document], progress: Progress = _no_progress) -> tuple[ProjectRef, PushReport]:
-    """Upsert pre-annotated documents into the project (created or updated first)."""
-    conn, project = open_project(settings)
-    report = push_documents(conn, project.id, docs, settings.batch_size, progress("push", len(docs)),
-                            state=manifest_path(settings, conn.url, project.id))
+def open_project(settings: Settings) -> tuple[Connection, ProjectRef]:
+    """Connect and create or update the project (one creator at a time)."""
+    conn = connect(settings)
+    with _project_lock(settings):
+        return conn, _ensure(conn, settings)
+
+
+def push(settings: Settings, docs: list[Document], progress: Progress = _no_progress,
+         dedupe: bool = False) -> tuple[ProjectRef, PushReport]:
+    """Upsert pre-annotated documents into the project (created or updated first), one push at a time."""
+    conn = connect(settings)
+    with _project_lock(settings):
+        project = _ensure(conn, settings)
+        report = push_documents(conn, project.id, docs, settings.batch_size, progress("push", len(docs)),
+                                state=manifest_path(settings, conn.base_url, project.id), dedupe=dedupe)
     return project, report
 
 
@@ -83,43 +103,161 @@ def raw_dir(settings: Settings) -> Path:
     return settings.exports_dir / "raw"
 
 
+def _archives(settings: Settings, project_id: int | None = None) -> list[Path]:
+    """Raw archives under exports/raw/, oldest first (of one project, when given)."""
+    pattern = f"project-{project_id}-*.json" if project_id is not None else "project-*.json"
+    files = [p for p in raw_dir(settings).glob(pattern) if not p.name.endswith(".quarantine.json")]
+    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def _archive_name(settings: Settings, project_id: int) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    dest = raw_dir(settings) / f"project-{project_id}-{stamp}.json"
+    n = 2
+    while dest.exists():  # two pulls within one second
+        dest = raw_dir(settings) / f"project-{project_id}-{stamp}-{n}.json"
+        n += 1
+    return dest
+
+
+def remove_stale_temp(folder: Path) -> list[Path]:
+    """Delete what killed pulls left behind (hidden *.tmp files); call it holding the pull lock."""
+    removed = []
+    for path in folder.glob(".*.tmp") if folder.exists() else ():
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
 def pull(settings: Settings, progress: Progress = _no_progress) -> PullResult:
-    """Archive the project's raw export under exports/raw/, then parse it into tasks (quarantining misfits)."""
+    """Archive the project as a consistent snapshot under exports/raw/ (no new file when nothing changed), parse
+    it into tasks (quarantining misfits), and prune old archives (see prune_archives)."""
     conn = connect(settings)
     project_id = find_project(conn, settings)
     if project_id is None:
         raise LabelStudioError(f"no project titled {settings.project_title!r} on {conn.url}: run `annotate push` "
                                "first (or set project_title)")
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    dest = raw_dir(settings) / f"project-{project_id}-{stamp}.json"
     schema = load_schema(settings.guidelines_dir)
-    tasks: list[Task] = []
-    quarantine: list[Quarantined] = []
-    stats = pull_raw(conn, project_id, dest, progress=progress("pull", -1),
-                     on_row=lambda row: tasks.append(task_from_row(row, schema, quarantine)))
-    qpath = None
-    if quarantine:
-        qpath = dest.with_suffix(".quarantine.jsonl")
-        with atomic_write(qpath) as handle:
-            for item in quarantine:
-                handle.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+    parsed: dict[int, tuple[Task, list[Quarantined]]] = {}
+
+    def parse(row: dict) -> None:
+        found: list[Quarantined] = []
+        task = task_from_row(row, schema, found)
+        parsed[task.task_id] = (task, found)
+
+    folder = raw_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    with locks.hold(locks.lock_path(settings.state_dir, "pull", str(folder)), "pull into exports/raw"):
+        for stale in remove_stale_temp(folder):
+            log.warning("removed %s, left by an interrupted pull", stale.name)
+        previous = (_archives(settings, project_id) or [None])[-1]
+        stats = pull_raw(conn, project_id, _archive_name(settings, project_id), progress=progress("pull", -1),
+                         on_row=parse, previous=previous)
+        for task_id in stats.deleted:
+            parsed.pop(task_id, None)
+        tasks = [parsed[k][0] for k in sorted(parsed)]
+        quarantine = [q for k in sorted(parsed) for q in parsed[k][1]]
+        qpath = _write_quarantine(stats.path, quarantine)
+        prune_archives(settings)
     return PullResult(project_id, stats, tasks, quarantine, qpath)
+
+
+def quarantine_path(archive: Path) -> Path:
+    return archive.with_name(archive.stem + ".quarantine.jsonl")
+
+
+def _write_quarantine(archive: Path, quarantine: list[Quarantined]) -> Path | None:
+    path = quarantine_path(archive)
+    if not quarantine:
+        path.unlink(missing_ok=True)
+        return None
+    with atomic_write(path) as handle:
+        for item in quarantine:
+            handle.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+    return path
+
+
+_ARCHIVE_NAME = re.compile(r"project-\d+-[0-9TZ-]+\.json")
+
+
+def referenced_archives(settings: Settings) -> set[str]:
+    """Archive file names that a gold build (its manifest.json) or a lead decision names as its source."""
+    names: set[str] = set()
+    for manifest_file in (settings.exports_dir / "gold").glob("*/manifest.json"):
+        try:
+            names.update(_ARCHIVE_NAME.findall(manifest_file.read_text(encoding="utf-8")))
+        except OSError:
+            continue
+    decisions = settings.exports_dir / DECISIONS_FILE
+    if decisions.exists():
+        names.update(_ARCHIVE_NAME.findall(decisions.read_text(encoding="utf-8", errors="replace")))
+    return names
+
+
+def prune_archives(settings: Settings) -> list[Path]:
+    """Delete the oldest archives beyond `keep_archives` (0: keep all), never one a gold build or decision names."""
+    if settings.keep_archives == 0:
+        return []
+    archives = _archives(settings)
+    keep = set(archives[-settings.keep_archives:]) if archives else set()
+    referenced = referenced_archives(settings)
+    removed = []
+    for path in archives:
+        if path in keep or path.name in referenced:
+            continue
+        path.unlink(missing_ok=True)
+        quarantine_path(path).unlink(missing_ok=True)
+        removed.append(path)
+    return removed
 
 
 def latest_raw_export(settings: Settings) -> Path | None:
     """The newest raw archive under exports/raw/, if any."""
-    files = sorted(raw_dir(settings).glob("project-*.json"), key=lambda p: p.stat().st_mtime)
+    files = _archives(settings)
     return files[-1] if files else None
 
 
-def load_tasks(settings: Settings, from_export: Path | str | None = None) -> list[Task]:
-    """Tasks from a Label Studio JSON export file, or pulled live from the project."""
+@dataclass(frozen=True)
+class TaskSource:
+    """Tasks for a read command and where they came from."""
+
+    tasks: list[Task]
+    quarantine: list[Quarantined]
+    path: Path
+    pulled: PullResult | None = None  # set when the command pulled first (--pull)
+
+    def describe(self, settings: Settings) -> str:
+        """How the command names its input: the file, relative to the project folder when inside it."""
+        try:
+            return str(self.path.resolve().relative_to(settings.root))
+        except ValueError:
+            return str(self.path)
+
+
+def read_tasks(settings: Settings, from_export: Path | str | None = None, refresh: bool = False,
+               progress: Progress = _no_progress) -> TaskSource:
+    """What read commands read: an export file; a fresh pull when `refresh`; else the newest archive (no server)."""
+    schema = load_schema(settings.guidelines_dir)
     if from_export is not None:
-        tasks, quarantine = tasks_from_export(read_export(from_export), load_schema(settings.guidelines_dir))
-        for item in quarantine:
-            log.warning("quarantined: task %s by %s: %s", item.task_id, item.annotator, item.reason)
-        return tasks
-    return pull(settings).tasks
+        tasks, quarantine = tasks_from_export(read_export(from_export), schema)
+        return TaskSource(tasks, quarantine, Path(from_export))
+    if refresh:
+        result = pull(settings, progress)
+        return TaskSource(result.tasks, result.quarantine, result.stats.path, result)
+    archive = latest_raw_export(settings)
+    if archive is None:
+        raise InputError(f"nothing has been pulled yet into {raw_dir(settings)}: run `annotate pull` first, or pass "
+                         "--pull (or --from-export FILE)")
+    tasks, quarantine = tasks_from_export(read_export(archive), schema)
+    return TaskSource(tasks, quarantine, archive)
+
+
+def load_tasks(settings: Settings, from_export: Path | str | None = None, refresh: bool = False) -> list[Task]:
+    """Tasks from an export file, the newest archive, or a fresh pull (see read_tasks)."""
+    source = read_tasks(settings, from_export, refresh)
+    for item in source.quarantine:
+        log.warning("quarantined: task %s by %s: %s", item.task_id, item.annotator, item.reason)
+    return source.tasks
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def test_min_agreement_exits_3_after_writing(env):
 def test_disagreements_then_decide_then_none_left(env):
     root, path = env
     listed = run(root, "disagreements", "--from-export", str(path), "--json")
-    rows = [json.loads(line) for line in listed.output.splitlines()]
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert [(r["task_id"], r["start"], r["end"], r["label"], r["support"]) for r in rows] == [
         (1, 14, 20, "LOCATION", ["a@x"])]
     decided = run(root, "decide", "--from-export", str(path), "--task", "1", "--start", "14", "--end", "20",
@@ -73,7 +73,7 @@ def test_disagreements_then_decide_then_none_left(env):
     assert "Recorded: accept task 1 14-20 LOCATION 'Aleppo' by lead@x" in decided.output
     log = [json.loads(x) for x in (root / "exports" / "decisions.jsonl").read_text().splitlines()]
     assert (log[0]["note"], log[0]["guideline_version"]) == ("a town", "1.1.0")
-    assert run(root, "disagreements", "--from-export", str(path)).output.strip() == "0 open disagreement(s)"
+    assert run(root, "disagreements", "--from-export", str(path)).stdout.strip() == "0 open disagreement(s)"
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -46,7 +46,7 @@ def _user(conn, email: str) -> int:
 def _run(root: Path, env: dict[str, str], *args: str) -> str:
     result = CliRunner().invoke(main, ["--root", str(root), *args], env=env)
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout
 
 
 def test_gold_from_a_real_pull_with_every_adjudication_path(live_server, project_root):

@@ -13,6 +13,8 @@ from .app import get_settings, main
 @main.command()
 @click.option("--from-export", "from_export", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Read tasks from a Label Studio JSON export instead of the live project.")
+@click.option("--pull", "refresh", is_flag=True,
+              help="Pull from Label Studio first (default: read the newest pull in exports/raw/).")
 @click.option("--gold", "gold_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Gold JSONL (id, text, spans) to score each model version against.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (stable keys) instead of tables.")
@@ -22,7 +24,7 @@ from .app import get_settings, main
               help="Bootstrap replicates for confidence intervals (0: none).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for the bootstrap resampling.")
 @click.pass_context
-def agreement(ctx: click.Context, from_export: Path | None, gold_path: Path | None, as_json: bool,
+def agreement(ctx: click.Context, from_export: Path | None, refresh: bool, gold_path: Path | None, as_json: bool,
               csv_dir: Path | None, bootstrap: int, seed: int) -> None:
     """Inter-annotator agreement (alpha, kappa, span F1, u-alpha) and how annotators treated predictions."""
     from .. import pipeline
@@ -33,7 +35,9 @@ def agreement(ctx: click.Context, from_export: Path | None, gold_path: Path | No
     from ..schema import load_schema
 
     settings = get_settings(ctx)
-    tasks = pipeline.load_tasks(settings, from_export)
+    source = pipeline.read_tasks(settings, from_export, refresh)
+    click.echo(f"reading {source.describe(settings)}", err=True)
+    tasks = source.tasks
     gold = list(read_documents(gold_path)) if gold_path else None
     report = agreement_report(tasks, load_schema(settings.guidelines_dir), gold, bootstrap=bootstrap, seed=seed)
     if csv_dir is not None:

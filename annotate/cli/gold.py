@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -23,23 +22,18 @@ DECISIONS = click.option("--decisions", "decisions_path", type=click.Path(dir_ok
                          help=f"Decision log (default: exports/{DECISIONS_FILE}).")
 
 
-def load_input(settings: Settings, from_export: Path | None) -> tuple[list[Task], list[str], str]:
-    """Tasks, quarantined annotations (as text) and a description of where they came from."""
-    from ..labelstudio.convert import read_export, tasks_from_export
+PULL = click.option("--pull", "refresh", is_flag=True,
+                    help="Pull from Label Studio first (default: read the newest pull in exports/raw/).")
 
-    if from_export is None:
-        from .. import pipeline  # only a live pull needs the server machinery
 
-        pulled = pipeline.pull(settings)
-        archive = pipeline.latest_raw_export(settings)
-        tasks, quarantine, path = pulled.tasks, pulled.quarantine, archive
-    else:
-        tasks, quarantine = tasks_from_export(read_export(from_export), load_schema(settings.guidelines_dir))
-        path = from_export
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else "unknown"
-    source = f"Label Studio export {Path(path).name if path else '(live pull)'} (sha256 {digest})"
-    notes = [f"task {q.task_id} by {q.annotator}: {q.reason}" for q in quarantine]
-    return tasks, notes, source
+def load_input(settings: Settings, from_export: Path | None, refresh: bool = False) -> tuple[list[Task], list[str], str]:
+    """Tasks, quarantined annotations (as text) and a description of where they came from (said on stderr)."""
+    from .. import pipeline
+
+    source = pipeline.read_tasks(settings, from_export, refresh)
+    click.echo(f"reading {source.describe(settings)}", err=True)
+    notes = [f"task {q.task_id} by {q.annotator}: {q.reason}" for q in source.quarantine]
+    return source.tasks, notes, pipeline.describe_source(source.path)
 
 
 def _decisions_path(settings: Settings, path: Path | None) -> Path:
@@ -48,14 +42,15 @@ def _decisions_path(settings: Settings, path: Path | None) -> Path:
 
 @main.command()
 @FROM_EXPORT
+@PULL
 @DECISIONS
 @click.option("--min-agreement", type=float, help="Exit with code 3 if pooled exact span F1 is below this.")
 @click.pass_context
-def export(ctx: click.Context, from_export: Path | None, decisions_path: Path | None,
+def export(ctx: click.Context, from_export: Path | None, refresh: bool, decisions_path: Path | None,
            min_agreement: float | None) -> None:
     """Adjudicate and write the gold dataset (JSONL, DocBin, CoNLL, tables, card) to exports/gold/."""
     settings = get_settings(ctx)
-    tasks, quarantined, source = load_input(settings, from_export)
+    tasks, quarantined, source = load_input(settings, from_export, refresh)
     result = export_gold(tasks, settings, decisions_path=_decisions_path(settings, decisions_path),
                          min_agreement=min_agreement, source=source, quarantined=quarantined)
     docs = result.counts["documents"]
@@ -68,13 +63,15 @@ def export(ctx: click.Context, from_export: Path | None, decisions_path: Path | 
 
 @main.command()
 @FROM_EXPORT
+@PULL
 @DECISIONS
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line instead of a readable list.")
 @click.pass_context
-def disagreements(ctx: click.Context, from_export: Path | None, decisions_path: Path | None, as_json: bool) -> None:
+def disagreements(ctx: click.Context, from_export: Path | None, refresh: bool, decisions_path: Path | None,
+                  as_json: bool) -> None:
     """List the spans annotators disagree on that no lead decision has settled yet."""
     settings = get_settings(ctx)
-    tasks, _, _ = load_input(settings, from_export)
+    tasks, _, _ = load_input(settings, from_export, refresh)
     gold = build_gold(tasks, load_decisions(_decisions_path(settings, decisions_path)),
                       load_schema(settings.guidelines_dir), settings.leads)
     for item in gold.disagreements:
@@ -91,6 +88,7 @@ def disagreements(ctx: click.Context, from_export: Path | None, decisions_path: 
 
 @main.command()
 @FROM_EXPORT
+@PULL
 @DECISIONS
 @click.option("--task", "task_id", type=int, required=True, help="Label Studio task id.")
 @click.option("--start", type=int, required=True, help="Span start (character offset).")
@@ -103,8 +101,8 @@ def disagreements(ctx: click.Context, from_export: Path | None, decisions_path: 
 @click.option("--by", help="Lead's email (default: the only configured lead).")
 @click.option("--note", help="Why (kept in the decision log).")
 @click.pass_context
-def decide(ctx: click.Context, from_export: Path | None, decisions_path: Path | None, task_id: int, start: int,
-           end: int, label: str, action: str | None, change_to: tuple[int, int, str] | None, by: str | None,
+def decide(ctx: click.Context, from_export: Path | None, refresh: bool, decisions_path: Path | None, task_id: int,
+           start: int, end: int, label: str, action: str | None, change_to: tuple[int, int, str] | None, by: str | None,
            note: str | None) -> None:
     """Record a lead's decision on one span in the append-only decision log."""
     settings = get_settings(ctx)
@@ -114,7 +112,7 @@ def decide(ctx: click.Context, from_export: Path | None, decisions_path: Path | 
         if len(settings.leads) != 1:
             raise InputError(f"pass --by EMAIL (configured leads: {', '.join(settings.leads) or 'none'})")
         by = settings.leads[0]
-    tasks, _, _ = load_input(settings, from_export)
+    tasks, _, _ = load_input(settings, from_export, refresh)
     task = next((t for t in tasks if t.task_id == task_id), None)
     if task is None:
         raise InputError(f"no task {task_id}; known task ids: {', '.join(str(t.task_id) for t in tasks[:20])}")

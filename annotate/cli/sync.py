@@ -49,9 +49,11 @@ def project(ctx: click.Context, annotators_per_task: int | None, overlap_percent
               help="With a trained model: add the rule-based spans, or push the model's spans only.")
 @click.option("--order", type=click.Choice(["input", "uncertain"]), default="input", show_default=True,
               help="Import order (Label Studio's queue follows it): uncertain = lowest span scores first.")
+@click.option("--dedupe", is_flag=True, help="Delete the extra tasks of an article that is in the project more than "
+              "once, keeping the one with annotations; a task with annotations is never deleted.")
 @click.pass_context
 def push(ctx: click.Context, inputs: tuple[Path, ...], preannotated: Path | None, processes: int,
-         model: str | None, with_rules: bool, order: str) -> None:
+         model: str | None, with_rules: bool, order: str, dedupe: bool) -> None:
     """Pre-annotate INPUTS (default: seeds/) and upsert them as tasks with predictions (never duplicated)."""
     from ..ordering import order_documents
 
@@ -66,8 +68,12 @@ def push(ctx: click.Context, inputs: tuple[Path, ...], preannotated: Path | None
         for err in report.rejected:
             click.secho(f"rejected: {err}", fg="yellow", err=True)
     docs = order_documents(docs, order)
-    ref, pushed = pipeline.push(settings, docs, _progress)
+    ref, pushed = pipeline.push(settings, docs, _progress, dedupe=dedupe)
     click.echo(f"project {ref.id}: {pushed.summary()}\n{ref.url}")
+    for line in pushed.duplicate_lines():
+        click.secho(f"duplicate: {line}", fg="yellow", err=True)
+    if pushed.duplicates and not dedupe:
+        click.secho("run `annotate push --dedupe` to delete the copies that have no annotations", fg="yellow", err=True)
     if rejected:
         ctx.exit(1)
 
@@ -78,8 +84,11 @@ def pull(ctx: click.Context) -> None:
     """Pull every annotation into exports/raw/ (the archive gold is built from) and write the gold dataset."""
     settings = get_settings(ctx)
     result = pipeline.pull(settings, _progress)
-    click.echo(f"pulled {result.stats.tasks} task(s), {result.stats.annotations} annotation(s), "
-               f"{result.stats.drafts} draft(s) -> {result.stats.path}")
+    stats = result.stats
+    where = f"unchanged since {stats.path} (no new file)" if stats.unchanged_since else str(stats.path)
+    click.echo(f"pulled {stats.tasks} task(s), {stats.annotations} annotation(s), {stats.drafts} draft(s) -> {where}")
+    for line in stats.changes():
+        click.secho(f"during the pull: {line}", fg="yellow", err=True)
     if result.quarantine:
         click.secho(f"{len(result.quarantine)} annotation(s) quarantined -> {result.quarantine_path}", fg="yellow",
                     err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,12 @@ from ..config import Settings
 from ..errors import LabelStudioError
 from ..files import atomic_write
 from ..schema import Schema
-from .client import Connection, describe_error
+from .client import Connection, is_transient
 from .labelconfig import build_label_config
 
 log = logging.getLogger(__name__)
 STATE_FILE = "projects.json"
+CREATE_SETTLE = 15.0  # seconds to look for a project whose create answer was lost
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,12 @@ def find_project(conn: Connection, settings: Settings) -> int | None:
     stored = _read_state(settings).get(conn.url, {}).get(title)
     if stored is not None:
         try:
-            project = conn.sdk.projects.get(id=stored)
+            project = conn.call(f"get project {stored}", conn.sdk.projects.get, id=stored)
             if project.title == title:
                 return int(stored)
-        except ApiError as exc:
-            if exc.status_code != 404:
-                raise describe_error(conn.url, f"get project {stored}", exc) from exc
+        except LabelStudioError as exc:
+            if getattr(exc.__cause__, "status_code", None) != 404:  # deleted since: find it by title
+                raise
     pager = conn.call("list projects", conn.sdk.projects.list, title=title)
     matches = sorted(p.id for p in pager if p.title == title)
     if len(matches) > 1:
@@ -83,13 +85,32 @@ def ensure_project(conn: Connection, settings: Settings, schema: Schema, instruc
     project_id = find_project(conn, settings)
     created = project_id is None
     if project_id is None:
-        project = conn.call("create project", conn.sdk.projects.create, title=settings.project_title, **fields,
-                            retry=False)
-        project_id = int(project.id)
+        project_id = _create(conn, settings, fields)
     else:
         _update(conn, project_id, fields, schema)
     _remember(settings, conn.url, settings.project_title, project_id)
     return ProjectRef(project_id, settings.project_title, f"{conn.url}/projects/{project_id}/data", created)
+
+
+def _create(conn: Connection, settings: Settings, fields: dict[str, Any]) -> int:
+    """Create the project once: if the answer to the create request is lost, look for it before asking again."""
+    for attempt in (1, 2):
+        try:
+            project = conn.call("create project", conn.sdk.projects.create, title=settings.project_title, **fields,
+                                retry=False)
+            return int(project.id)
+        except LabelStudioError as exc:
+            if attempt == 2 or exc.__cause__ is None or not is_transient(exc.__cause__):
+                raise
+            log.warning("creating project %r: answer lost (%s); checking before asking again", settings.project_title,
+                        exc)
+            deadline = time.monotonic() + CREATE_SETTLE
+            while time.monotonic() < deadline:
+                found = find_project(conn, settings)
+                if found is not None:
+                    return found
+                time.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
 def labels_in_use(conn: Connection, project_id: int) -> set[str]:
@@ -108,16 +129,17 @@ def _update(conn: Connection, project_id: int, fields: dict[str, Any], schema: S
             "annotations first."
         )
     try:
-        conn.sdk.projects.update(id=project_id, **fields)
-    except ApiError as exc:
-        label = _label_in_use(exc.body)
-        if exc.status_code == 400 and label:
+        conn.call(f"update project {project_id}", conn.sdk.projects.update, id=project_id, **fields)
+    except LabelStudioError as exc:
+        cause = exc.__cause__
+        label = _label_in_use(cause.body) if isinstance(cause, ApiError) else None
+        if isinstance(cause, ApiError) and cause.status_code == 400 and label:
             raise LabelStudioError(
                 f"Label Studio refused the new labelling configuration for project {project_id}: label {label!r} "
                 "is used by existing annotations. Keep the label in guidelines/schema.toml, or remove those "
                 "annotations first."
-            ) from exc
-        raise describe_error(conn.url, f"update project {project_id}", exc) from exc
+            ) from cause
+        raise
 
 
 def _label_in_use(body: Any) -> str | None:

@@ -1,15 +1,20 @@
 """Pull: every task with its annotations, drafts and predictions, page by page, into a raw archive.
 
-No single long synchronous export request: tasks are listed in pages, each written to the archive as it
-arrives (memory stays flat), and the archive is renamed into place only when complete. The archive has
-the shape of Label Studio's JSON export (annotator emails inlined), so it and a UI export parse alike.
+No single long synchronous export request: tasks are listed in pages (ordered by id), each written to the
+archive as it arrives (memory stays flat), and the archive is renamed into place only when complete. The
+archive has the shape of Label Studio's JSON export (annotator emails inlined), so it and a UI export parse alike.
+
+Pages are not a snapshot: tasks deleted while a pull is between pages shift later tasks onto pages already read,
+tasks added shift others onto the next page. So after the last page the pull lists the ids (and update times) the
+project holds now, fetches every task it missed or that changed after it was read, leaves out the tasks deleted
+meanwhile, and reports all three: the archive is the project as it was when the pull ended.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +22,8 @@ from ..files import atomic_write
 from .client import Connection
 
 PAGE_SIZE = 500  # measured at 1,000 tasks: 500 per page ~10% faster than 100, no slower than 1,000
+ID_PAGE_SIZE = 5000  # ids only: cheap rows
+BY_ID = {"ordering": ["tasks:id"]}
 # The archive takes every field: Label Studio applies `include` to nested annotations too, so any field list
 # here would silently drop annotation fields (it did: results were lost). Faster, but not lossless.
 
@@ -27,56 +34,156 @@ class PullStats:
     tasks: int
     annotations: int
     drafts: int
+    missed: tuple[int, ...] = ()  # tasks the pages skipped (others were deleted meanwhile), fetched at the end
+    changed: tuple[int, ...] = ()  # tasks changed after their page was read, fetched again
+    deleted: tuple[int, ...] = ()  # tasks deleted during the pull, left out of the archive
+    unchanged_since: Path | None = None  # the archive was identical to this earlier one: no new file
+
+    def changes(self) -> list[str]:
+        """What happened in the project while it was being pulled, one line each."""
+        out = []
+        for ids, what in ((self.missed, "added or shifted between pages, fetched at the end"),
+                          (self.changed, "changed while the pull ran, fetched again"),
+                          (self.deleted, "deleted while the pull ran, left out")):
+            if ids:
+                shown = ", ".join(map(str, ids[:10])) + (", ..." if len(ids) > 10 else "")
+                out.append(f"{len(ids)} task(s) {what}: {shown}")
+        return out
 
 
-def iter_task_rows(conn: Connection, project_id: int, page_size: int = PAGE_SIZE,
-                   include: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every task of the project as Label Studio's JSON, page by page.
+@dataclass
+class _Seen:
+    updated: dict[int, Any] = field(default_factory=dict)  # task id -> updated_at when read
+    annotations: dict[int, int] = field(default_factory=dict)
+    drafts: dict[int, int] = field(default_factory=dict)
+
+
+def iter_task_rows(conn: Connection, project_id: int, page_size: int = PAGE_SIZE, include: str | None = None,
+                   query: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """Every task of the project as Label Studio's JSON, page by page, in id order, each id once.
 
     Uses the SDK's HTTP client (its auth, its base URL) but skips building pydantic objects for each task:
     at 1,000 annotated tasks that halves the time of a pull.
     """
-    seen, page = 0, 1
+    seen: set[int] = set()
+    page = 1
     while True:
-        params = {"project": project_id, "fields": "all", "page": page, "page_size": page_size}
+        params: dict[str, Any] = {"project": project_id, "fields": "all", "page": page, "page_size": page_size,
+                                  "query": json.dumps(query or BY_ID)}
         if include:
             params["include"] = include
         response = conn.call(f"list tasks (page {page})", conn.get_json, "api/tasks/", params)
         rows = response.get("tasks", [])
-        yield from rows
-        seen += len(rows)
-        if not rows or seen >= int(response.get("total", 0)):
+        for row in rows:
+            if int(row["id"]) not in seen:  # a task added meanwhile can push one already read onto this page
+                seen.add(int(row["id"]))
+                yield row
+        if len(rows) < page_size or page * page_size >= int(response.get("total", 0)):
             return
         page += 1
 
 
+def project_ids(conn: Connection, project_id: int) -> dict[int, Any]:
+    """Task id -> updated_at of every task the project holds now (ids only: cheap)."""
+    rows = iter_task_rows(conn, project_id, page_size=ID_PAGE_SIZE, include="id,updated_at")
+    return {int(r["id"]): r.get("updated_at") for r in rows}
+
+
+# Derived or relative-time fields: "3 minutes" ago changes every minute, and the *_results strings repeat the
+# annotations and predictions (and come back empty from the single-task endpoint). Leaving them out loses nothing
+# and lets two pulls of an unchanged project give the same bytes.
+VOLATILE_TASK = ("annotations_results", "predictions_results")
+VOLATILE_ITEM = ("created_ago",)
+
+
+def _user(value: object, users: dict[int, str]) -> object:
+    """The annotator as {id, email}, as Label Studio's full export serialisation inlines it."""
+    if isinstance(value, dict) and isinstance(value.get("id"), int):  # the single-task endpoint's full user
+        value = value["id"]
+    if isinstance(value, int):
+        return {"id": value, "email": users.get(value, f"user-{value}")}
+    return value
+
+
+def normalise_row(row: dict[str, Any], users: dict[int, str]) -> dict[str, Any]:
+    """One task as the archive keeps it: annotator emails inlined, volatile and derived fields left out."""
+    for key in VOLATILE_TASK:
+        row.pop(key, None)
+    for kind, who in (("annotations", "completed_by"), ("drafts", "user"), ("predictions", None)):
+        for item in row.get(kind) or []:
+            if isinstance(item, dict):
+                for key in VOLATILE_ITEM:
+                    item.pop(key, None)
+                if who:
+                    item[who] = _user(item.get(who), users)
+    return row
+
+
 def pull_raw(conn: Connection, project_id: int, dest: Path, page_size: int = PAGE_SIZE,
              progress: Callable[[int], None] | None = None,
-             on_row: Callable[[dict[str, Any]], None] | None = None) -> PullStats:
-    """Write the project's tasks (annotations, drafts, predictions) to `dest` atomically; `on_row` sees each."""
+             on_row: Callable[[dict[str, Any]], None] | None = None,
+             previous: Path | None = None) -> PullStats:
+    """Write the project's tasks to `dest` atomically, as a consistent snapshot; `on_row` sees each row written.
+
+    A task fetched again is passed to `on_row` again (keep the last row per id); `PullStats.deleted` lists the ids
+    whose rows must be dropped. When the archive comes out byte-identical to `previous`, no new file is written.
+    """
     users = {u.id: u.email for u in conn.call("list users", conn.sdk.users.list)}
-    tasks = annotations = drafts = 0
-    with atomic_write(dest) as handle:
+    seen = _Seen()
+    staging = dest.with_name(f".{dest.name}.pulling.tmp")
+    with atomic_write(staging) as handle:
         handle.write("[")
-        for row in iter_task_rows(conn, project_id, page_size):
-            for ann in row.get("annotations", []):
-                ann["completed_by"] = _user(ann.get("completed_by"), users)
-            for draft in row.get("drafts", []):
-                draft["user"] = _user(draft.get("user"), users)
-            handle.write(("\n" if tasks == 0 else ",\n") + json.dumps(row, ensure_ascii=False, sort_keys=True))
-            tasks += 1
-            annotations += len(row.get("annotations", []))
-            drafts += len(row.get("drafts", []))
+
+        def write(row: dict[str, Any]) -> None:
+            task_id = int(row["id"])
+            handle.write(("\n" if not seen.updated else ",\n") + json.dumps(row, ensure_ascii=False, sort_keys=True))
+            seen.updated[task_id] = row.get("updated_at")
+            seen.annotations[task_id] = len(row.get("annotations", []))
+            seen.drafts[task_id] = len(row.get("drafts", []))
             if on_row:
                 on_row(row)
             if progress:
                 progress(1)
+
+        for row in iter_task_rows(conn, project_id, page_size):
+            write(normalise_row(row, users))
+        now = project_ids(conn, project_id)
+        missed = tuple(sorted(set(now) - set(seen.updated)))
+        changed = tuple(sorted(t for t in set(now) & set(seen.updated) if now[t] != seen.updated[t]))
+        deleted = tuple(sorted(set(seen.updated) - set(now)))
+        for task_id in (*missed, *changed):
+            write(normalise_row(conn.call(f"read task {task_id}", conn.get_json, f"api/tasks/{task_id}/"), users))
         handle.write("\n]\n")
-    return PullStats(dest, tasks, annotations, drafts)
+    if missed or changed or deleted:
+        _rewrite(staging, set(deleted))
+    for task_id in deleted:
+        seen.annotations.pop(task_id, None)
+        seen.drafts.pop(task_id, None)
+    kept = len(now)
+    stats = dict(tasks=kept, annotations=sum(seen.annotations.values()), drafts=sum(seen.drafts.values()),
+                 missed=missed, changed=changed, deleted=deleted)
+    if previous is not None and _same_bytes(staging, previous):
+        staging.unlink()
+        return PullStats(previous, unchanged_since=previous, **stats)  # type: ignore[arg-type]
+    staging.replace(dest)
+    return PullStats(dest, **stats)  # type: ignore[arg-type]
 
 
-def _user(value: object, users: dict[int, str]) -> object:
-    """Inline the annotator's email, as Label Studio's full export serialisation does."""
-    if isinstance(value, int):
-        return {"id": value, "email": users.get(value, f"user-{value}")}
-    return value
+def _rewrite(path: Path, dropped: set[int]) -> None:
+    """Keep the last row per task id, in id order, without the dropped ones (rare: the project changed mid-pull)."""
+    rows = {int(r["id"]): r for r in json.loads(path.read_text(encoding="utf-8"))}
+    with atomic_write(path) as handle:
+        kept = [rows[k] for k in sorted(rows) if k not in dropped]
+        handle.write("[" + ",".join("\n" + json.dumps(r, ensure_ascii=False, sort_keys=True) for r in kept) + "\n]\n")
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    if not b.exists() or a.stat().st_size != b.stat().st_size:
+        return False
+    with a.open("rb") as fa, b.open("rb") as fb:
+        while True:
+            chunk = fa.read(1 << 20)
+            if chunk != fb.read(1 << 20):
+                return False
+            if not chunk:
+                return True

@@ -18,7 +18,7 @@ from annotate.labelstudio.sandbox import start_sandbox
 
 # The dashboard tests' fixtures, registered here (before any test module imports the module) so that pytest
 # rewrites its asserts.
-pytest_plugins = ["web_fixtures"]
+pytest_plugins = ["web_fixtures", "faultproxy"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT_ROOT / "seeds"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from web_fixtures import ARCHIVE, LEAD, csrf_from, login, make_project, page_token
+from web_fixtures import APP_CONFIG, ARCHIVE, LEAD, csrf_from, login, make_project, page_token
 
 from annotate.web import create_app
 from annotate.web.users import ensure_users
@@ -82,6 +82,60 @@ def test_logout_ends_the_session(logged_in: FlaskClient) -> None:
     response = logged_in.post("/logout", data={"csrf_token": page_token(logged_in)})
     assert response.status_code == 302
     assert logged_in.get("/").status_code == 302
+
+
+def _cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("annotate_session")
+    assert cookie is not None, "no session cookie"
+    return cookie.value
+
+
+def _replay(app, cookie: str):
+    """GET / in a new browser that sends a captured session cookie."""
+    other = app.test_client()
+    other.set_cookie("annotate_session", cookie)
+    return other.get("/")
+
+
+def _refused(response) -> bool:
+    return response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["same-app", "restarted"])
+def test_a_cookie_copied_before_logout_is_refused(app, logged_in: FlaskClient, settings, restart: bool) -> None:
+    cookie = _cookie(logged_in)
+    later = (lambda: create_app(settings, APP_CONFIG)) if restart else (lambda: app)
+    assert _replay(later(), cookie).status_code == 200  # the copy works while the session lives
+    logged_in.post("/logout", data={"csrf_token": page_token(logged_in)})
+    assert _refused(_replay(later(), cookie))
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["same-app", "restarted"])
+def test_a_password_reset_ends_the_leads_sessions(app, logged_in: FlaskClient, settings, restart: bool) -> None:
+    from annotate.web.users import reset_password
+
+    cookie = _cookie(logged_in)
+    reset_password(settings, LEAD)  # what `annotate serve --reset-password` does, from another process
+    assert _refused(logged_in.get("/"))
+    assert _refused(_replay(create_app(settings, APP_CONFIG) if restart else app, cookie))
+
+
+def test_a_lead_removed_from_leads_is_logged_out(logged_in: FlaskClient, settings) -> None:
+    from annotate.config import Settings
+
+    cookie = _cookie(logged_in)
+    assert _replay(create_app(settings, APP_CONFIG), cookie).status_code == 200
+    demoted = Settings(root=settings.root, leads=("other@example.org",))
+    assert _refused(_replay(create_app(demoted, APP_CONFIG), cookie))
+
+
+def test_a_cookie_without_a_server_side_session_is_refused(app, settings, password: str) -> None:
+    """A cookie signed with the right key but naming no recorded session (forged, or from before this fix)."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    signer = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert _refused(_replay(app, signer.dumps({"user": LEAD, "csrf_token": "x"})))
+    assert _refused(_replay(app, signer.dumps({"user": LEAD, "sid": "made-up", "csrf_token": "x"})))
 
 
 def test_passwords_are_stored_hashed_and_private(settings, password: str) -> None:

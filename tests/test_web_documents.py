@@ -157,10 +157,13 @@ def test_invalid_decisions_are_refused_and_not_logged(logged_in: FlaskClient, se
 
 
 def test_decision_by_someone_not_a_lead_is_refused(logged_in: FlaskClient, settings) -> None:
+    token = page_token(logged_in, "/documents/1")
     with logged_in.session_transaction() as sess:
         sess["user"] = "intruder@example.org"
-    response = _decide(logged_in, 1, "accept", 7, 13, "OUTCOME")
-    assert response.status_code == 400 and "is not a lead" in _text(response)
+    response = logged_in.post("/documents/1/decide", data={"action": "accept", "start": "7", "end": "13",
+                                                              "label": "OUTCOME", "csrf_token": token})
+    # The login gate refuses it first now: the session's user no longer matches its server-side record.
+    assert response.status_code == 403 and "Log in first" in _text(response)
     assert _log(settings) == []
 
 

@@ -89,10 +89,13 @@ def password(settings: Settings) -> str:
     return ensure_users(settings)[LEAD]
 
 
+APP_CONFIG = {"TESTING": True, "SECRET_KEY": "test-secret", "REPORT_BOOTSTRAP": 20, "DATA_WAIT": True,
+              "REPORT_WAIT": True}
+
+
 @pytest.fixture
 def app(settings: Settings, password: str) -> Flask:
-    return create_app(settings, {"TESTING": True, "SECRET_KEY": "test-secret", "REPORT_BOOTSTRAP": 20,
-                                 "DATA_WAIT": True, "REPORT_WAIT": True})
+    return create_app(settings, APP_CONFIG)
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ import threading
 import time
 from collections import deque
 
-from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 
-from . import context
-from .users import check_login
+from . import context, sessions
+from .users import allowed_users, check_login
 
 bp = Blueprint("auth", __name__)
 MAX_FAILURES = 5  # failed logins from one address within WINDOW seconds; then the form answers 429
@@ -36,7 +37,21 @@ def _check_csrf() -> None:
         abort(400, "The form's security token is missing or out of date: reload the page and submit again.")
 
 
+def _live_user() -> str | None:
+    """The session's user while its server-side record lives and the user is still a lead, else None."""
+    sid, user = session.get("sid"), session.get("user")
+    if not isinstance(sid, str) or not isinstance(user, str):
+        return None
+    settings = context.settings()
+    if sessions.session_user(settings, sid) != user or user not in allowed_users(settings):
+        return None
+    return user
+
+
 def _require_login() -> Response | None:
+    # A signed cookie alone is not enough: logout, a password reset or removal from `leads` ends its record.
+    if "user" in session and _live_user() is None:
+        session.clear()
     if request.endpoint in OPEN_ENDPOINTS or "user" in session:
         return None
     if request.method != "GET":
@@ -92,8 +107,6 @@ class FailedLogins:
 
 
 def _failed_logins() -> FailedLogins:
-    from flask import current_app
-
     return current_app.extensions.setdefault("annotate.failed_logins", FailedLogins())
 
 
@@ -119,6 +132,8 @@ def login() -> str | Response:
             target = _safe_next(request.args.get("next"))
             session.clear()  # a new session on login: no fixation
             session.permanent = True
+            lifetime = current_app.permanent_session_lifetime.total_seconds()
+            session["sid"] = sessions.create_session(context.settings(), email, lifetime)
             session["user"] = email
             csrf_token()
             return redirect(target)
@@ -130,5 +145,8 @@ def login() -> str | Response:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    """End the session here and in the server-side record, so that a copy of the cookie stops working too."""
+    if isinstance(session.get("sid"), str):
+        sessions.end_session(context.settings(), session["sid"])
     session.clear()
     return redirect(url_for("auth.login"))

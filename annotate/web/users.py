@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..config import Settings
 from ..errors import ConfigError, InputError
 from ..files import write_private
+from .sessions import end_user_sessions
 
 USERS_FILE = "dashboard-users.json"
 SECRET_FILE = "dashboard-secret"
@@ -54,7 +55,7 @@ def ensure_users(settings: Settings) -> dict[str, str]:
 
 
 def reset_password(settings: Settings, email: str) -> str:
-    """Give `email` a new random password (it must be an allowed user); return it."""
+    """Give `email` a new random password (it must be an allowed user) and end its sessions; return it."""
     if email not in allowed_users(settings):
         raise InputError(f"{email!r} is not a lead; dashboard users: {', '.join(allowed_users(settings))} "
                          "(set `leads` in annotate.toml)")
@@ -62,6 +63,7 @@ def reset_password(settings: Settings, email: str) -> str:
     password = secrets.token_urlsafe(12)
     users[email] = generate_password_hash(password)
     _save(settings, users)
+    end_user_sessions(settings, email)  # whoever knew the old password is logged out, even mid-session
     return password
 
 

@@ -57,3 +57,26 @@ def test_bad_environment_value_names_the_variable(tmp_path: Path):
         load_settings(env={"ANNOTATE_DASHBOARD_PORT": "five"}, root=tmp_path)
     with pytest.raises(ConfigError, match="unknown setting 'colour'"):
         load_settings({"colour": "red"}, env={}, root=tmp_path)
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_batch_size_below_one_is_a_one_line_error(value, tmp_path):
+    from click.testing import CliRunner
+
+    from annotate.cli import main
+
+    (tmp_path / "x.jsonl").write_text("", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--root", str(tmp_path), "push", "--preannotated", str(tmp_path / "x.jsonl")],
+                                env={"ANNOTATE_BATCH_SIZE": value})
+    assert result.exit_code == 1
+    assert f"batch_size must be at least 1 (tasks per import request), got {value}" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value", [0, -5])
+def test_push_documents_refuses_a_bad_batch_size(value):
+    from annotate.errors import ConfigError
+    from annotate.labelstudio.push import push_documents
+
+    with pytest.raises(ConfigError, match="batch_size must be at least 1"):
+        push_documents(None, 1, [], batch_size=value)  # type: ignore[arg-type]

@@ -71,11 +71,30 @@ def test_login_goes_back_to_the_page_asked_for(client: FlaskClient, password: st
     assert response.headers["Location"] == "/documents/2"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+# Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so "/\t/evil" is "//evil".
+OFF_SITE = ["https://evil.example/", "//evil.example/", "/\\evil.example", "/%09/evil.example", "/%0a/evil.example",
+            "/%0d%0a/evil.example", "%0d%0aLocation:%20//evil.example", "/%2f%2fevil.example", "%2f%2fevil.example",
+            "/%5cevil.example", "/%252f%252fevil.example", "https:evil.example", "javascript:alert(1)",
+            "JavaScript%3Aalert(1)", "/%20/evil.example", "%20//evil.example", "/%00/evil.example",
+            "/%e2%80%83/evil.example", "evil.example", "http://localhost@evil.example/"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
 def test_login_never_redirects_off_site(client: FlaskClient, password: str, target: str) -> None:
     token = csrf_from(_text(client.get("/login")))
     response = client.post(f"/login?next={target}", data={"email": LEAD, "password": password, "csrf_token": token})
-    assert response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/documents/?page=2", "/documents/?annotator=amal%40example.org&open=1",
+                                    "/documents/1"])
+def test_login_follows_a_same_site_next(client: FlaskClient, password: str, target: str) -> None:
+    from urllib.parse import quote, unquote
+
+    token = csrf_from(_text(client.get("/login")))
+    response = client.post(f"/login?next={quote(target)}", data={"email": LEAD, "password": password,
+                                                                 "csrf_token": token})
+    assert response.status_code == 302 and unquote(response.headers["Location"]) == unquote(target)
 
 
 def test_logout_ends_the_session(logged_in: FlaskClient) -> None:

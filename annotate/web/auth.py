@@ -6,7 +6,9 @@ import hmac
 import secrets
 import threading
 import time
+import unicodedata
 from collections import deque
+from urllib.parse import unquote, urlsplit
 
 from flask import (Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
@@ -110,10 +112,24 @@ def _failed_logins() -> FailedLogins:
     return current_app.extensions.setdefault("annotate.failed_logins", FailedLogins())
 
 
+def _same_site_path(target: str) -> bool:
+    # Browsers drop tabs and newlines inside URLs and read "\\" as "/": "/\t/evil" and "/\\evil" are "//evil".
+    if "\\" in target or any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in target):
+        return False
+    parts = urlsplit(target)
+    return target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc
+
+
 def _safe_next(target: str | None) -> str:
-    # Only paths on this site: an absolute or scheme-relative URL would make the login an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """`target` when it is a path on this site at every round of percent-decoding, else the overview."""
+    layer = target or ""
+    for _ in range(4):  # "/%252f%252fevil" is "//evil" two decodings down; deeper nesting is refused outright
+        if not _same_site_path(layer):
+            break
+        deeper = unquote(layer)
+        if deeper == layer:
+            return str(target)
+        layer = deeper
     return url_for("overview.index")
 
 

@@ -1,0 +1,146 @@
+"""Pull against the real Label Studio: a consistent snapshot while the project changes between pages, no new
+archive when nothing changed, stale temp files removed, retention that keeps referenced archives, and read
+commands that read the newest archive instead of pulling again."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+
+import pytest
+from click.testing import CliRunner
+
+from annotate import pipeline
+from annotate.cli import main
+from annotate.config import load_settings
+from annotate.labelstudio.client import connect
+from annotate.labelstudio.pull import pull_raw
+from annotate.records import Document, Span
+
+pytestmark = pytest.mark.integration
+
+TEXT = "ISIL fighters withdrew from Saraqeb on Friday, the Observatory said."
+
+
+def _settings(live_server, root, **flags):
+    return load_settings({"label_studio_url": live_server.url, "label_studio_api_key": live_server.token,
+                          "project_title": f"pull-{uuid.uuid4().hex[:8]}", **flags}, env={}, root=root)
+
+
+def _pushed(settings, n: int) -> tuple[object, int, list[int]]:
+    docs = [Document(f"p{i}", f"{TEXT} ({i})", (Span(0, 4, "ACTOR", "ISIL", 0.9),), {}, "v1") for i in range(n)]
+    ref, report = pipeline.push(settings, docs)
+    conn = connect(settings)
+    return conn, ref.id, sorted(report.task_ids.values())
+
+
+def _annotate(conn, task_id: int) -> None:
+    conn.sdk.annotations.create(id=task_id, completed_by=1, result=[
+        {"id": "a", "from_name": "label", "to_name": "text", "type": "labels",
+         "value": {"start": 0, "end": 4, "text": "ISIL", "labels": ["ACTOR"]}}])
+
+
+def test_tasks_deleted_between_pages_lose_no_surviving_task(live_server, project_root):
+    settings = _settings(live_server, project_root)
+    conn, project_id, ids = _pushed(settings, 30)
+    rows: list[int] = []
+
+    def delete_after_first_page(row: dict) -> None:
+        rows.append(int(row["id"]))
+        if len(rows) == 10:  # between page 1 and page 2: delete five tasks already read
+            for task_id in ids[:5]:
+                conn.sdk.tasks.delete(id=task_id)
+            _annotate(conn, ids[7])  # and one already read changes
+
+    dest = project_root / "exports" / "raw" / f"project-{project_id}-test.json"
+    stats = pull_raw(conn, project_id, dest, page_size=10, on_row=delete_after_first_page)
+    archived = json.loads(dest.read_text(encoding="utf-8"))
+    assert [r["id"] for r in archived] == ids[5:], "a still-existing task is missing from the archive"
+    assert stats.tasks == 25 and stats.deleted == tuple(ids[:5])
+    assert stats.missed == tuple(ids[10:15]) and stats.changed == (ids[7],)
+    assert len(next(r for r in archived if r["id"] == ids[7])["annotations"]) == 1
+    assert any("deleted while the pull ran" in line for line in stats.changes())
+
+
+def test_pipeline_pull_parses_the_snapshot_not_the_pages(live_server, project_root, monkeypatch):
+    settings = _settings(live_server, project_root)
+    conn, project_id, ids = _pushed(settings, 12)
+    real = pull_raw
+
+    def small_pages(*args, **kwargs):
+        seen: list[int] = []
+        on_row = kwargs["on_row"]
+
+        def hook(row):
+            seen.append(row["id"])
+            if len(seen) == 5:
+                conn.sdk.tasks.delete(id=ids[0])
+            on_row(row)
+
+        kwargs.update(page_size=5, on_row=hook)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "pull_raw", small_pages)
+    result = pipeline.pull(settings)
+    assert [t.task_id for t in result.tasks] == ids[1:]
+
+
+def test_identical_pull_writes_no_new_file_and_stale_temp_files_go(live_server, project_root):
+    settings = _settings(live_server, project_root)
+    conn, project_id, ids = _pushed(settings, 3)
+    raw = project_root / "exports" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    stale = [raw / f".project-{project_id}-20260101T000000Z.json.pulling.tmp", raw / ".x.json.k3j4.tmp"]
+    for path in stale:
+        path.write_bytes(b"[\n{" * 1000)  # what a killed pull leaves
+    first = pipeline.pull(settings)
+    assert not any(p.exists() for p in stale)
+    second = pipeline.pull(settings)
+    assert second.stats.unchanged_since == first.stats.path and second.stats.path == first.stats.path
+    assert sorted(p.name for p in raw.iterdir()) == [first.stats.path.name]
+    _annotate(conn, ids[0])
+    third = pipeline.pull(settings)
+    assert third.stats.unchanged_since is None and third.stats.path != first.stats.path
+    assert len(list(raw.glob("project-*.json"))) == 2
+
+
+def test_retention_keeps_the_newest_and_every_referenced_archive(live_server, project_root):
+    settings = _settings(live_server, project_root, keep_archives=2)
+    conn, project_id, ids = _pushed(settings, 6)
+    paths = []
+    for task_id in ids:
+        _annotate(conn, task_id)
+        paths.append(pipeline.pull(settings).stats.path)
+        if len(paths) == 1:  # a gold build made from the first archive
+            gold = project_root / "exports" / "gold" / "abc"
+            gold.mkdir(parents=True)
+            (gold / "manifest.json").write_text(json.dumps({"source": pipeline.describe_source(paths[0])}))
+        if len(paths) == 2:  # a lead decision made against the second
+            (project_root / "exports" / "decisions.jsonl").write_text(json.dumps({"archive": paths[1].name}) + "\n")
+    kept = sorted(p.name for p in (project_root / "exports" / "raw").glob("project-*.json"))
+    assert kept == sorted(p.name for p in [paths[0], paths[1], paths[-2], paths[-1]])
+
+
+def test_read_commands_read_the_newest_archive_and_say_which(live_server, project_root):
+    settings = _settings(live_server, project_root)
+    conn, project_id, ids = _pushed(settings, 2)
+    _annotate(conn, ids[0])
+    pulled = pipeline.pull(settings)
+    env = {"LABEL_STUDIO_URL": "http://127.0.0.1:9", "LABEL_STUDIO_API_KEY": "x",  # nothing listens there
+           "ANNOTATE_PROJECT_TITLE": settings.project_title}
+    runner = CliRunner()
+    for args in (["agreement", "--bootstrap", "0"], ["disagreements"], ["export"]):
+        result = runner.invoke(main, ["--root", str(project_root), *args], env=env)
+        assert result.exit_code in (0, 3), result.output
+        assert f"reading exports/raw/{pulled.stats.path.name}" in result.stderr
+    before = sorted(os.listdir(project_root / "exports" / "raw"))
+    result = runner.invoke(main, ["--root", str(project_root), "disagreements", "--pull"], env=env)
+    assert result.exit_code == 1 and "cannot reach Label Studio at http://127.0.0.1:9" in result.output
+    assert sorted(os.listdir(project_root / "exports" / "raw")) == before
+
+
+def test_read_command_without_any_pull_says_what_to_do(project_root):
+    result = CliRunner().invoke(main, ["--root", str(project_root), "disagreements"], env={})
+    assert result.exit_code == 1
+    assert "nothing has been pulled yet" in result.output and "--pull" in result.output

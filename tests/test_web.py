@@ -58,6 +58,52 @@ def test_repeated_wrong_passwords_are_slowed_down(client: FlaskClient, password:
     assert all(login(client, LEAD, "wrong").status_code == 401 for _ in range(auth.MAX_FAILURES))
 
 
+def test_parallel_wrong_passwords_check_at_most_the_limit(app, monkeypatch) -> None:
+    """40 wrong passwords at once against a real threaded server: the limit is reserved before the (slow)
+    password check, so only MAX_FAILURES passwords are checked and the rest are refused with 429."""
+    import threading
+    import time
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    from collections import Counter
+    from concurrent.futures import ThreadPoolExecutor
+
+    from werkzeug.serving import make_server
+
+    from annotate.web import auth
+
+    real, checked, lock = auth.check_login, [], threading.Lock()
+
+    def slow_check(*args):
+        with lock:
+            checked.append(args[1])
+        time.sleep(0.3)  # password hashing is slow: that is the window the parallel attempts used
+        return real(*args)
+    monkeypatch.setattr(auth, "check_login", slow_check)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url, barrier = f"http://127.0.0.1:{server.port}/login", threading.Barrier(40)
+
+    def attempt(_: int) -> int:
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        token = csrf_from(browser.open(url, timeout=30).read().decode())
+        barrier.wait(30)
+        form = urllib.parse.urlencode({"email": LEAD, "password": "wrong", "csrf_token": token}).encode()
+        try:
+            return browser.open(url, form, timeout=60).status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    try:
+        with ThreadPoolExecutor(40) as pool:
+            statuses = Counter(pool.map(attempt, range(40)))
+    finally:
+        server.shutdown()
+    assert len(checked) == auth.MAX_FAILURES
+    assert statuses == {401: auth.MAX_FAILURES, 429: 40 - auth.MAX_FAILURES}
+
+
 def test_login_sets_httponly_samesite_cookie(client: FlaskClient, password: str) -> None:
     response = login(client, LEAD, password)
     assert response.status_code == 302

@@ -102,3 +102,13 @@ def test_serve_has_help_on_every_option() -> None:
     result = CliRunner().invoke(main, ["serve", "--help"])
     for option in ("--host", "--port", "--allow-remote", "--reset-password"):
         assert option in result.output
+
+
+def test_login_attempts_are_reserved_before_the_check_and_released_by_a_success() -> None:
+    from annotate.web.auth import LoginAttempts
+
+    attempts = LoginAttempts(limit=2, window=60)
+    assert [attempts.reserve("a"), attempts.reserve("a")] == [0.0, 0.0]
+    assert attempts.reserve("a") > 0 and attempts.reserve("b") == 0.0  # per address
+    attempts.succeeded("a")
+    assert attempts.reserve("a") == 0.0

@@ -17,7 +17,7 @@ from . import context, sessions
 from .users import allowed_users, check_login
 
 bp = Blueprint("auth", __name__)
-MAX_FAILURES = 5  # failed logins from one address within WINDOW seconds; then the form answers 429
+MAX_FAILURES = 5  # wrong (or still checking) logins from one address within WINDOW seconds; then 429
 WINDOW = 300.0
 OPEN_ENDPOINTS = {"auth.login", "static"}
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
@@ -77,39 +77,42 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
 
-class FailedLogins:
-    """Failed login times per remote address, to slow down password guessing (in memory, per process)."""
+class LoginAttempts:
+    """Recent login attempts per remote address, to slow down password guessing (in memory, per process).
+
+    An attempt is reserved before its password is checked, under the lock: checking takes a while (the hash
+    is slow on purpose), and parallel attempts must not all pass the limit before any of them is counted.
+    """
 
     def __init__(self, limit: int = MAX_FAILURES, window: float = WINDOW):
         self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = {}
+        self._attempts: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     def _recent(self, who: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(who, deque())
+        times = self._attempts.setdefault(who, deque())
         while times and now - times[0] >= self.window:
             times.popleft()
         return times
 
-    def wait(self, who: str) -> float:
-        """Seconds `who` must wait before trying again (0 when allowed)."""
+    def reserve(self, who: str) -> float:
+        """Count an attempt by `who` and return 0, or return the seconds to wait when the limit is reached."""
         now = time.monotonic()
         with self._lock:
             times = self._recent(who, now)
-            return self.window - (now - times[0]) if len(times) >= self.limit else 0.0
-
-    def failed(self, who: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._recent(who, now).append(now)
+            if len(times) >= self.limit:
+                return self.window - (now - times[0])
+            times.append(now)
+            return 0.0
 
     def succeeded(self, who: str) -> None:
+        """A right password: forget `who`'s attempts (a wrong one keeps its reservation as a failure)."""
         with self._lock:
-            self._failures.pop(who, None)
+            self._attempts.pop(who, None)
 
 
-def _failed_logins() -> FailedLogins:
-    return current_app.extensions.setdefault("annotate.failed_logins", FailedLogins())
+def _login_attempts() -> LoginAttempts:
+    return current_app.extensions.setdefault("annotate.login_attempts", LoginAttempts())
 
 
 def _same_site_path(target: str) -> bool:
@@ -137,14 +140,14 @@ def _safe_next(target: str | None) -> str:
 def login() -> str | Response:
     """The login form; a lead's email and the password printed by `annotate serve`."""
     if request.method == "POST":
-        who, failures = request.remote_addr or "unknown", _failed_logins()
-        wait = failures.wait(who)
+        who, attempts = request.remote_addr or "unknown", _login_attempts()
+        wait = attempts.reserve(who)
         if wait > 0:
             flash(f"Too many failed logins: wait {int(wait) + 1} s, then try again.", "error")
             return render_template("auth/login.html"), 429  # type: ignore[return-value]
         email = request.form.get("email", "").strip()
         if check_login(context.settings(), email, request.form.get("password", "")):
-            failures.succeeded(who)
+            attempts.succeeded(who)
             target = _safe_next(request.args.get("next"))
             session.clear()  # a new session on login: no fixation
             session.permanent = True
@@ -153,7 +156,6 @@ def login() -> str | Response:
             session["user"] = email
             csrf_token()
             return redirect(target)
-        failures.failed(who)
         flash("Wrong email or password.", "error")
         return render_template("auth/login.html"), 401  # type: ignore[return-value]
     return render_template("auth/login.html")

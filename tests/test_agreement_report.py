@@ -160,17 +160,17 @@ def test_text_and_csv_renderings(schema, tmp_path):
     assert (tmp_path / "span_f1.csv").read_text().startswith("annotator_a,annotator_b,label,mode")
 
 
-def test_cli_json_uses_load_tasks(monkeypatch, tmp_path):
+def test_cli_json_uses_read_tasks(monkeypatch, tmp_path):
     import annotate.pipeline
     from annotate.cli import main
 
     seen = {}
 
-    def fake_load_tasks(settings, from_export=None):
+    def fake_read_tasks(settings, from_export=None, refresh=False):
         seen["from_export"] = from_export
-        return TWO_AGREEING
+        return annotate.pipeline.TaskSource(TWO_AGREEING, [], from_export)
 
-    monkeypatch.setattr(annotate.pipeline, "load_tasks", fake_load_tasks)
+    monkeypatch.setattr(annotate.pipeline, "read_tasks", fake_read_tasks)
     export = tmp_path / "export.json"
     export.write_text("[]")
     result = CliRunner().invoke(main, ["--root", str(ROOT), "agreement", "--from-export", str(export), "--json",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from flask import current_app
 
 from ..config import Settings
@@ -19,4 +21,6 @@ def store() -> DataStore:
 def label_studio_url() -> str:
     """Where annotators work: the external server, else the embedded one on 127.0.0.1."""
     s = settings()
-    return (s.label_studio_url or f"http://127.0.0.1:{s.port}").rstrip("/")
+    parts = urlsplit((s.label_studio_url or f"http://127.0.0.1:{s.port}").rstrip("/"))
+    # A password inside LABEL_STUDIO_URL never reaches a page: the link carries the host only.
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))

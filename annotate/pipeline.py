@@ -15,7 +15,7 @@ from pathlib import Path
 from . import locks
 from .config import Settings
 from .decisions import DECISIONS_FILE
-from .errors import InputError, LabelStudioError
+from .errors import InputError, LabelStudioError, QualityGateError
 from .export import export_gold
 from .files import atomic_write
 from .guidelines import instructions_html, load_guidelines
@@ -297,7 +297,11 @@ def write_gold(settings: Settings, result: PullResult) -> list[str]:
         return [f"no submitted annotations yet in project {result.project_id}: no gold written. "
                 "Annotate in Label Studio, then pull again."]
     notes = [f"task {q.task_id} by {q.annotator}: {q.reason}" for q in result.quarantine]
-    exported = export_gold(result.tasks, settings, source=describe_source(result.stats.path), quarantined=notes)
+    try:
+        exported = export_gold(result.tasks, settings, source=describe_source(result.stats.path), quarantined=notes)
+    except QualityGateError as exc:
+        # A pull's job is the archive; what does not fit is reported and quarantined, and the pull goes on.
+        exported = exc.result  # type: ignore[attr-defined]
     lines = [f"gold dataset -> {exported.folder} (latest: {settings.exports_dir / 'gold' / 'latest'})"]
     lines += [f"  {p.kind}: {p.where}: {p.message}" for p in exported.problems]
     return lines

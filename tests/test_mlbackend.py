@@ -211,3 +211,30 @@ def test_a_failed_retraining_is_reported_and_the_old_model_kept(settings):
     status = client.get("/training").get_json()
     assert status["last"]["error"] == "RuntimeError: no gold yet"
     assert client.post("/setup", json={}).get_json() == {"model_version": "fake-models/m0"}
+
+
+# --- Host names (DNS rebinding) -----------------------------------------------------------------------------
+
+@pytest.fixture
+def hosted(settings, training):
+    """The backend as `ml-backend --host 10.0.0.5` with allowed_hosts = ["labelstudio-ml.internal"]."""
+    from dataclasses import replace
+
+    return create_backend(replace(settings, allowed_hosts=("labelstudio-ml.internal",)), None, train=training,
+                          build=FakeAnnotator, host="10.0.0.5")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:9090", "localhost:9090", "[::1]:9090", "labelstudio-ml.internal:9090",
+                                  "10.0.0.5:9090"])
+def test_the_backend_answers_to_its_own_host_names(hosted, host):
+    assert hosted.test_client().get("/health", headers={"Host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example:9090", "127.0.0.1.evil.example", "", "10.0.0.6:9090"])
+def test_a_foreign_host_starts_no_training(hosted, training, host):
+    client = hosted.test_client()
+    response = client.post("/webhook", json={"action": "START_TRAINING"}, headers={"Host": host})
+    assert response.status_code == 400 and "is not served here" in response.get_json()["error"]
+    assert client.get("/health", headers={"Host": host}).status_code == 400
+    _retrainer(hosted).wait(5)
+    assert training.calls == 0 and not _retrainer(hosted).runs

@@ -220,6 +220,57 @@ def test_ensure_users_creates_each_login_once(settings, password: str) -> None:
     assert ensure_users(settings) == {}
 
 
+# --- Host names (DNS rebinding) -----------------------------------------------------------------------------
+
+SERVED = ["127.0.0.1:5000", "localhost", "LOCALHOST:5000", "localhost.:5000", "[::1]:5000", "[0:0::1]",
+          "annotate.example.org:5000", "10.0.0.5:8000"]
+FOREIGN = ["evil.example", "evil.example:5000", "127.0.0.1.evil.example", "localhost.evil.example:5000", "[::2]",
+           "annotate.example.org.evil.example", "evil.example@127.0.0.1", "", "127.0.0.1:5000, evil.example"]
+
+
+@pytest.fixture
+def hosted(settings, password: str):
+    """The dashboard as `serve --host 10.0.0.5 --allow-remote` with allowed_hosts = ["annotate.example.org"]."""
+    from dataclasses import replace
+
+    return create_app(replace(settings, allowed_hosts=("annotate.example.org",)), APP_CONFIG, host="10.0.0.5")
+
+
+@pytest.mark.parametrize("host", SERVED)
+def test_the_dashboard_answers_to_its_own_host_names(hosted, host: str) -> None:
+    assert hosted.test_client().get("/login", headers={"Host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("host", FOREIGN)
+def test_the_dashboard_refuses_other_host_names(hosted, host: str) -> None:
+    response = hosted.test_client().get("/login", headers={"Host": host})
+    assert response.status_code == 400 and "is not served here" in _text(response)
+
+
+def test_logins_sent_with_a_foreign_host_do_not_lock_the_lead_out(client: FlaskClient, password: str) -> None:
+    """A DNS-rebinding page is same-origin with the dashboard: it could read the form's token and post it."""
+    from annotate.web import auth
+
+    evil = {"Host": "evil.example:5000"}
+    page = client.get("/login", headers=evil)
+    assert page.status_code == 400 and 'name="csrf_token"' not in _text(page)
+    token = csrf_from(_text(client.get("/login")))  # a valid token and its cookie, as if the page had got them
+    client.set_cookie("annotate_session", _cookie(client), domain="evil.example")
+    for _ in range(auth.MAX_FAILURES + 1):
+        response = client.post("/login", headers=evil, data={"email": LEAD, "password": "x", "csrf_token": token})
+        assert response.status_code == 400
+    assert login(client, LEAD, password).status_code == 302
+
+
+def test_a_bad_allowed_hosts_entry_is_a_config_error(settings) -> None:
+    from dataclasses import replace
+
+    from annotate.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="allowed_hosts: 'https://annotate.example.org' is not a host name"):
+        create_app(replace(settings, allowed_hosts=("https://annotate.example.org",)), APP_CONFIG)
+
+
 # --- CSRF ---------------------------------------------------------------------------------------------------
 
 DECIDE = {"action": "accept", "start": "7", "end": "13", "label": "OUTCOME"}

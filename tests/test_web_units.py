@@ -112,3 +112,21 @@ def test_login_attempts_are_reserved_before_the_check_and_released_by_a_success(
     assert attempts.reserve("a") > 0 and attempts.reserve("b") == 0.0  # per address
     attempts.succeeded("a")
     assert attempts.reserve("a") == 0.0
+
+
+def test_serve_answers_to_the_remote_host_it_listens_on(tmp_path: Path, monkeypatch) -> None:
+    """`serve --host X --allow-remote` adds X to the Host names; a wildcard only warns (it names no host)."""
+    from flask import Flask
+
+    from annotate.cli import web as cli_web
+
+    served: list[Flask] = []
+    monkeypatch.setattr(cli_web, "port_is_free", lambda port, host: True)
+    monkeypatch.setattr(Flask, "run", lambda app, **kwargs: served.append(app))
+    settings = make_project(tmp_path / "p")
+    for host in ("10.0.0.5", "0.0.0.0"):
+        result = CliRunner().invoke(main, ["--root", str(settings.root), "serve", "--host", host, "--allow-remote"])
+        assert result.exit_code == 0, result.output
+    assert "10.0.0.5" in served[0].extensions["annotate.hosts"]
+    assert served[1].extensions["annotate.hosts"] == {"127.0.0.1", "localhost", "[::1]"}
+    assert "list the names it is reached by in allowed_hosts" in result.output

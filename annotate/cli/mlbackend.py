@@ -30,12 +30,15 @@ def ml_backend(ctx: click.Context, host: str, port: int, model: Path | None, wit
     """
     from werkzeug.serving import make_server
 
+    from ..hosts import wildcard_hint
     from ..mlbackend import create_backend
     from ..mlbackend.training import default_train
 
     settings = get_settings(ctx)
     app = create_backend(settings, model, with_rules=with_rules, retrain_every=retrain_every,
-                         train=default_train(settings, max_steps))
+                         train=default_train(settings, max_steps), host=host)
+    if hint := wildcard_hint(settings, host):
+        click.echo(f"Warning: {hint}", err=True)
     served = app.extensions["annotate_backend"]["holder"].get()  # load now, not on Label Studio's first call
     server = make_server(host, port, app, threaded=True)
     click.echo(f"ML backend serving {served.model_version} on http://{host}:{server.port} (Ctrl+C stops)", err=True)

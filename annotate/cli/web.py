@@ -10,6 +10,7 @@ import click
 from ..config import Settings
 from ..dashboard import dashboard_status, start_dashboard, stop_dashboard
 from ..errors import ConfigError, ServerError
+from ..hosts import wildcard_hint
 from ..procs import port_is_free
 from .app import get_settings, main
 
@@ -50,7 +51,9 @@ def serve(ctx: click.Context, host: str, port: int | None, allow_remote: bool, r
         raise ServerError(f"port {port} on {host} is already in use{hint}; choose another with --port or "
                           "ANNOTATE_DASHBOARD_PORT")
     echo_new_logins(settings)
-    app = create_app(settings)
+    app = create_app(settings, host=host)
+    if hint := wildcard_hint(settings, host):
+        click.echo(f"Warning: {hint}", err=True)
     store = app.extensions["annotate.data"]
     # Parse the archive and compute the report before the first page asks for them.
     threading.Thread(target=_warm, args=(store,), daemon=True).start()

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
 from ..errors import AnnotateError
+from ..hosts import host_allowed, refusal, served_names
 from ..labelstudio.labelconfig import FROM_NAME, TO_NAME
 from ..labelstudio.push import ID_KEY, prediction_result
 from ..records import Article, Document
@@ -71,8 +72,10 @@ def _check_label_config(config: Any) -> None:
 
 def create_backend(settings: Settings, model: str | Path | None = None, *, with_rules: bool = True,
                    retrain_every: int = 0, train: Callable[[], Path | str | None] | None = None,
-                   build: Callable[[str | None], Annotator] | None = None) -> Flask:
+                   build: Callable[[str | None], Annotator] | None = None, host: str | None = None) -> Flask:
     """The ML backend app; `model` is served (default: the newest models/ folder, else the rules).
+
+    It answers to the Host names of loopback, `allowed_hosts` and `host` (the address it listens on).
 
     `train` runs a retraining and returns the new model folder (default: pull, export gold, `annotate train`);
     `build` turns a model folder into a pre-annotator (default: annotate.preannotate.build_preannotator).
@@ -82,8 +85,14 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
     chosen = str(model) if model else newest_model(settings)
     holder = ModelHolder(build or default_build(settings, with_rules), chosen)
     retrainer = Retrainer(train or default_train(settings), holder.swap, retrain_every)
+    names = served_names(settings, host)
     app = Flask(__name__)
     app.extensions["annotate_backend"] = {"holder": holder, "retrainer": retrainer}
+
+    @app.before_request
+    def check_host() -> None:  # before anything else: a DNS-rebinding page must not start a training
+        if not host_allowed(request.headers.get("Host"), names):
+            raise BadRequest(refusal(request.headers.get("Host"), names))
 
     @app.errorhandler(AnnotateError)
     def annotate_error(exc: AnnotateError):  # type: ignore[no-untyped-def]

@@ -11,8 +11,13 @@ from ..config import Settings, load_settings
 from .data import DataStore
 
 
-def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the dashboard for a project; `test_config` overrides Flask settings (e.g. SECRET_KEY, TESTING)."""
+def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None,
+               host: str | None = None) -> Flask:
+    """Build the dashboard for a project; `test_config` overrides Flask settings (e.g. SECRET_KEY, TESTING).
+
+    It answers to the Host names of loopback, `allowed_hosts` and `host` (the address it listens on).
+    """
+    from ..hosts import served_names
     from . import auth, documents, errors, exports, overview, reports
     from .users import secret_key
 
@@ -34,6 +39,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(settings)
     app.extensions["annotate.settings"] = settings
+    app.extensions["annotate.hosts"] = served_names(settings, host)
     app.extensions["annotate.data"] = DataStore(settings, bootstrap=app.config["REPORT_BOOTSTRAP"],
                                                      wait=app.config["DATA_WAIT"],
                                                      report_wait=app.config["REPORT_WAIT"])

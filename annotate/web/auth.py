@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 from flask import (Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
 
+from ..hosts import host_allowed, refusal
 from . import context, sessions
 from .users import allowed_users, check_login
 
@@ -29,6 +30,13 @@ def csrf_token() -> str:
     if "csrf_token" not in session:
         session["csrf_token"] = secrets.token_urlsafe(32)
     return session["csrf_token"]
+
+
+def _check_host() -> None:
+    # First of all hooks: a DNS-rebinding page must not reach the login form, its limit or anything else.
+    names = current_app.extensions["annotate.hosts"]
+    if not host_allowed(request.headers.get("Host"), names):
+        abort(400, refusal(request.headers.get("Host"), names))
 
 
 def _check_csrf() -> None:
@@ -70,7 +78,8 @@ def _headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Install the CSRF check, the login gate and the headers; expose csrf_token() to templates."""
+    """Install the Host check, the CSRF check, the login gate and the headers; expose csrf_token() to templates."""
+    app.before_request(_check_host)
     app.before_request(_check_csrf)
     app.before_request(_require_login)
     app.after_request(_headers)

@@ -16,6 +16,7 @@ from pathlib import Path
 from . import procs
 from .config import Settings
 from .errors import ServerError
+from .files import make_private_dir, make_tree_private
 
 MARKERS = (b"-m annotate --root",)  # how a PID is recognised as a dashboard we started
 START_TIMEOUT = 60.0
@@ -58,6 +59,8 @@ def dashboard_status(settings: Settings) -> DashboardInfo | None:
 
 def start_dashboard(settings: Settings, port: int | None = None) -> DashboardInfo:
     """Start `annotate serve` in the background on 127.0.0.1 (or return the running one); wait until it answers."""
+    # Logins, the session key and our PID file live in .annotate/: owner-only, also if an older version left it open.
+    make_tree_private(make_private_dir(settings.state_dir), recursive=False)
     running = dashboard_status(settings)
     if running and running.healthy:
         return running

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,14 +37,48 @@ def make_private_dir(path: Path) -> Path:
     return path
 
 
+def make_private_dirs(path: Path) -> Path:
+    """Create `path` and any missing parents owner-only (0700); folders that already exist keep their modes."""
+    missing = []
+    folder = path
+    while not os.path.lexists(folder):
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_DIR)
+        except FileExistsError:  # made by someone else meanwhile: theirs to set
+            continue
+        os.chmod(folder, PRIVATE_DIR)  # mkdir's mode is cut by the umask
+    return path
+
+
+def make_tree_private(root: Path, skip: Collection[str] = (), recursive: bool = True) -> None:
+    """Make `root` 0700 and what is in it owner-only: folders 0700, files 0600 (only its own files when not
+    `recursive`). Symlinks are not followed; entries of `root` named in `skip` are left as they are."""
+    os.chmod(root, PRIVATE_DIR)
+    for dirpath, dirnames, filenames in os.walk(root):
+        if dirpath == str(root):
+            dirnames[:] = [] if not recursive else [d for d in dirnames if d not in skip]
+            filenames = [f for f in filenames if f not in skip]
+        for name, mode in [(d, PRIVATE_DIR) for d in dirnames] + [(f, PRIVATE_FILE) for f in filenames]:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                with contextlib.suppress(FileNotFoundError):  # a running server's journal comes and goes
+                    os.chmod(path, mode)
+
+
 @contextlib.contextmanager
 def atomic_write(path: Path | str, mode: str = "w", *, private: bool = False, **kwargs: Any) -> Iterator[IO[Any]]:
     """Write to a temporary file beside `path`, fsync, then rename over it; on error, remove the temp.
 
-    The file gets the umask's mode (0644 under umask 022), or 0600 when `private`.
+    The file gets the umask's mode (0644 under umask 022), or 0600 when `private` (in 0700 folders if it makes any).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if private:
+        make_private_dirs(path.parent)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
     if "b" not in mode:
         kwargs.setdefault("encoding", "utf-8")
         kwargs.setdefault("newline", "\n")
@@ -64,8 +98,8 @@ def atomic_write(path: Path | str, mode: str = "w", *, private: bool = False, **
 
 
 def write_private(path: Path, text: str) -> None:
-    """Atomically write a file that only its owner can read (mode 0600 from creation on)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Atomically write a file that only its owner can read (mode 0600 from creation on, missing folders 0700)."""
+    make_private_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ServerError
-from .files import write_private
+from .files import PRIVATE_FILE, make_private_dirs, write_private
 
 HOST = "127.0.0.1"
 
@@ -39,12 +39,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def spawn(cmd: Sequence[str], log: Path, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """Start `cmd` in its own session (a Ctrl-C in the terminal does not reach it), output appended to `log`."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as handle:
+def spawn(cmd: Sequence[str], log: Path, env: Mapping[str, str] | None = None,
+          umask: int = -1) -> subprocess.Popen[bytes]:
+    """Start `cmd` in its own session (a Ctrl-C in the terminal does not reach it), output appended to `log` (0600).
+
+    `umask` (when not -1) is the child's umask, so that the files it creates get the modes we want.
+    """
+    make_private_dirs(log.parent)
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
+    os.fchmod(fd, PRIVATE_FILE)  # a log left by an older version may be 0644
+    with os.fdopen(fd, "ab") as handle:
         return subprocess.Popen(list(cmd), env=dict(env) if env is not None else None, stdout=handle,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                umask=umask)
 
 
 def write_record(path: Path, record: dict[str, Any]) -> None:

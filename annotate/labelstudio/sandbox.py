@@ -10,11 +10,12 @@ import shutil
 from pathlib import Path
 
 from ..config import Settings, load_settings
+from ..files import make_private_dir, make_tree_private
 from . import server as ls_server
 
 
 def _link_venv(state: Path, project_root: Path) -> None:
-    state.mkdir(parents=True, exist_ok=True)
+    make_private_dir(state)
     link = state / "label-studio-venv"
     if not link.exists():
         link.symlink_to(project_root / ".annotate" / "label-studio-venv", target_is_directory=True)
@@ -24,6 +25,8 @@ def migrated_template(project_root: Path) -> Path:
     """A migrated data folder with its credentials (made on first use, about 30 s)."""
     ls_server.install_server(load_settings(env={}, root=project_root))
     template = project_root / ".annotate" / "test-template" / ls_server.LABEL_STUDIO_VERSION
+    # Its database holds a real admin token, and every sandbox copies its modes: owner-only, also if made before.
+    make_tree_private(make_private_dir(template.parent))
     if (template / ".annotate" / "credentials.json").exists():
         return template
     building = template.with_name(template.name + ".building")
@@ -40,9 +43,14 @@ def migrated_template(project_root: Path) -> Path:
     return template
 
 
-def start_sandbox(root: Path, project_root: Path) -> tuple[Settings, ls_server.ServerInfo]:
-    """Start a Label Studio under `root` (embedded mode) from a fresh copy of the template; stop it by PID."""
+def copy_template(root: Path, project_root: Path) -> Settings:
+    """A fresh copy of the template under `root`, with a free port: settings for an embedded server not yet started."""
     shutil.copytree(migrated_template(project_root) / ".annotate", root / ".annotate")
     _link_venv(root / ".annotate", project_root)
-    settings = load_settings({"port": ls_server.free_port()}, env={}, root=root)
+    return load_settings({"port": ls_server.free_port()}, env={}, root=root)
+
+
+def start_sandbox(root: Path, project_root: Path) -> tuple[Settings, ls_server.ServerInfo]:
+    """Start a Label Studio under `root` (embedded mode) from a fresh copy of the template; stop it by PID."""
+    settings = copy_template(root, project_root)
     return settings, ls_server.start_server(settings)

@@ -17,7 +17,7 @@ from typing import Any
 from .. import procs
 from ..config import Settings
 from ..errors import ServerError
-from ..files import write_private
+from ..files import make_private_dir, make_tree_private, write_private
 from ..procs import HOST, free_port, port_is_free  # noqa: F401 - free_port: the sandbox finds it here
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,11 @@ REQUIREMENTS = Path(__file__).with_name("server-requirements.txt")
 MARKERS = (b"label-studio", b"label_studio")  # how a PID is recognised as our server
 ADMIN_EMAIL = "admin@annotate.local"
 START_TIMEOUT = 240.0  # first start migrates an empty database: ~35 s measured, slower under load
+# Label Studio's database holds the admin's token in plain text, and it creates it (and media/, export/) with the
+# umask's modes: 0644 files in 0755 folders under the usual 022. Its own .env it writes 0600 itself.
+# Django's FileSystemStorage chmods the files it saves (export snapshots, uploads) to FILE_UPLOAD_PERMISSIONS,
+# 0o644, whatever the umask: those stay unreachable inside 0700 folders and are made 0600 at the next start.
+SERVER_UMASK = 0o077
 
 # Offline and local-only: no version check, no analytics, no Sentry, sign-up by invite link only.
 # SSRF protection and the local-IP block are off so that webhooks and the ML backend can reach our
@@ -100,10 +105,10 @@ def server_paths(settings: Settings) -> ServerPaths:
 def install_server(settings: Settings) -> Path:
     """Create the server's virtualenv with the pinned label-studio, unless it is already there."""
     paths = server_paths(settings)
+    make_private_dir(paths.state)
     if _installed_version(paths) == LABEL_STUDIO_VERSION:
         return paths.executable
     log.warning("installing label-studio %s into %s (a minute or two, once)", LABEL_STUDIO_VERSION, paths.venv)
-    paths.state.mkdir(parents=True, exist_ok=True)
     steps = [
         [sys.executable, "-m", "venv", str(paths.venv)],
         [str(paths.venv / "bin" / "pip"), "install", "-q", "-r", str(REQUIREMENTS)],
@@ -185,6 +190,7 @@ def server_status(settings: Settings) -> ServerInfo | None:
 
 def start_server(settings: Settings, port: int | None = None) -> ServerInfo:
     """Start the embedded server on 127.0.0.1 (or return the running one); wait until it is healthy."""
+    secure_state(server_paths(settings))
     running = server_status(settings)
     if running and running.healthy:
         return running
@@ -196,15 +202,22 @@ def start_server(settings: Settings, port: int | None = None) -> ServerInfo:
         raise ServerError(f"port {port} on {HOST} is already in use; choose another with ANNOTATE_PORT or --port")
     executable = install_server(settings)
     paths = server_paths(settings)
-    paths.data.mkdir(parents=True, exist_ok=True)
+    make_private_dir(paths.data)
     creds = load_credentials(settings, create=True)
     cmd = [str(executable), "start", "--no-browser", "--internal-host", HOST, "--port", str(port)]
-    proc = procs.spawn(cmd, paths.log, server_environment(paths, creds))
+    proc = procs.spawn(cmd, paths.log, server_environment(paths, creds), umask=SERVER_UMASK)
     url = f"http://{HOST}:{port}"
     procs.write_record(paths.pidfile, {"pid": proc.pid, "port": port, "url": url})
     procs.wait_ready(proc, lambda: check_health(url), what="Label Studio", endpoint=f"{url}/health", log=paths.log,
                      timeout=START_TIMEOUT, interval=0.5, markers=MARKERS)
     return ServerInfo(url, proc.pid, port, paths.data, True)
+
+
+def secure_state(paths: ServerPaths) -> None:
+    """Make the state folder owner-only (0700, files 0600), also one an older version left open; the venv holds no
+    secrets and is left as it is (its programs must stay executable)."""
+    make_private_dir(paths.state)
+    make_tree_private(paths.state, skip=(paths.venv.name,))
 
 
 def stop_server(settings: Settings) -> int | None:

@@ -8,13 +8,13 @@ and spans with partial support become open disagreements; a single annotation is
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from .decisions import Decision, final_decisions
-from .errors import ExportError, OffsetError
+from .errors import OffsetError
 from .provenance import Origin, classify_span, parent_predictions
-from .records import Annotation, Relation, Task
+from .records import Annotation, Relation, Span, Task
 from .schema import Schema
 
 SpanKey = tuple[int, int, str]
@@ -107,30 +107,47 @@ class GoldSet:
         return {s: counts.get(s, 0) for s in STATUSES}
 
 
-def check_labels(tasks: Sequence[Task], schema: Schema) -> None:
-    """Raise ExportError if any annotation uses a label or relation the schema does not define."""
-    known, relations = set(schema.label_names), {r.name for r in schema.relations}
-    bad: dict[str, int] = {}
-    for task in tasks:
-        for ann in task.completed:
-            for name in [s.label for s in ann.spans if s.label not in known] + [
-                r.label for r in ann.relations if relations and r.label not in relations
-            ]:
-                bad.setdefault(name, task.task_id)
-    if bad:
-        found = ", ".join(f"{name!r} (first in task {tid})" for name, tid in sorted(bad.items()))
-        raise ExportError(
-            f"annotations use labels the schema (version {schema.version}) does not define: {found}; "
-            f"valid labels: {', '.join(schema.label_names)}; relations: {', '.join(sorted(relations)) or 'none'}. "
-            "Is this an export of another project?"
-        )
+def relation_misfit(relation: Relation, spans: Mapping[str, Span], schema: Schema) -> str | None:
+    """Why a relation does not fit (unknown type, an end that is not a span of its annotation, a direction the
+    schema does not allow), or None when it fits. `relation` points source -> target."""
+    kind = next((r for r in schema.relations if r.name == relation.label), None)
+    if kind is None:
+        names = ", ".join(r.name for r in schema.relations) or "none"
+        return f"relation {relation.from_id} -> {relation.to_id} has unknown type {relation.label!r}; valid: {names}"
+    missing = [end for end in (relation.from_id, relation.to_id) if end not in spans]
+    if missing:
+        return (f"{relation.label} relation {relation.from_id} -> {relation.to_id}: "
+                f"{', '.join(map(repr, missing))} is not a span of this annotation")
+    source, target = spans[relation.from_id], spans[relation.to_id]
+    if (source.label, target.label) != (kind.source, kind.target):
+        return (f"{kind.name} goes from {kind.source} to {kind.target}, not from {source.label} {source.text!r} "
+                f"to {target.label} {target.text!r}")
+    return None
+
+
+def _misfits(ann: Annotation, schema: Schema) -> tuple[str | None, tuple[Relation, ...], list[str]]:
+    """Why the whole annotation does not fit (a label the schema lacks), its relations that fit, and why the
+    others do not."""
+    unknown = sorted({s.label for s in ann.spans} - set(schema.label_names))
+    if unknown:
+        return (f"unknown label(s) {', '.join(map(repr, unknown))} (schema version {schema.version}); valid "
+                f"labels: {', '.join(schema.label_names)}. Is this an export of another project?"), (), []
+    ids = {s.id: s for s in ann.spans if s.id is not None}
+    kept, why = [], []
+    for rel in ann.relations:
+        reason = relation_misfit(rel, ids, schema)
+        kept += [] if reason else [rel]
+        why += [reason] if reason else []
+    return None, tuple(kept), why
 
 
 def build_gold(
     tasks: Sequence[Task], decisions: Iterable[Decision], schema: Schema, leads: Sequence[str] = ()
 ) -> GoldSet:
-    """Adjudicate every task: decisions, then ground truth / lead, then majority, then single annotation."""
-    check_labels(tasks, schema)
+    """Adjudicate every task: decisions, then ground truth / lead, then majority, then single annotation.
+
+    Never raises for what annotators did: annotations (or relations) that do not fit are left out and reported.
+    """
     problems: list[Problem] = []
     by_task: dict[int, list[Decision]] = {}
     for decision in final_decisions(decisions):
@@ -138,21 +155,28 @@ def build_gold(
     known = {t.task_id for t in tasks}
     for task_id in sorted(set(by_task) - known):
         problems.append(Problem("decision", f"task {task_id}", "the decision log has decisions for a task not in this export"))
-    golds = tuple(_task_gold(t, by_task.get(t.task_id, []), set(leads), problems) for t in tasks)
+    golds = tuple(_task_gold(t, by_task.get(t.task_id, []), set(leads), schema, problems) for t in tasks)
     return GoldSet(tuple(sorted(golds, key=lambda g: g.task_id)), schema.version, tuple(problems))
 
 
-def _usable(task: Task, problems: list[Problem]) -> list[Annotation]:
-    """Submitted annotations whose offsets hold; the others are quarantined and reported."""
+def _usable(task: Task, schema: Schema, problems: list[Problem]) -> list[Annotation]:
+    """Submitted annotations whose offsets and labels hold (relations that do not fit removed); the others are
+    quarantined and reported."""
     usable = []
     for ann in task.completed:
+        where = f"task {task.task_id}, annotation {ann.annotation_id} by {ann.annotator}"
         try:
             for span in ann.spans:
-                span.check(task.text, f"task {task.task_id}, annotation {ann.annotation_id} by {ann.annotator}")
+                span.check(task.text, where)
         except OffsetError as exc:
             problems.append(Problem("offset", f"task {task.task_id}", f"{exc}; annotation left out of the gold"))
             continue
-        usable.append(ann)
+        whole, relations, why = _misfits(ann, schema)
+        if whole:
+            problems.append(Problem("quarantined", f"task {task.task_id}", f"{where}: {whole}; annotation left out"))
+            continue
+        problems += [Problem("quarantined", f"task {task.task_id}", f"{where}: {w}; relation left out") for w in why]
+        usable.append(replace(ann, relations=relations) if why else ann)
     return usable
 
 
@@ -160,8 +184,9 @@ def _latest(anns: Sequence[Annotation]) -> Annotation:
     return max(anns, key=lambda a: (a.updated_at or a.created_at or "", a.annotation_id or 0))
 
 
-def _task_gold(task: Task, decisions: list[Decision], leads: set[str], problems: list[Problem]) -> TaskGold:
-    anns = _usable(task, problems)
+def _task_gold(task: Task, decisions: list[Decision], leads: set[str], schema: Schema,
+               problems: list[Problem]) -> TaskGold:
+    anns = _usable(task, schema, problems)
     support: dict[SpanKey, list[str]] = {}
     for ann in anns:
         for key in sorted({s.key for s in ann.spans}):

@@ -6,7 +6,6 @@ import pytest
 from gold_fixtures import ROOT, TEXT, ann, span, task
 
 from annotate.decisions import Decision
-from annotate.errors import ExportError
 from annotate.gold import build_gold
 from annotate.records import Relation, Span
 from annotate.schema import load_schema
@@ -116,10 +115,14 @@ def test_offset_error_quarantines_the_annotation_and_is_reported(schema):
     assert [p.kind for p in result.problems] == ["offset"]
 
 
-def test_labels_from_another_schema_are_a_clear_error(schema):
-    t = task(1, [ann(1, "a", [span(0, 6, "PERSON")])])
-    with pytest.raises(ExportError, match=r"'PERSON' \(first in task 1\).*valid labels: ACTOR, LOCATION, OUTCOME"):
-        build_gold([t], [], schema)
+def test_labels_from_another_schema_quarantine_the_annotation_clearly(schema):
+    t = task(1, [ann(1, "a", [span(0, 6, "PERSON")], aid=3), ann(1, "b", [ALEPPO])])
+    result = build_gold([t], [], schema)
+    assert (result.tasks[0].status, keys(result.tasks[0])) == ("single", [ALEPPO.key])
+    [problem] = result.problems
+    assert (problem.kind, problem.where) == ("quarantined", "task 1")
+    assert "annotation 3 by a: unknown label(s) 'PERSON'" in problem.message
+    assert "valid labels: ACTOR, LOCATION, OUTCOME" in problem.message
 
 
 def test_majority_relations_are_gold(schema):

@@ -114,7 +114,8 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
     problems = list(gold.problems) + [Problem("quarantined", "pull", q) for q in quarantined]
     annotated = [g for g in gold.tasks if g.status != "unannotated"]
     if not annotated:
-        detail = f"; {len(quarantined)} quarantined, e.g. {quarantined[0]}" if quarantined else ""
+        left_out = list(quarantined) + [p.message for p in gold.problems if p.kind in GATING]
+        detail = f"; {len(left_out)} left out, e.g. {left_out[0]}" if left_out else ""
         raise ExportError(f"none of the {len(tasks)} tasks has a usable submitted annotation{detail}")
     golds = _dedupe(annotated, problems)
     sides = assign_split({g.article_id: g.text for g in golds}, settings.dev_ratio)

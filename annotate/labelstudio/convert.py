@@ -1,8 +1,14 @@
 """Label Studio JSON (our raw archive or an export saved from the UI) -> records.Task, with quarantine.
 
-Offsets are converted from Label Studio's unit to Python indices here, at the boundary. An annotation
-that does not fit (unknown label, offsets out of range, span text not matching the task text) is
-quarantined whole, with task id and annotator, never silently dropped.
+Offsets are converted from Label Studio's unit to Python indices here, at the boundary. Nothing that an
+annotator or a hand-edited file can put into an annotation raises out of this module: what does not fit is
+quarantined with task id, article id, annotator and annotation id, never silently dropped.
+- An annotation with a span that does not fit (unknown label, missing or non-integer offsets, out of range,
+  text not matching the task text, an item that is not an object) is quarantined whole.
+- A relation that does not fit is quarantined alone and the annotation's spans still count: Label Studio
+  stores a relation without a type (`"labels": []`) until the annotator opens its menu, lets several types be
+  ticked (`<Relations>` defaults to choice="multiple"), and draws arrows either way (`direction` "right" means
+  from_id -> to_id, "left" to_id -> from_id, "bi" both), so each relation is checked against the schema.
 """
 
 from __future__ import annotations
@@ -14,19 +20,26 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, OffsetError
+from ..gold import relation_misfit
 from ..records import Annotation, Prediction, Relation, Span, Task
 from ..schema import Schema
 from .offsets import OffsetMap
 from .push import ID_KEY
 
+# What a result item not shaped as Label Studio writes it raises on the way (a string where an object belongs...).
+MALFORMED = (OffsetError, KeyError, TypeError, ValueError, AttributeError)
+
 
 @dataclass(frozen=True)
 class Quarantined:
+    """Something left out of the tasks: a whole annotation, one relation of it, or a prediction (`scope`)."""
+
     task_id: int
     article_id: str
     annotator: str
     annotation_id: int | None
     reason: str
+    scope: str = "annotation"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,71 +67,138 @@ def annotator_of(value: Any) -> str:
     return f"user-{value}" if value is not None else "unknown"
 
 
-def _spans(result: Iterable[dict[str, Any]], text: str, offsets: OffsetMap, schema: Schema,
-           where: str) -> tuple[list[Span], list[Relation]]:
-    spans, relations = [], []
+def _offset(value: Any, name: str, where: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise OffsetError(f"{where}: span {name} {value!r} is not an integer offset")
+    return value
+
+
+def _span(item: dict[str, Any], text: str, offsets: OffsetMap, schema: Schema, where: str) -> Span:
+    value = item.get("value")
+    if not isinstance(value, dict):
+        raise OffsetError(f"{where}: span {item.get('id')!r} has no 'value' object")
+    labels = value.get("labels")
+    if not isinstance(labels, list) or len(labels) != 1 or labels[0] not in schema.label_names:
+        raise OffsetError(f"{where}: unknown label {labels!r}; valid: {', '.join(schema.label_names)}")
+    if "start" not in value or "end" not in value:
+        raise OffsetError(f"{where}: span {labels[0]} {item.get('id')!r} has no start/end offsets")
+    start = offsets.from_ls(_offset(value["start"], "start", where))
+    end = offsets.from_ls(_offset(value["end"], "end", where))
+    score = item.get("score")
+    meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
+    span = Span(start, end, labels[0], str(value.get("text", "")),
+                float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None,
+                meta.get("source"), str(item["id"]) if item.get("id") else None)
+    span.check(text, where)
+    return span
+
+
+def _result(result: Any, text: str, offsets: OffsetMap, schema: Schema,
+            where: str) -> tuple[list[Span], list[dict[str, Any]]]:
+    """The spans of one result (raises OffsetError when one does not fit) and its relation items, unchecked."""
+    if not isinstance(result, list):
+        raise OffsetError(f"{where}: 'result' is {type(result).__name__}, not a list of regions")
+    spans, links = [], []
     for item in result:
-        kind = item.get("type")
-        if kind == "relation":
-            labels = item.get("labels") or []
-            label = labels[0] if labels else "related"
-            if labels and label not in {r.name for r in schema.relations}:
-                raise OffsetError(f"{where}: unknown relation {label!r}; valid: "
-                                  f"{', '.join(r.name for r in schema.relations)}")
-            relations.append(Relation(str(item["from_id"]), str(item["to_id"]), label))
-        elif kind == "labels":
-            value = item.get("value", {})
-            labels = value.get("labels") or []
-            if len(labels) != 1 or labels[0] not in schema.label_names:
-                raise OffsetError(f"{where}: unknown label {labels!r}; valid: {', '.join(schema.label_names)}")
-            start, end = offsets.from_ls(int(value["start"])), offsets.from_ls(int(value["end"]))
-            span = Span(start, end, labels[0], str(value.get("text", "")), item.get("score"),
-                        (item.get("meta") or {}).get("source"), str(item.get("id")) if item.get("id") else None)
-            span.check(text, where)
-            spans.append(span)
-    return spans, relations
+        if not isinstance(item, dict):
+            raise OffsetError(f"{where}: a result item is {type(item).__name__}, not an object")
+        if item.get("type") == "labels":
+            spans.append(_span(item, text, offsets, schema, where))
+        elif item.get("type") == "relation":
+            links.append(item)
+    return spans, links
+
+
+def _relation(item: dict[str, Any], spans: dict[str, Span], schema: Schema) -> Relation | str:
+    """A relation item as a Relation pointing source -> target, or why it does not fit."""
+    a, b = item.get("from_id"), item.get("to_id")
+    what = f"relation {a} -> {b}"
+    names = ", ".join(r.name for r in schema.relations) or "none (the schema defines no relation types)"
+    labels = item.get("labels")
+    if not isinstance(labels, list) or not labels:
+        return f"{what} has no type (Label Studio leaves it empty until one is picked in its menu); valid: {names}"
+    if len(labels) > 1:
+        return f"{what} has several types {labels}; pick one of: {names}"
+    direction = item.get("direction", "right")
+    kind = next((r for r in schema.relations if r.name == labels[0]), None)
+    if direction == "left":
+        a, b = b, a
+    elif direction == "bi" and not (kind and kind.source == kind.target):
+        return f"{what} ({labels[0]}) is bidirectional; relation types are directed (source -> target)"
+    elif direction not in ("right", "bi"):
+        return f"{what} has direction {direction!r}; valid: right, left"
+    relation = Relation(str(a), str(b), str(labels[0]))
+    return relation_misfit(relation, spans, schema) or relation
+
+
+def _annotation(ann: dict[str, Any], task_id: int, article_id: str, text: str, offsets: OffsetMap, schema: Schema,
+                quarantine: list[Quarantined]) -> Annotation | None:
+    who, aid = annotator_of(ann.get("completed_by")), ann.get("id")
+    where = f"task {task_id} (article {article_id}) annotation {aid} by {who}"
+    try:
+        spans, links = _result(ann.get("result", []), text, offsets, schema, where)
+    except MALFORMED as exc:
+        reason = str(exc) if isinstance(exc, OffsetError) else f"{where}: malformed result item ({exc!r})"
+        quarantine.append(Quarantined(task_id, article_id, who, aid, reason))
+        return None
+    by_id = {s.id: s for s in spans if s.id is not None}
+    relations = []
+    for item in links:
+        found = _relation(item, by_id, schema)
+        if isinstance(found, str):
+            quarantine.append(Quarantined(task_id, article_id, who, aid,
+                                          f"{where}: {found}; the relation is left out, the spans count", "relation"))
+        else:
+            relations.append(found)
+    return Annotation(
+        task_id=task_id, article_id=article_id, annotator=who, spans=tuple(spans), relations=tuple(relations),
+        annotation_id=aid, lead_time=ann.get("lead_time"), created_at=ann.get("created_at"),
+        updated_at=ann.get("updated_at"), ground_truth=bool(ann.get("ground_truth")),
+        cancelled=bool(ann.get("was_cancelled")), parent_prediction=ann.get("parent_prediction"),
+    )
+
+
+def _prediction(pred: dict[str, Any], task_id: int, article_id: str, text: str, offsets: OffsetMap, schema: Schema,
+                quarantine: list[Quarantined]) -> Prediction | None:
+    where = f"task {task_id} (article {article_id}) prediction {pred.get('id')}"
+    try:
+        spans, _ = _result(pred.get("result", []), text, offsets, schema, where)
+    except MALFORMED as exc:
+        reason = str(exc) if isinstance(exc, OffsetError) else f"{where}: malformed result item ({exc!r})"
+        quarantine.append(Quarantined(task_id, article_id, f"model:{pred.get('model_version')}", pred.get("id"),
+                                      reason, "prediction"))
+        return None
+    return Prediction(str(pred.get("model_version") or "unknown"), tuple(spans), pred.get("id"), pred.get("score"))
 
 
 def task_from_row(row: dict[str, Any], schema: Schema, quarantine: list[Quarantined]) -> Task:
-    """One exported task -> Task; annotations that do not fit go to `quarantine`."""
+    """One exported task -> Task; annotations (or relations) that do not fit go to `quarantine`."""
     data = row["data"]
     text = str(data.get("text", ""))
     task_id = int(row.get("id", 0))
     article_id = str(data.get(ID_KEY) or f"task-{task_id}")
     offsets = OffsetMap(text)
     predictions = []
-    for pred in row.get("predictions", []):
-        if not isinstance(pred, dict):
-            continue  # a plain export lists prediction ids only
-        try:
-            spans, _ = _spans(pred.get("result", []), text, offsets, schema, f"task {task_id} prediction")
-        except OffsetError as exc:
-            quarantine.append(Quarantined(task_id, article_id, f"model:{pred.get('model_version')}", pred.get("id"),
-                                          str(exc)))
-            continue
-        predictions.append(Prediction(str(pred.get("model_version") or "unknown"), tuple(spans), pred.get("id"),
-                                      pred.get("score")))
+    for pred in row.get("predictions") or []:
+        if isinstance(pred, dict):  # a plain export lists prediction ids only
+            found = _prediction(pred, task_id, article_id, text, offsets, schema, quarantine)
+            predictions += [found] if found else []
     annotations = []
-    for ann in row.get("annotations", []):
-        who = annotator_of(ann.get("completed_by"))
-        try:
-            spans, relations = _spans(ann.get("result", []), text, offsets, schema,
-                                      f"task {task_id} annotation {ann.get('id')} by {who}")
-        except (OffsetError, KeyError, TypeError, ValueError) as exc:
-            quarantine.append(Quarantined(task_id, article_id, who, ann.get("id"), str(exc)))
+    for ann in row.get("annotations") or []:
+        if not isinstance(ann, dict):
+            quarantine.append(Quarantined(task_id, article_id, "unknown", None,
+                                          f"task {task_id}: an annotation is {type(ann).__name__}, not an object"))
             continue
-        annotations.append(Annotation(
-            task_id=task_id, article_id=article_id, annotator=who, spans=tuple(spans), relations=tuple(relations),
-            annotation_id=ann.get("id"), lead_time=ann.get("lead_time"), created_at=ann.get("created_at"),
-            updated_at=ann.get("updated_at"), ground_truth=bool(ann.get("ground_truth")),
-            cancelled=bool(ann.get("was_cancelled")), parent_prediction=ann.get("parent_prediction"),
-        ))
+        found_ann = _annotation(ann, task_id, article_id, text, offsets, schema, quarantine)
+        annotations += [found_ann] if found_ann else []
     meta = row.get("meta") if isinstance(row.get("meta"), dict) else {}
     return Task(task_id, article_id, text, dict(meta or {}), tuple(predictions), tuple(annotations))
 
 
 def tasks_from_export(rows: Iterable[dict[str, Any]], schema: Schema) -> tuple[list[Task], list[Quarantined]]:
-    """All tasks of an export, and the annotations quarantined on the way."""
+    """All tasks of an export, and what was quarantined on the way."""
     quarantine: list[Quarantined] = []
     tasks = [task_from_row(row, schema, quarantine) for row in rows]
     return tasks, quarantine

@@ -20,6 +20,9 @@ from .records import Furniture
 
 SUFFIXES = (".txt", ".jsonl", ".csv")
 _SURROGATE = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (decoded with surrogateescape)
+# json.loads joins an escaped surrogate pair into one character, so any surrogate left is half a pair,
+# which no UTF-8 writer can encode: the article would crash ingest, preannotate or push later.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -100,6 +103,9 @@ def _parse_json_line(raw: bytes, path: str, number: int) -> RawRecord | InputErr
         return InputError(f"not valid JSON ({exc.msg} at column {exc.colno})", path, number)
     if not isinstance(record, dict):
         return InputError(f"expected a JSON object with a 'text' field, got {type(record).__name__}", path, number)
+    if (problem := _lone_surrogate(record, "")) is not None:
+        return InputError(f"{problem}: a \\uXXXX escape for half of a UTF-16 surrogate pair; "
+                          "JSON strings must hold whole characters", path, number)
     text, given_id = record.get("text"), record.get("id")
     if not isinstance(text, str):
         return InputError(f"no 'text' string (keys: {', '.join(sorted(record)) or 'none'}); "
@@ -116,6 +122,22 @@ def _parse_json_line(raw: bytes, path: str, number: int) -> RawRecord | InputErr
         except (KeyError, TypeError, ValueError) as exc:
             return InputError(f"'furniture' must be a list of {{kind, start, text}}: {exc}", path, number)
     return RawRecord(text, path, number, meta, None if given_id is None else str(given_id).strip(), furniture)
+
+
+def _lone_surrogate(value: Any, name: str) -> str | None:
+    """Where a JSON value holds a lone surrogate ("field 'meta.tags[1]' has ... at character 3"), else None."""
+    if isinstance(value, str):
+        found = _LONE_SURROGATE.search(value)
+        return None if found is None else f"field {name!r} has a lone surrogate \\u{ord(found.group()):04x} at character {found.start()}"
+    items: Iterable[tuple[str, Any]] = ()
+    if isinstance(value, dict):
+        for key in value:
+            if _LONE_SURROGATE.search(key):
+                return f"a key of {f'field {name!r}' if name else 'the record'} has a lone surrogate"
+        items = ((f"{name}.{key}" if name else key, item) for key, item in value.items())
+    elif isinstance(value, list):
+        items = ((f"{name}[{i}]", item) for i, item in enumerate(value))
+    return next((problem for key, item in items if (problem := _lone_surrogate(item, key))), None)
 
 
 def _read_csv(path: Path, text_column: str, max_chars: int) -> Iterator[RawRecord | InputError]:

@@ -94,3 +94,22 @@ def test_untyped_and_reversed_relations_are_quarantined_and_nothing_stops(live_s
     assert login(client, LEAD, password).status_code == 302
     pages = ["/", "/documents/", f"/documents/{tasks['m-1']}", "/agreement", "/model", "/exports", "/guidelines"]
     assert {p: client.get(p).status_code for p in pages} == {p: 200 for p in pages}
+
+
+def test_a_span_saved_without_text_is_kept(live_server, project_root):
+    title = "t-gold-live-no-text"
+    settings, conn, tasks = setup_project(live_server, project_root, title, [Document("n-1", TEXT, (), {"title": "n"})])
+    alice = user_id(conn, "alice@example.org")
+    created = annotate_as(conn, tasks["n-1"], alice, [region("r", "Rebels", "ACTOR"),
+                                                      region("l", "Aleppo", "LOCATION", with_text=False)])
+    # Label Studio 1.23.2 accepts the region and hands it back as sent: no `text` key in `value`.
+    stored = conn.get_json(f"api/annotations/{created['id']}/")["result"]
+    assert "text" not in stored[1]["value"]
+    result = pipeline.pull(settings)
+    assert result.quarantine == []
+    [task] = result.tasks
+    assert [(s.key, s.text) for s in task.annotations[0].spans] == [((0, 6, "ACTOR"), "Rebels"),
+                                                                    ((14, 20, "LOCATION"), "Aleppo")]
+    exported = pipeline.write_gold(settings, result)
+    gold = json.loads((project_root / "exports" / "gold" / "latest" / "gold.jsonl").read_text())
+    assert [s["text"] for s in gold["spans"]] == ["Rebels", "Aleppo"], exported

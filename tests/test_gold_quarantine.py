@@ -191,3 +191,20 @@ def test_every_dashboard_page_answers_200_after_misfits(tmp_path):
     statuses = {page: client.get(page).status_code for page in PAGES}
     assert statuses == {page: 200 for page in PAGES}
     assert "3 annotation(s) quarantined" in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("value", "kept"), [
+    ({"start": 14, "end": 20, "labels": ["LOCATION"]}, True),
+    ({"start": 14, "end": 20, "text": None, "labels": ["LOCATION"]}, True),
+    ({"start": 14, "end": 200, "labels": ["LOCATION"]}, False),  # offsets still have to fit
+    ({"start": 14, "end": 20, "labels": ["PLACE"]}, False),  # and so does the label
+    ({"start": 14, "end": 20, "text": "Idlib", "labels": ["LOCATION"]}, False),  # a text that is there must match
+])
+def test_a_span_without_text_is_kept_with_the_task_text(schema, value, kept):
+    item = {"id": "x", "type": "labels", "from_name": "label", "to_name": "text", "value": value}
+    (task,), quarantine = tasks_from_export([row([region("r"), item])], schema)
+    spans = [(s.key, s.text) for a in task.annotations if a.annotator == "a@x" for s in a.spans]
+    if kept:
+        assert quarantine == [] and spans == [((0, 6, "ACTOR"), "Rebels"), ((14, 20, "LOCATION"), "Aleppo")]
+    else:
+        assert [q.annotation_id for q in quarantine] == [11] and spans == []

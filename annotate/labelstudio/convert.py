@@ -4,7 +4,8 @@ Offsets are converted from Label Studio's unit to Python indices here, at the bo
 annotator or a hand-edited file can put into an annotation raises out of this module: what does not fit is
 quarantined with task id, article id, annotator and annotation id, never silently dropped.
 - An annotation with a span that does not fit (unknown label, missing or non-integer offsets, out of range,
-  text not matching the task text, an item that is not an object) is quarantined whole.
+  text not matching the task text, an item that is not an object) is quarantined whole. A span without
+  `value.text` fits when its offsets and label do: its text is taken from the task text.
 - A relation that does not fit is quarantined alone and the annotation's spans still count: Label Studio
   stores a relation without a type (`"labels": []`) until the annotator opens its menu, lets several types be
   ticked (`<Relations>` defaults to choice="multiple"), and draws arrows either way (`direction` "right" means
@@ -88,7 +89,10 @@ def _span(item: dict[str, Any], text: str, offsets: OffsetMap, schema: Schema, w
     end = offsets.from_ls(_offset(value["end"], "end", where))
     score = item.get("score")
     meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
-    span = Span(start, end, labels[0], str(value.get("text", "")),
+    # Label Studio accepts (and its editor sometimes saves) a region without `text`: the offsets are the truth,
+    # so its text is cut from the task's; out-of-range offsets still fail the check below.
+    said = value.get("text")
+    span = Span(start, end, labels[0], text[start:end] if said is None else str(said),
                 float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None,
                 meta.get("source"), str(item["id"]) if item.get("id") else None)
     span.check(text, where)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -45,14 +46,42 @@ def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path | InputError]:
     """Files to read, in order: folders walked sorted (hidden entries skipped); errors for the rest."""
     for given in paths:
         path = Path(given)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file()
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
-            yield from (_check_suffix(p) for p in files)
-        elif path.is_file():
+        try:
+            is_dir, is_file = path.is_dir(), path.is_file()
+        except OSError as exc:  # e.g. a parent folder that may not be searched
+            yield InputError(f"cannot read: {exc.strerror or exc}", str(path))
+            continue
+        if is_dir:
+            yield from _walk(path)
+        elif is_file:
             yield _check_suffix(path)
         else:
             yield InputError("no such file or folder", str(path))
+
+
+def _walk(folder: Path) -> Iterator[Path | InputError]:
+    """The files under a folder in path order, and an error in place of each folder that cannot be listed."""
+    # os.walk, not Path.rglob: rglob skips a folder it cannot list without a word, losing its files unseen.
+    found: list[tuple[Path, InputError | None]] = []
+
+    def unlisted(exc: OSError) -> None:
+        where = exc.filename if exc.filename is not None else str(folder)
+        found.append((Path(where), InputError(f"cannot read folder: {exc.strerror or exc}; nothing in it was read",
+                                              str(where))))
+
+    for top, dirs, files in os.walk(folder, onerror=unlisted):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            path = Path(top, name)
+            if name.startswith("."):
+                continue
+            try:
+                if path.is_file():  # not FIFOs, sockets or broken links
+                    found.append((path, None))
+            except OSError as exc:
+                found.append((path, InputError(f"cannot read: {exc.strerror or exc}", str(path))))
+    for path, error in sorted(found, key=lambda item: item[0]):
+        yield error or _check_suffix(path)
 
 
 def _check_suffix(path: Path) -> Path | InputError:
@@ -178,11 +207,14 @@ def _csv_row(row: dict[str | None, Any], text_column: str, path: str, line: int)
 
 def read_records(path: Path, text_column: str, max_chars: int) -> Iterator[RawRecord | InputError]:
     """The records of one file, lazily, with an InputError in place of each unusable one."""
-    if path.stat().st_size == 0:
-        yield InputError("empty file", str(path))
-    elif path.suffix.lower() == ".txt":
-        yield from _read_txt(path, max_chars)
-    elif path.suffix.lower() == ".jsonl":
-        yield from _read_jsonl(path)
-    else:
-        yield from _read_csv(path, text_column, max_chars)
+    try:
+        if path.stat().st_size == 0:
+            yield InputError("empty file", str(path))
+        elif path.suffix.lower() == ".txt":
+            yield from _read_txt(path, max_chars)
+        elif path.suffix.lower() == ".jsonl":
+            yield from _read_jsonl(path)
+        else:
+            yield from _read_csv(path, text_column, max_chars)
+    except OSError as exc:  # unreadable (permissions), vanished, or failing disk: this file only
+        yield InputError(f"cannot read: {exc.strerror or exc}", str(path))

@@ -4,6 +4,11 @@ bad furniture offsets, control characters in file names, and project-relative so
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,3 +50,84 @@ def test_a_surrogate_pair_escape_is_one_valid_character(tmp_path: Path) -> None:
     path.write_text(r'{"text": "Rebels shelled Marea \ud83d\ude00."}' + "\n", encoding="utf-8")
     (article,), report = ingest(path)
     assert report.rejected == [] and article.text == "Rebels shelled Marea \U0001f600."
+
+
+# --- 2-4. unreadable files and folders --------------------------------------------------------
+# Root reads a chmod-000 file, so as root the CLI runs under setpriv without CAP_DAC_OVERRIDE and
+# CAP_DAC_READ_SEARCH: the permission check is the kernel's, and the code path is the real one.
+
+def run_unprivileged(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`annotate --root ROOT ARGS` in a child process that file permissions apply to."""
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.fail("tests run as root need setpriv (util-linux) to drop the permission override")
+        prefix = [setpriv, "--bounding-set", "-dac_override,-dac_read_search"]
+    return subprocess.run([*prefix, sys.executable, "-m", "annotate", "--root", str(root), *args],
+                          capture_output=True, text=True, timeout=120, cwd=root)
+
+
+@pytest.fixture
+def locked(tmp_path: Path) -> Iterator[list[Path]]:
+    """Paths to chmod 000 for one test; their modes are restored afterwards so tmp_path can be removed."""
+    paths: list[Path] = []
+    yield paths
+    for path in paths:
+        path.chmod(0o755)
+
+
+def lock(locked: list[Path], path: Path) -> Path:
+    path.chmod(0)
+    locked.append(path)
+    return path
+
+
+def stories(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [json.loads(line)["meta"]["source_file"] for line in result.stdout.splitlines()]
+
+
+def test_unreadable_file_in_a_folder_is_one_line_and_the_rest_is_ingested(tmp_path: Path, locked: list[Path]) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (inbox / name).write_text(f"{GOOD} {name}", encoding="utf-8")
+    (inbox / "c.jsonl").write_text(json.dumps({"text": GOOD + " c"}) + "\n", encoding="utf-8")
+    (inbox / "d.csv").write_text(f"text\n{GOOD} d\n", encoding="utf-8")
+    (inbox / "e.txt").write_text(GOOD + " e", encoding="utf-8")
+    for name in ("b.txt", "c.jsonl", "d.csv"):
+        lock(locked, inbox / name)
+    result = run_unprivileged(tmp_path, "ingest", "inbox")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert stories(result) == ["inbox/a.txt", "inbox/e.txt"]
+    rejected = [line.strip() for line in result.stderr.splitlines() if line.startswith("  rejected:")]
+    assert rejected == [f"rejected: inbox/{name}: cannot read: Permission denied"
+                        for name in ("b.txt", "c.jsonl", "d.csv")]
+
+
+def test_unreadable_file_named_on_the_command_line_does_not_stop_the_run(tmp_path: Path, locked: list[Path]) -> None:
+    (tmp_path / "first.txt").write_text(GOOD + " first", encoding="utf-8")
+    (tmp_path / "locked.txt").write_text(GOOD + " locked", encoding="utf-8")
+    lock(locked, tmp_path / "locked.txt")
+    (tmp_path / "last.txt").write_text(GOOD + " last", encoding="utf-8")
+    result = run_unprivileged(tmp_path, "ingest", "first.txt", "locked.txt", "last.txt")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert stories(result) == ["first.txt", "last.txt"]
+    assert "  rejected: locked.txt: cannot read: Permission denied\n" in result.stderr
+    assert "1 input(s) rejected" in result.stderr
+
+
+def test_unreadable_sub_folder_is_reported_by_name(tmp_path: Path, locked: list[Path]) -> None:
+    inbox = tmp_path / "inbox"
+    (inbox / "closed").mkdir(parents=True)
+    (inbox / "closed" / "inside.txt").write_text(GOOD + " inside", encoding="utf-8")
+    (inbox / "open.txt").write_text(GOOD + " open", encoding="utf-8")
+    (inbox / "zz.txt").write_text(GOOD + " zz", encoding="utf-8")
+    lock(locked, inbox / "closed")
+    result = run_unprivileged(tmp_path, "ingest", "inbox")
+    assert result.returncode == 1, result.stderr
+    assert stories(result) == ["inbox/open.txt", "inbox/zz.txt"]
+    rejected = [line.strip() for line in result.stderr.splitlines() if line.startswith("  rejected:")]
+    assert rejected == ["rejected: inbox/closed: cannot read folder: Permission denied; nothing in it was read"]

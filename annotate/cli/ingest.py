@@ -13,7 +13,8 @@ from .app import get_settings, main
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+# readable=False: an unreadable input is rejected by ingest on its own line, not by click for the whole run.
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(readable=False))
 @click.option("--out", "out", type=click.Path(dir_okay=False), default="-", show_default=True,
               help="Write the articles here as JSONL (atomically); '-' writes to stdout.")
 @click.option("--text-column", help="CSV column holding the article text (setting csv_text_column).")

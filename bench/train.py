@@ -15,6 +15,7 @@ from typing import Any
 
 from annotate.config import load_settings
 from annotate.mlbackend import create_backend
+from annotate.mlbackend.credentials import ensure_credentials
 from annotate.preannotate.train import TrainOptions, train_model
 from annotate.preannotate.trained import TrainedModel, TrainedPreannotator
 
@@ -55,8 +56,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         start = time.perf_counter()
         list(pre.annotate(articles))
         direct = time.perf_counter() - start
+        login = ensure_credentials(settings)  # the backend requires basic auth, as Label Studio sends it
         start = time.perf_counter()
-        response = client.post("/predict", json={"tasks": tasks})
+        response = client.post("/predict", json={"tasks": tasks}, auth=(login.user, login.password))
         served = time.perf_counter() - start
         assert response.status_code == 200 and len(response.get_json()["results"]) == count
     figures = {

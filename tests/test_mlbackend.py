@@ -7,10 +7,12 @@ import time
 from collections.abc import Iterable
 
 import pytest
+from flask.testing import FlaskClient
 
 from annotate.config import load_settings
 from annotate.labelstudio.labelconfig import build_label_config
 from annotate.mlbackend import create_backend
+from annotate.mlbackend.credentials import ensure_credentials
 from annotate.records import Article, Document, Span
 from annotate.schema import load_schema
 
@@ -59,6 +61,19 @@ class FakeTraining:
         return f"models/m{number}"
 
 
+def _authed(app, settings):
+    """Make app.test_client() send the backend's basic auth on every request, as Label Studio does."""
+    creds = ensure_credentials(settings)
+
+    class Authed(FlaskClient):
+        def open(self, *args, **kwargs):
+            kwargs.setdefault("auth", (creds.user, creds.password))
+            return super().open(*args, **kwargs)
+
+    app.test_client_class = Authed
+    return app
+
+
 @pytest.fixture
 def settings(project_root):
     return load_settings({}, env={}, root=project_root)
@@ -71,7 +86,7 @@ def training():
 
 @pytest.fixture
 def app(settings, training):
-    return create_backend(settings, None, train=training, build=FakeAnnotator, retrain_every=2)
+    return _authed(create_backend(settings, None, train=training, build=FakeAnnotator, retrain_every=2), settings)
 
 
 @pytest.fixture
@@ -186,7 +201,7 @@ def test_other_events_do_not_count(app, client, training):
 
 def test_webhook_answers_at_once_and_never_runs_two_trainings(settings):
     training = FakeTraining(block=True)
-    app = create_backend(settings, None, train=training, build=FakeAnnotator)
+    app = _authed(create_backend(settings, None, train=training, build=FakeAnnotator), settings)
     client = app.test_client()
     started = time.perf_counter()
     answers = [client.post("/webhook", json={"action": "START_TRAINING"}).get_json()["training_started"]
@@ -204,7 +219,7 @@ def test_a_failed_retraining_is_reported_and_the_old_model_kept(settings):
     def failing() -> str:
         raise RuntimeError("no gold yet")
 
-    app = create_backend(settings, "models/m0", train=failing, build=FakeAnnotator)
+    app = _authed(create_backend(settings, "models/m0", train=failing, build=FakeAnnotator), settings)
     client = app.test_client()
     client.post("/webhook", json={"action": "START_TRAINING"})
     _retrainer(app).wait(5)
@@ -220,8 +235,8 @@ def hosted(settings, training):
     """The backend as `ml-backend --host 10.0.0.5` with allowed_hosts = ["labelstudio-ml.internal"]."""
     from dataclasses import replace
 
-    return create_backend(replace(settings, allowed_hosts=("labelstudio-ml.internal",)), None, train=training,
-                          build=FakeAnnotator, host="10.0.0.5")
+    return _authed(create_backend(replace(settings, allowed_hosts=("labelstudio-ml.internal",)), None,
+                                  train=training, build=FakeAnnotator, host="10.0.0.5"), settings)
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:9090", "localhost:9090", "[::1]:9090", "labelstudio-ml.internal:9090",
@@ -238,3 +253,114 @@ def test_a_foreign_host_starts_no_training(hosted, training, host):
     assert client.get("/health", headers={"Host": host}).status_code == 400
     _retrainer(hosted).wait(5)
     assert training.calls == 0 and not _retrainer(hosted).runs
+
+
+# --- basic auth ---------------------------------------------------------------------------------------------
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+WRONG_AUTH = {
+    "none": {},
+    "wrong password": "wrong-password",
+    "wrong user": "wrong-user",
+    "empty": {"Authorization": "Basic "},
+    "bearer": {"Authorization": "Bearer abc"},
+    "garbage": {"Authorization": "Basic %%%not-base64"},
+}
+
+
+def _wrong_headers(kind: str, settings) -> dict[str, str]:
+    creds = ensure_credentials(settings)
+    if kind == "wrong password":
+        return _basic(creds.user, creds.password + "x")
+    if kind == "wrong user":
+        return _basic("admin", creds.password)
+    return WRONG_AUTH[kind]
+
+
+@pytest.mark.parametrize("kind", WRONG_AUTH)
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("post", "/webhook", {"action": "START_TRAINING", "project": {"id": 1}}),
+    ("post", "/webhook", {"action": "ANNOTATION_CREATED"}),
+    ("get", "/health", None), ("get", "/", None), ("post", "/setup", {}), ("post", "/predict", {"tasks": []}),
+    ("get", "/training", None), ("get", "/nothing", None),
+])
+def test_every_endpoint_needs_basic_auth(settings, training, kind, method, path, body):
+    """One request without the right login used to start a pull, a gold export and a training."""
+    app = create_backend(settings, None, train=training, build=FakeAnnotator, retrain_every=1)
+    client = app.test_client()
+    headers = _wrong_headers(kind, settings)
+    response = getattr(client, method)(path, json=body, headers=headers) if body is not None \
+        else getattr(client, method)(path, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith('Basic realm="annotate ml-backend"')
+    assert "needs HTTP basic auth" in response.get_json()["error"]
+    assert ensure_credentials(settings).password not in response.get_data(as_text=True)
+    _retrainer(app).wait(5)
+    assert training.calls == 0 and not _retrainer(app).runs and _retrainer(app).count == 0
+
+
+def test_the_right_login_is_accepted(settings):
+    app = create_backend(settings, None, build=FakeAnnotator, train=lambda: None)
+    creds = ensure_credentials(settings)
+    assert app.test_client().get("/health", headers=_basic(creds.user, creds.password)).status_code == 200
+
+
+def test_credentials_are_made_once_private_and_never_in_repr(settings):
+    import os
+
+    from annotate.mlbackend.credentials import credentials_path
+
+    first = ensure_credentials(settings)
+    path = credentials_path(settings)
+    assert os.stat(path).st_mode & 0o777 == 0o600 and os.stat(path.parent).st_mode & 0o777 == 0o700
+    assert ensure_credentials(settings) == first and len(first.password) >= 32
+    assert first.password not in repr(first)
+
+
+def test_parallel_first_starts_agree_on_one_password(settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        made = set(pool.map(lambda _: ensure_credentials(settings), range(16)))
+    assert len(made) == 1 and made == {ensure_credentials(settings)}
+    assert not [p for p in settings.state_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_damaged_credentials_file_is_a_one_line_error(settings):
+    from annotate.errors import ConfigError
+    from annotate.mlbackend.credentials import credentials_path
+
+    credentials_path(settings).parent.mkdir(parents=True, exist_ok=True)
+    credentials_path(settings).write_text("{}", encoding="utf-8")
+    with pytest.raises(ConfigError, match="ml-backend.json: not an ML backend credentials file"):
+        ensure_credentials(settings)
+
+
+def test_the_command_says_how_to_connect_but_never_prints_the_password(settings, monkeypatch):
+    from click.testing import CliRunner
+    from werkzeug import serving
+
+    import annotate.mlbackend as mlbackend
+    from annotate.cli import main
+
+    real = mlbackend.create_backend
+
+    class StopsAtOnce:
+        port = 9090
+
+        def serve_forever(self):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(mlbackend, "create_backend", lambda *a, **k: real(*a, **{**k, "build": FakeAnnotator}))
+    monkeypatch.setattr(serving, "make_server", lambda host, port, app, threaded: StopsAtOnce())
+    result = CliRunner().invoke(main, ["--root", str(settings.root), "ml-backend"])
+    assert result.exit_code == 0, result.output
+    creds = ensure_credentials(settings)
+    assert "URL http://127.0.0.1:9090" in result.output and f"user {creds.user}" in result.output
+    assert str(settings.state_dir / "ml-backend.json") in result.output
+    assert creds.password not in result.output

@@ -1,7 +1,11 @@
 """The ML backend connected to a real Label Studio: predictions on import, annotations through the webhook.
 
 The backend runs in a thread on a free 127.0.0.1 port and serves a small model trained on the seed gold;
-Label Studio (session fixture) is started with ML_BLOCK_LOCAL_IP=false and SSRF protection off.
+Label Studio (session fixture) is started with ML_BLOCK_LOCAL_IP=false and SSRF protection off. It connects
+with basic auth, as a lead would: `ml.create(auth_method="BASIC_AUTH", basic_auth_user=..., basic_auth_pass=...)`
+(label-studio-sdk 2.1.2). Label Studio 1.23.2 sends that login on /health, /setup, /predict and the
+START_TRAINING /webhook call, but the project webhook it adds for the backend's /webhook (every project event)
+is created without it: the test gives that webhook the Authorization header, as the README tells leads to.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from werkzeug.serving import make_server
 
 from annotate import pipeline
 from annotate.mlbackend import create_backend
+from annotate.mlbackend.credentials import ensure_credentials
 from annotate.preannotate.train import TrainOptions, train_model
 
 pytestmark = pytest.mark.integration
@@ -61,9 +66,11 @@ def backend(live_server, project_root, model, request):
     app = create_backend(settings, model, retrain_every=1, train=train)
     received: list[dict] = []
 
-    @app.before_request
-    def record() -> None:
-        received.append({"path": http_request.path, "json": http_request.get_json(silent=True)})
+    @app.after_request
+    def record(response):  # after, so that requests the login refuses are recorded too, with their status
+        received.append({"path": http_request.path, "json": http_request.get_json(silent=True),
+                         "status": response.status_code, "auth": http_request.authorization is not None})
+        return response
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -80,8 +87,27 @@ def connected(backend):
     """A project of our own with the backend connected through the SDK."""
     settings, url, app, received, trainings = backend
     conn, project = pipeline.open_project(settings)
-    ml = conn.sdk.ml.create(url=url, project=project.id, title="annotate backend", is_interactive=False)
+    creds = ensure_credentials(settings)
+    ml = conn.sdk.ml.create(url=url, project=project.id, title="annotate backend", is_interactive=False,
+                            auth_method="BASIC_AUTH", basic_auth_user=creds.user, basic_auth_pass=creds.password)
     return conn, project.id, ml, app, received, trainings
+
+
+def _backend_webhook(conn, project_id: int, url: str):
+    hooks = [h for h in conn.sdk.webhooks.list(project=str(project_id)) if h.url == f"{url}/webhook"]
+    assert len(hooks) == 1, f"Label Studio made {len(hooks)} webhooks to {url}/webhook"
+    return hooks[0]
+
+
+@pytest.fixture
+def authorised_webhook(connected, backend):
+    """`connected`, with the Authorization header added to the project webhook Label Studio made for it."""
+    conn, project_id, *_ = connected
+    settings, url, *_ = backend
+    hook = _backend_webhook(conn, project_id, url)
+    assert not hook.headers, "Label Studio now copies the backend's login to its webhook: update the README"
+    conn.sdk.webhooks.update(id=hook.id, headers={"Authorization": ensure_credentials(settings).header()})
+    return connected
 
 
 def _import(conn, project_id: int) -> int:
@@ -92,9 +118,42 @@ def _import(conn, project_id: int) -> int:
 
 def test_label_studio_checks_health_and_setup_when_connecting(connected):
     _, _, ml, _, received, _ = connected
-    paths = [r["path"] for r in received]
-    assert "/health" in paths and "/setup" in paths
+    calls = {r["path"]: (r["status"], r["auth"]) for r in received}
+    assert calls["/health"] == (200, True) and calls["/setup"] == (200, True)
     assert ml.id is not None
+
+
+def test_label_studio_without_the_login_cannot_connect(backend, live_server):
+    settings, url, _, received, _ = backend
+    conn, project = pipeline.open_project(settings)
+    from label_studio_sdk.core.api_error import ApiError
+
+    with pytest.raises(ApiError) as refused:  # Label Studio checks /health first and answers 400 to the create
+        conn.sdk.ml.create(url=url, project=project.id, title="no login", is_interactive=False)
+    assert refused.value.status_code == 400
+    assert "authentication parameters were either not provided or are incorrect" in str(refused.value.body)
+    assert received and all((r["status"], r["auth"]) == (401, False) for r in received)
+
+
+@pytest.mark.parametrize("login", ["none", "wrong password"])
+def test_start_training_without_the_right_login_starts_nothing(backend, login):
+    """One unauthenticated POST /webhook used to start a pull, a gold export and a training."""
+    import base64
+    import urllib.error
+    import urllib.request
+
+    settings, url, app, received, trainings = backend
+    headers = {"Content-Type": "application/json"}
+    if login == "wrong password":
+        creds = ensure_credentials(settings)
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{creds.user}:wrong".encode()).decode()
+    body = json.dumps({"action": "START_TRAINING", "project": {"id": 1}}).encode()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(f"{url}/webhook", body, headers), timeout=10)
+    assert refused.value.code == 401 and refused.value.headers["WWW-Authenticate"].startswith("Basic ")
+    retrainer = app.extensions["annotate_backend"]["retrainer"]
+    time.sleep(0.5)
+    assert trainings == [] and not retrainer.runs and not retrainer.running
 
 
 def test_imported_task_gets_a_prediction_from_the_served_model(connected, model):
@@ -114,25 +173,38 @@ def test_imported_task_gets_a_prediction_from_the_served_model(connected, model)
         assert value["labels"][0] in ("ACTOR", "LOCATION", "OUTCOME")
 
 
-def test_new_annotation_reaches_the_webhook_and_starts_a_retraining(connected):
-    conn, project_id, _, app, received, trainings = connected
+def test_new_annotation_reaches_the_webhook_and_starts_a_retraining(authorised_webhook):
+    conn, project_id, _, app, received, trainings = authorised_webhook
     task_id = _import(conn, project_id)
     start = TEXT.index("Saraqeb")
     conn.sdk.annotations.create(id=task_id, result=[{
         "from_name": "label", "to_name": "text", "type": "labels",
         "value": {"start": start, "end": start + 7, "text": "Saraqeb", "labels": ["LOCATION"]}}])
     hook = _wait("ANNOTATION_CREATED at /webhook",
-                 lambda: next((r for r in received if r["path"] == "/webhook" and r["json"]
+                 lambda: next((r for r in received if r["path"] == "/webhook" and r["json"] and r["status"] == 200
                                and r["json"].get("action") == "ANNOTATION_CREATED"), None))
     assert hook["json"]["annotation"]["result"][0]["value"]["text"] == "Saraqeb"
     _wait("the retraining (retrain_every=1)", lambda: trainings)
+
+
+def test_the_project_webhook_without_the_header_is_refused(connected):
+    """What a lead sees before adding the header: annotation events reach /webhook without the login."""
+    conn, project_id, _, _, received, trainings = connected
+    task_id = _import(conn, project_id)
+    conn.sdk.annotations.create(id=task_id, result=[])
+    hook = _wait("ANNOTATION_CREATED at /webhook", lambda: next(
+        (r for r in received if r["path"] == "/webhook" and (r["json"] or {}).get("action") == "ANNOTATION_CREATED"),
+        None))
+    assert (hook["status"], hook["auth"]) == (401, False)
+    assert trainings == []
 
 
 def test_train_button_sends_start_training(connected):
     conn, _, ml, _, received, trainings = connected
     conn.sdk.ml.train(id=ml.id)
     _wait("START_TRAINING at /webhook", lambda: any(
-        r["path"] == "/webhook" and (r["json"] or {}).get("action") == "START_TRAINING" for r in received))
+        r["path"] == "/webhook" and (r["json"] or {}).get("action") == "START_TRAINING" and r["status"] == 200
+        for r in received))
     _wait("the retraining", lambda: trainings)
 
 

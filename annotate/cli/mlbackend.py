@@ -32,6 +32,7 @@ def ml_backend(ctx: click.Context, host: str, port: int, model: Path | None, wit
 
     from ..hosts import wildcard_hint
     from ..mlbackend import create_backend
+    from ..mlbackend.credentials import credentials_path, ensure_credentials
     from ..mlbackend.training import default_train
 
     settings = get_settings(ctx)
@@ -42,7 +43,18 @@ def ml_backend(ctx: click.Context, host: str, port: int, model: Path | None, wit
     served = app.extensions["annotate_backend"]["holder"].get()  # load now, not on Label Studio's first call
     server = make_server(host, port, app, threaded=True)
     click.echo(f"ML backend serving {served.model_version} on http://{host}:{server.port} (Ctrl+C stops)", err=True)
+    click.echo(connect_help(f"http://{host}:{server.port}", ensure_credentials(settings).user,
+                            credentials_path(settings)), err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
+
+
+def connect_help(url: str, user: str, path: Path) -> str:
+    """How to connect Label Studio; names the password's file, never the password (this output may be logged)."""
+    return (f"Connect it in Label Studio: Project settings > Model > Connect Model, Backend URL {url}, "
+            f"Basic Authentication, user {user}, password: the \"password\" in {path} (0600).\n"
+            "Label Studio then adds a project webhook to /webhook without the login: give it the header "
+            "Authorization: Basic base64(user:password) under Project settings > Webhooks, or annotations "
+            "will not count towards --retrain-every (START_TRAINING carries the login anyway).")

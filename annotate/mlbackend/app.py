@@ -21,12 +21,14 @@ from ..hosts import host_allowed, refusal, served_names
 from ..labelstudio.labelconfig import FROM_NAME, TO_NAME
 from ..labelstudio.push import ID_KEY, prediction_result
 from ..records import Article, Document
+from .credentials import CREDENTIALS_FILE, Credentials, ensure_credentials
 from .state import Annotator, ModelHolder, Retrainer
 
 log = logging.getLogger(__name__)
 MODEL_CLASS = "AnnotateSpanModel"
 ANNOTATION_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED")
 TRAIN_ACTION = "START_TRAINING"
+REALM = "annotate ml-backend"
 
 
 class BadRequest(AnnotateError):
@@ -72,10 +74,12 @@ def _check_label_config(config: Any) -> None:
 
 def create_backend(settings: Settings, model: str | Path | None = None, *, with_rules: bool = True,
                    retrain_every: int = 0, train: Callable[[], Path | str | None] | None = None,
-                   build: Callable[[str | None], Annotator] | None = None, host: str | None = None) -> Flask:
+                   build: Callable[[str | None], Annotator] | None = None, host: str | None = None,
+                   credentials: Credentials | None = None) -> Flask:
     """The ML backend app; `model` is served (default: the newest models/ folder, else the rules).
 
-    It answers to the Host names of loopback, `allowed_hosts` and `host` (the address it listens on).
+    It answers to the Host names of loopback, `allowed_hosts` and `host` (the address it listens on), and only
+    to HTTP basic auth with `credentials` (default: .annotate/ml-backend.json, made on first start).
 
     `train` runs a retraining and returns the new model folder (default: pull, export gold, `annotate train`);
     `build` turns a model folder into a pre-annotator (default: annotate.preannotate.build_preannotator).
@@ -86,6 +90,7 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
     holder = ModelHolder(build or default_build(settings, with_rules), chosen)
     retrainer = Retrainer(train or default_train(settings), holder.swap, retrain_every)
     names = served_names(settings, host)
+    login = credentials or ensure_credentials(settings)
     app = Flask(__name__)
     app.extensions["annotate_backend"] = {"holder": holder, "retrainer": retrainer}
 
@@ -93,6 +98,19 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
     def check_host() -> None:  # before anything else: a DNS-rebinding page must not start a training
         if not host_allowed(request.headers.get("Host"), names):
             raise BadRequest(refusal(request.headers.get("Host"), names))
+
+    @app.before_request
+    def check_login():  # type: ignore[no-untyped-def]
+        sent = request.authorization
+        if sent is None or sent.type != "basic" or not login.matches(sent.username or "", sent.password or ""):
+            hint = " (give Label Studio's project webhook to /webhook an Authorization header)" \
+                if request.path == "/webhook" else ""
+            log.warning("refused %s %s from %s: no or wrong basic auth%s", request.method, request.path,
+                        request.remote_addr, hint)
+            response = jsonify({"error": f"{request.method} {request.path}: this ML backend needs HTTP basic auth "
+                                         f"(user and password in the project's .annotate/{CREDENTIALS_FILE})"})
+            return response, 401, {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'}
+        return None
 
     @app.errorhandler(AnnotateError)
     def annotate_error(exc: AnnotateError):  # type: ignore[no-untyped-def]

@@ -10,8 +10,19 @@ import unicodedata
 from collections import deque
 from urllib.parse import unquote, urlsplit
 
-from flask import (Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from ..hosts import host_allowed, refusal
 from . import context, sessions

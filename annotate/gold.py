@@ -87,6 +87,7 @@ class TaskGold:
     disagreements: tuple[Disagreement, ...]
     annotators: tuple[str, ...]
     single_annotated: bool
+    problems: tuple[Problem, ...] = ()  # what was reported about this task's annotations
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,29 @@ def build_gold(
     known = {t.task_id for t in tasks}
     for task_id in sorted(set(by_task) - known):
         problems.append(Problem("decision", f"task {task_id}", "the decision log has decisions for a task not in this export"))
-    golds = tuple(_task_gold(t, by_task.get(t.task_id, []), set(leads), schema, problems) for t in tasks)
+    golds = tuple(_task_gold(t, by_task.get(t.task_id, []), set(leads), schema) for t in tasks)
+    problems += [p for g in golds for p in g.problems]
     return GoldSet(tuple(sorted(golds, key=lambda g: g.task_id)), schema.version, tuple(problems))
+
+
+def overlapping_pairs(spans: Iterable[Span]) -> list[tuple[Span, Span]]:
+    """Every pair of spans sharing at least one character, in offset order."""
+    ordered = sorted(spans, key=lambda s: (s.start, s.end, s.label))
+    pairs = []
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1:]:
+            if b.start >= a.end:
+                break  # sorted by start: no later span reaches back into `a`
+            pairs.append((a, b))
+    return pairs
+
+
+def _overlaps(task: Task, ann: Annotation) -> list[Problem]:
+    # The guidelines forbid overlapping spans and Label Studio does not stop them; only reported, as both may be right.
+    return [Problem("overlapping_spans", f"task {task.task_id}",
+                    f"annotation {ann.annotation_id} by {ann.annotator}: {a.label} {a.start}-{a.end} {a.text!r} "
+                    f"overlaps {b.label} {b.start}-{b.end} {b.text!r} (the guidelines forbid overlapping spans)")
+            for a, b in overlapping_pairs(ann.spans)]
 
 
 def _usable(task: Task, schema: Schema, problems: list[Problem]) -> list[Annotation]:
@@ -176,6 +198,7 @@ def _usable(task: Task, schema: Schema, problems: list[Problem]) -> list[Annotat
             problems.append(Problem("quarantined", f"task {task.task_id}", f"{where}: {whole}; annotation left out"))
             continue
         problems += [Problem("quarantined", f"task {task.task_id}", f"{where}: {w}; relation left out") for w in why]
+        problems += _overlaps(task, ann)
         usable.append(replace(ann, relations=relations) if why else ann)
     return usable
 
@@ -184,8 +207,8 @@ def _latest(anns: Sequence[Annotation]) -> Annotation:
     return max(anns, key=lambda a: (a.updated_at or a.created_at or "", a.annotation_id or 0))
 
 
-def _task_gold(task: Task, decisions: list[Decision], leads: set[str], schema: Schema,
-               problems: list[Problem]) -> TaskGold:
+def _task_gold(task: Task, decisions: list[Decision], leads: set[str], schema: Schema) -> TaskGold:
+    problems: list[Problem] = []
     anns = _usable(task, schema, problems)
     support: dict[SpanKey, list[str]] = {}
     for ann in anns:
@@ -223,7 +246,7 @@ def _task_gold(task: Task, decisions: list[Decision], leads: set[str], schema: S
     )
     annotators = tuple(sorted({a.annotator for a in anns}))
     return TaskGold(task.task_id, task.article_id, task.text, dict(task.meta), status, spans, rels, disagreements,
-                    annotators, len(anns) == 1)
+                    annotators, len(anns) == 1, tuple(problems))
 
 
 def _apply(

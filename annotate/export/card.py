@@ -37,6 +37,20 @@ FILES = {
 }
 
 
+# What each kind in problems.jsonl means; kinds not listed are shown by name only.
+PROBLEM_KINDS = {
+    "quarantined": "annotations or relations left out because they do not fit the schema (fails the quality gate)",
+    "offset": "annotations whose offsets do not select their text, left out (fails the quality gate)",
+    "overlapping_spans": "two spans of one annotation overlap, which the guidelines forbid; both kept, for the lead "
+                         "to look at (see problems.jsonl for annotator, task and spans)",
+    "overlap": "a gold span inside or across a longer gold span: in `doc.spans['sc']`, left out of `doc.ents` and "
+               "CoNLL",
+    "alignment": "a gold span that does not fall on token boundaries: expanded (or left out) in DocBin and CoNLL",
+    "duplicate": "an article imported as more than one task: the task with most annotators kept",
+    "decision": "a lead decision for an article not in this export",
+}
+
+
 @dataclass(frozen=True)
 class CardInputs:
     source: str
@@ -97,6 +111,11 @@ def _model_lines(card: CardInputs) -> list[str]:
     return lines
 
 
+def _problem_lines(problems: Mapping[str, int]) -> list[str]:
+    return [f"- {kind}: {n}" + (f" ({PROBLEM_KINDS[kind]})" if kind in PROBLEM_KINDS else "")
+            for kind, n in sorted(problems.items())]
+
+
 def render_card(card: CardInputs) -> str:
     """The README.md text; everything in it derives from the inputs, so reruns give the same bytes."""
     sides = sorted(card.documents)
@@ -110,6 +129,6 @@ def render_card(card: CardInputs) -> str:
     lines += _table(["label", *sides, "total"], rows) + ["", "## Adjudication status of tasks", ""]
     lines += _table(["status", "tasks"], sorted(card.statuses.items())) + [""]
     lines += _agreement_lines(card) + _model_lines(card)
-    lines += ["## Problems", ""] + ([f"- {k}: {v}" for k, v in sorted(card.problems.items())] or ["None."]) + [""]
+    lines += ["## Problems", ""] + (_problem_lines(card.problems) or ["None."]) + [""]
     lines += ["## Files", ""] + [f"- `{name}`: {what}" for name, what in FILES.items()] + ["", "## Loading", "", LOADING]
     return "\n".join(lines)

@@ -329,15 +329,18 @@ def filter_rows(rows: Sequence[DocRow], label: str = "", annotator: str = "", op
 
 
 def progress(tasks: Sequence[Task], per_task: int, gold: dict[int, TaskGold]) -> dict[str, int]:
-    """Task counts for the overview: total, annotated once, fully annotated, adjudicated, remaining."""
+    """Task counts for the overview: total, annotated once, fully annotated, adjudicated, remaining, and the
+    overlapping span pairs (within one annotation) reported."""
     done = Counter(min(len(t.completed), per_task) for t in tasks)
     full = done.get(per_task, 0)
     once = sum(n for k, n in done.items() if k >= 1)
     adjudicated = sum(g.status == "adjudicated" for g in gold.values())
     open_tasks = sum(bool(g.disagreements) for g in gold.values())
+    overlapping = [sum(p.kind == "overlapping_spans" for p in g.problems) for g in gold.values()]
     return {"total": len(tasks), "annotated_once": once, "fully_annotated": full, "adjudicated": adjudicated,
             "remaining": len(tasks) - full, "open_tasks": open_tasks,
-            "open_disagreements": sum(len(g.disagreements) for g in gold.values())}
+            "open_disagreements": sum(len(g.disagreements) for g in gold.values()),
+            "overlapping_spans": sum(overlapping), "overlapping_tasks": sum(bool(n) for n in overlapping)}
 
 
 def annotator_stats(tasks: Sequence[Task]) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,6 +170,23 @@ def _lone_surrogate(value: Any, name: str) -> str | None:
     return next((problem for key, item in items if (problem := _lone_surrogate(item, key))), None)
 
 
+class _Lines:
+    """A file's lines for csv.reader, keeping those of the current record so a broken one can be re-read."""
+
+    def __init__(self, handle: Iterator[str]):
+        self.handle = handle
+        self.pending: deque[str] = deque()  # lines to read again before the rest of the file
+        self.taken: list[str] = []  # lines read since the current record began
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.pending.popleft() if self.pending else next(self.handle)
+        self.taken.append(line)
+        return line
+
+
 def _read_csv(path: Path, text_column: str, max_chars: int) -> Iterator[RawRecord | InputError]:
     with path.open("rb") as probe:
         if b"\x00" in probe.read(1 << 16):
@@ -178,26 +196,55 @@ def _read_csv(path: Path, text_column: str, max_chars: int) -> Iterator[RawRecor
     csv.field_size_limit(max(csv.field_size_limit(), min(4 * max_chars + 1, sys.maxsize)))
     # utf-8-sig: spreadsheet programs start CSV files with a BOM, which would otherwise rename the first column.
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-        reader = csv.DictReader(handle)
+        lines = _Lines(handle)
         try:
-            columns = reader.fieldnames
-            if not columns:
-                yield InputError("empty file (no header row)", str(path))
-                return
-            if text_column not in columns:
-                yield InputError(f"no column {text_column!r} (columns: {', '.join(columns)}); choose the text "
-                                 "column with --text-column or csv_text_column", str(path), 1)
-                return
-            start = reader.line_num + 1
-            for row in reader:
-                yield _csv_row(row, text_column, str(path), start)
-                start = reader.line_num + 1
+            columns = next(csv.reader(lines, strict=True), None)
         except csv.Error as exc:
-            yield InputError(f"not valid CSV ({exc}); the rest of this file was skipped", str(path), reader.line_num)
+            yield InputError(f"not valid CSV header ({exc})", str(path), 1)
+            return
+        if not columns:
+            yield InputError("empty file (no header row)", str(path))
+            return
+        if text_column not in columns:
+            yield InputError(f"no column {text_column!r} (columns: {', '.join(columns)}); choose the text "
+                             "column with --text-column or csv_text_column", str(path), 1)
+            return
+        yield from _csv_records(lines, columns, text_column, str(path), len(lines.taken) + 1)
 
 
-def _csv_row(row: dict[str | None, Any], text_column: str, path: str, line: int) -> RawRecord | InputError:
-    values = {k: v for k, v in row.items() if k is not None and isinstance(v, str)}
+def _csv_records(lines: _Lines, columns: list[str], text_column: str, path: str,
+                 line: int) -> Iterator[RawRecord | InputError]:
+    """The rows after the header; a broken record is rejected and the lines it swallowed are read again."""
+    # Strict mode turns a quote left open into an error (text after the quote that closes it, or the end of
+    # the file) where the default mode silently merges the next rows into one field of this one.
+    reader = csv.reader(lines, strict=True)
+    while True:
+        lines.taken = []
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            last = line + len(lines.taken) - 1
+            if str(exc).startswith("field larger than field limit"):  # cannot resynchronise inside a huge field
+                yield InputError(f"not valid CSV ({exc}), maybe an unclosed quote; the rest of this file was "
+                                 "skipped", path, line)
+                return
+            yield InputError(f"not valid CSV ({exc}) in the record from here to line {last}, probably an unclosed "
+                             "quote; the record was skipped and the lines after its first read again", path, line)
+            lines.pending.extendleft(reversed(lines.taken[1:]))
+            reader, line = csv.reader(lines, strict=True), line + 1
+            continue
+        if row is None:
+            return
+        if row and len(row) != len(columns):
+            yield InputError(f"the row has {len(row)} fields but the header has {len(columns)}; "
+                             "check its quotes and commas", path, line)
+        elif row:  # blank lines are skipped
+            yield _csv_row(dict(zip(columns, row, strict=True)), text_column, path, line)
+        line += len(lines.taken)
+
+
+def _csv_row(row: dict[str, Any], text_column: str, path: str, line: int) -> RawRecord | InputError:
+    values = {k: v for k, v in row.items() if isinstance(v, str)}
     if any(_SURROGATE.search(v) for v in values.values()):
         return InputError("not valid UTF-8; save the file as UTF-8", path, line)
     text = values.pop(text_column, "")

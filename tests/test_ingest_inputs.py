@@ -131,3 +131,59 @@ def test_unreadable_sub_folder_is_reported_by_name(tmp_path: Path, locked: list[
     assert stories(result) == ["inbox/open.txt", "inbox/zz.txt"]
     rejected = [line.strip() for line in result.stderr.splitlines() if line.startswith("  rejected:")]
     assert rejected == ["rejected: inbox/closed: cannot read folder: Permission denied; nothing in it was read"]
+
+
+# --- 5. CSV quoting ----------------------------------------------------------------------------
+
+UNCLOSED_MID = ('id,text,url\n'
+                'a,"Rebels shelled Marea on Monday.",https://a\n'
+                'b,"An unclosed quote starts here,https://b\n'  # swallows row c in the csv module's default mode
+                'c,"Government forces retook Arshaf on Tuesday.",https://c\n'
+                'd,Air strikes hit the Bayan hospital in Aleppo.,https://d\n')
+UNCLOSED_END = ('id,text,url\n'
+                'a,"Rebels shelled Marea on Monday.",https://a\n'
+                'b,"Government forces retook Arshaf on Tuesday.\nTwo days of clashes.",https://b\n'
+                'c,"An unclosed quote at the end,https://c\n'
+                'd,Air strikes hit the Bayan hospital in Aleppo.,https://d\n'
+                'e,Shelling went on near Azaz.,https://e\n')
+
+
+@pytest.mark.parametrize(("data", "ids", "lines", "line", "runs_to"), [
+    (UNCLOSED_MID, ["a", "c", "d"], [2, 4, 5], 3, 4),
+    (UNCLOSED_END, ["a", "b", "d", "e"], [2, 3, 6, 7], 5, 7),
+])
+def test_csv_unclosed_quote_rejects_its_record_and_the_rows_it_swallowed_go_through(
+        tmp_path: Path, data: str, ids: list[str], lines: list[int], line: int, runs_to: int) -> None:
+    path = tmp_path / "wire.csv"
+    path.write_text(data, encoding="utf-8")
+    articles, report = ingest(path)
+    assert [a.id for a in articles] == ids
+    assert all(a.text.startswith(("Rebels", "Government", "Air", "Shelling")) for a in articles)
+    assert [a.meta["url"] for a in articles] == [f"https://{i}" for i in ids]
+    (error,) = report.rejected
+    assert (error.path, error.line) == (str(path), line)
+    assert str(error).startswith(f"{path}:{line}: not valid CSV") and "\n" not in str(error)
+    assert f"to line {runs_to}" in str(error) and "unclosed quote" in str(error)
+    assert [a.meta["line"] for a in articles] == lines  # line numbers stay right after the re-read
+
+
+@pytest.mark.parametrize(("row", "count"), [
+    ("b,Rebels shelled Marea, a monitor said.,https://b", 4),  # an unquoted comma would cut the text
+    ("b,Rebels shelled Marea.", 2),
+])
+def test_csv_row_with_the_wrong_number_of_fields_is_rejected(tmp_path: Path, row: str, count: int) -> None:
+    path = tmp_path / "wire.csv"
+    path.write_text(f'id,text,url\na,"{GOOD}",https://a\n{row}\nc,"{GOOD} Again.",https://c\n', encoding="utf-8")
+    articles, report = ingest(path)
+    assert [a.id for a in articles] == ["a", "c"]
+    assert [str(e) for e in report.rejected] == [
+        f"{path}:3: the row has {count} fields but the header has 3; check its quotes and commas"]
+
+
+def test_csv_blank_lines_and_quoted_multiline_fields_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "wire.csv"
+    path.write_text(f'id,text\n\na,"{GOOD}\nSecond line, with a comma."\n\nb,"{GOOD} b"\n', encoding="utf-8")
+    articles, report = ingest(path)
+    assert report.rejected == []
+    assert [(a.id, a.meta["line"]) for a in articles] == [("a", 3), ("b", 6)]
+    assert articles[0].text == f"{GOOD}\nSecond line, with a comma."

@@ -19,7 +19,8 @@ from .schema import Schema
 
 SpanKey = tuple[int, int, str]
 RelationKey = tuple[SpanKey, SpanKey, str]
-STATUSES = ("adjudicated", "ground_truth", "lead", "majority", "single", "unannotated")
+# in_adjudication: the lead has decided on some spans of the task, but disagreements in it are still open.
+STATUSES = ("adjudicated", "in_adjudication", "ground_truth", "lead", "majority", "single", "unannotated")
 GATING = ("offset", "quarantined")  # problem kinds that fail the export's quality gate
 
 
@@ -88,6 +89,16 @@ class TaskGold:
     annotators: tuple[str, ...]
     single_annotated: bool
     problems: tuple[Problem, ...] = ()  # what was reported about this task's annotations
+
+    @property
+    def status_text(self) -> str:
+        return status_text(self.status, len(self.disagreements))
+
+
+def status_text(status: str, n_open: int = 0) -> str:
+    """A status as people read it: "in adjudication (4 open)", "ground truth", "adjudicated"."""
+    words = status.replace("_", " ")
+    return f"{words} ({n_open} open)" if status == "in_adjudication" else words
 
 
 @dataclass(frozen=True)
@@ -235,9 +246,10 @@ def _task_gold(task: Task, decisions: list[Decision], leads: set[str], schema: S
     for decision in decisions:
         keys, relations = _apply(decision, keys, relations, decided)
     if decisions:
-        status = "adjudicated"
         settled = {d.span.key for d in decisions}
         disagreements = tuple(d for d in disagreements if (d.start, d.end, d.label) not in settled)
+        # One decision out of ten does not make a task adjudicated: only when nothing in it is open any more.
+        status = "in_adjudication" if disagreements else "adjudicated"
     spans = tuple(_gold_span(task, k, anns, support, decided.get(k)) for k in sorted(keys))
     rels = tuple(
         Relation(f"{a[0]}-{a[1]}-{a[2]}", f"{b[0]}-{b[1]}-{b[2]}", label)

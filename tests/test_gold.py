@@ -158,7 +158,25 @@ def test_decision_for_unknown_task_is_reported(schema):
 def test_status_counts_list_every_status(schema):
     tasks = [task(1, [ann(1, "a", [ACTOR])]), task(2, [])]
     assert build_gold(tasks, [], schema).status_counts() == {
-        "adjudicated": 0, "ground_truth": 0, "lead": 0, "majority": 0, "single": 1, "unannotated": 1}
+        "adjudicated": 0, "in_adjudication": 0, "ground_truth": 0, "lead": 0, "majority": 0, "single": 1,
+        "unannotated": 1}
+
+
+# Ten words of TEXT, each marked by one of two annotators only: ten open disagreements on one task.
+WORDS = [(0, 6), (7, 13), (14, 20), (21, 23), (24, 30), (32, 42), (43, 49), (50, 58), (59, 63), (64, 69)]
+
+
+def test_one_decision_out_of_ten_leaves_the_task_in_adjudication(schema):
+    marks = [span(s, e, "ACTOR") for s, e in WORDS]
+    t = task(1, [ann(1, "a", marks[::2]), ann(1, "b", marks[1::2])])
+    assert len(build_gold([t], [], schema).disagreements) == 10
+    gold = build_gold([t], [decision(1, marks[0], "accept")], schema)
+    [one] = gold.tasks
+    assert (one.status, len(one.disagreements), one.status_text) == ("in_adjudication", 9, "in adjudication (9 open)")
+    assert gold.status_counts()["adjudicated"] == 0 and gold.status_counts()["in_adjudication"] == 1
+    everything = [decision(1, m, "reject") for m in marks]
+    [done] = build_gold([t], everything, schema).tasks
+    assert (done.status, done.disagreements, done.status_text) == ("adjudicated", (), "adjudicated")
 
 
 def test_text_constant_matches_the_offsets_used_here():

@@ -251,6 +251,16 @@ def test_line_breaks_end_sentences_for_events_and_conll(settings):
     assert "Idlib _ _ O\n\nRebels _ _ B-ACTOR\n" in conll
 
 
+def test_card_counts_a_task_decided_in_part_as_in_adjudication(settings):
+    log = settings.exports_dir / "decisions.jsonl"
+    two = task(4, [ann(4, "a@x", [span(0, 6, "ACTOR"), span(14, 20, "LOCATION")]), ann(4, "b@x", [span(7, 13, "OUTCOME")])])
+    append_decision(log, make_decision(two, 0, 6, "ACTOR", "accept", "lead@x", "1.1.0", at="2025-01-01T00:00:00Z"))
+    result = export_gold([two], settings)
+    card = (result.folder / "README.md").read_text()
+    assert "| adjudicated | 0 |" in card and "| in adjudication | 1 |" in card
+    assert gold_lines(result.folder)[0]["status"] == "in_adjudication"
+
+
 def test_card_says_when_no_task_had_predictions(settings):
     result = export_gold([task(1, [ann(1, "a@x", [span(0, 6, "ACTOR")])])], settings)
     assert "No task carried predictions" in (result.folder / "README.md").read_text()

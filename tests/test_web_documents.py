@@ -115,7 +115,17 @@ def test_accept_is_logged_and_shows_in_gold(logged_in: FlaskClient, settings) ->
     gold = _gold_column(html)
     assert re.search(r'<mark class="decided"[^>]*title="OUTCOME 7–13">seized', gold)
     assert re.findall(r'data-span="([^"]+)"', html) == ["14-19-LOCATION", "14-22-LOCATION"]
-    assert "Status <b>adjudicated</b>" in html
+    # one of three disagreements decided: the task is not adjudicated yet
+    assert "Status <b>in adjudication (2 open)</b>" in html
+    assert '<td class="status in_adjudication">in adjudication (2 open)</td>' in _text(logged_in.get("/documents/"))
+
+
+def test_task_is_adjudicated_once_nothing_is_open(logged_in: FlaskClient) -> None:
+    _decide(logged_in, 1, "choose", 14, 19, "LOCATION")
+    _decide(logged_in, 1, "reject", 7, 13, "OUTCOME")
+    assert "Status <b>adjudicated</b>" in _text(logged_in.get("/documents/1"))
+    assert '<td class="status adjudicated">adjudicated</td>' in _text(logged_in.get("/documents/"))
+    assert re.search(r"<b>1</b><span>adjudicated", _text(logged_in.get("/")))
 
 
 def test_reject_removes_the_disagreement(logged_in: FlaskClient, settings) -> None:
@@ -138,7 +148,8 @@ def test_choose_accepts_one_version_and_rejects_its_rival(logged_in: FlaskClient
 def test_decision_updates_overview_counts(logged_in: FlaskClient) -> None:
     _decide(logged_in, 1, "choose", 14, 19, "LOCATION")
     html = _text(logged_in.get("/"))
-    assert re.search(r"<b>1</b><span>adjudicated", html)
+    # seized OUTCOME is still open: decided in part, not adjudicated
+    assert re.search(r"<b>0</b><span>adjudicated", html) and re.search(r"<b>1</b><span>in adjudication", html)
     assert re.search(r"<b>1</b><span>open disagreements", html)
 
 

@@ -127,7 +127,8 @@ def render_card(card: CardInputs) -> str:
     rows = [[label, *(counts.get(s, 0) for s in sides), sum(counts.values())]
             for label, counts in sorted(card.label_counts.items())]
     lines += _table(["label", *sides, "total"], rows) + ["", "## Adjudication status of tasks", ""]
-    lines += _table(["status", "tasks"], sorted(card.statuses.items())) + [""]
+    # In the order of gold.STATUSES: adjudicated, in adjudication (decided in part, still open), ground truth, ...
+    lines += _table(["status", "tasks"], [(s.replace("_", " "), n) for s, n in card.statuses.items()]) + [""]
     lines += _agreement_lines(card) + _model_lines(card)
     lines += ["## Problems", ""] + (_problem_lines(card.problems) or ["None."]) + [""]
     lines += ["## Files", ""] + [f"- `{name}`: {what}" for name, what in FILES.items()] + ["", "## Loading", "", LOADING]

@@ -21,7 +21,7 @@ from typing import Any
 from ..config import Settings
 from ..decisions import DECISIONS_FILE, Decision, load_decisions
 from ..errors import AnnotateError
-from ..gold import TaskGold, build_gold
+from ..gold import TaskGold, build_gold, status_text
 from ..labelstudio.convert import read_export, tasks_from_export
 from ..pipeline import latest_raw_export
 from ..records import Task
@@ -80,6 +80,10 @@ class DocRow:
     exact_f1: float | None
     n_open: int
     status: str
+
+    @property
+    def status_text(self) -> str:
+        return status_text(self.status, self.n_open)
 
 
 class DataStore:
@@ -329,16 +333,18 @@ def filter_rows(rows: Sequence[DocRow], label: str = "", annotator: str = "", op
 
 
 def progress(tasks: Sequence[Task], per_task: int, gold: dict[int, TaskGold]) -> dict[str, int]:
-    """Task counts for the overview: total, annotated once, fully annotated, adjudicated, remaining, and the
+    """Task counts for the overview: total, annotated once, fully annotated, adjudicated (nothing open left), in
+    adjudication (decided in part), remaining, and the
     overlapping span pairs (within one annotation) reported."""
     done = Counter(min(len(t.completed), per_task) for t in tasks)
     full = done.get(per_task, 0)
     once = sum(n for k, n in done.items() if k >= 1)
     adjudicated = sum(g.status == "adjudicated" for g in gold.values())
+    in_adjudication = sum(g.status == "in_adjudication" for g in gold.values())
     open_tasks = sum(bool(g.disagreements) for g in gold.values())
     overlapping = [sum(p.kind == "overlapping_spans" for p in g.problems) for g in gold.values()]
     return {"total": len(tasks), "annotated_once": once, "fully_annotated": full, "adjudicated": adjudicated,
-            "remaining": len(tasks) - full, "open_tasks": open_tasks,
+            "in_adjudication": in_adjudication, "remaining": len(tasks) - full, "open_tasks": open_tasks,
             "open_disagreements": sum(len(g.disagreements) for g in gold.values()),
             "overlapping_spans": sum(overlapping), "overlapping_tasks": sum(bool(n) for n in overlapping)}
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, OffsetError
 from .furniture import strip_furniture
 from .neardup import NearDuplicateIndex
 from .records import Article
@@ -75,9 +75,10 @@ def _build(raw: RawRecord, max_chars: int) -> tuple[Article, str] | InputError:
     if raw.furniture is not None:
         text, furniture = raw.text, raw.furniture
         try:
-            original = Article("", text, {}, furniture).original_text()
-        except StopIteration:
-            return InputError("'furniture' offsets do not fit the text", raw.path, raw.line)
+            Article("", text, {}, furniture).check_furniture()
+        except OffsetError as exc:
+            return InputError(str(exc), raw.path, raw.line)
+        original = Article("", text, {}, furniture).original_text()
     else:
         original = normalise_text(raw.text)
         text, furniture = strip_furniture(original)

@@ -78,6 +78,27 @@ class Article:
     meta: dict[str, Any] = field(default_factory=dict)
     furniture: tuple[Furniture, ...] = ()
 
+    def check_furniture(self) -> None:
+        """Raise OffsetError unless the furniture pieces fit the text: in range, in order, not overlapping."""
+        # Pieces that pass put every piece text back exactly at its start in original_text(); pieces that
+        # do not would land elsewhere silently, shifting every offset mapped back to the original.
+        previous_end, removed = 0, 0  # end of the previous piece in the original; furniture characters before
+        for number, piece in enumerate(self.furniture, 1):
+            name = f"'furniture' piece {number} ({piece.kind} at {piece.start})"
+            if not piece.text:
+                raise OffsetError(f"{name} is empty; each piece holds the text that was removed")
+            if piece.start < 0:
+                raise OffsetError(f"{name} is out of range: starts count from 0")
+            if number > 1 and piece.start < self.furniture[number - 2].start:
+                raise OffsetError(f"{name} is not in increasing order: the piece before starts at "
+                                  f"{self.furniture[number - 2].start}")
+            if piece.start < previous_end:
+                raise OffsetError(f"{name} overlaps the piece before, which ends at {previous_end}")
+            if not 0 <= piece.start - removed <= len(self.text):
+                raise OffsetError(f"{name} is out of range for a text of {len(self.text)} characters: after the "
+                                  f"pieces before it, valid starts are {previous_end}..{len(self.text) + removed}")
+            previous_end, removed = piece.start + len(piece.text), removed + len(piece.text)
+
     def original_text(self) -> str:
         """Rebuild the normalised original text by putting the furniture back."""
         out, taken, removed = [], 0, 0  # body characters copied so far; furniture characters put back so far

@@ -147,11 +147,26 @@ def _parse_json_line(raw: bytes, path: str, number: int) -> RawRecord | InputErr
     meta.update({k: v for k, v in record.items() if k not in ("text", "id", "meta", "furniture")})
     furniture = None
     if isinstance(record.get("furniture"), list):  # our own output: text is already furniture-free
-        try:
-            furniture = tuple(Furniture(str(f["kind"]), int(f["start"]), str(f["text"])) for f in record["furniture"])
-        except (KeyError, TypeError, ValueError) as exc:
-            return InputError(f"'furniture' must be a list of {{kind, start, text}}: {exc}", path, number)
+        pieces = [_furniture(piece) for piece in record["furniture"]]
+        if problem := next((p for p in pieces if isinstance(p, str)), None):
+            return InputError(f"'furniture' must be a list of {{kind, start, text}}: {problem}", path, number)
+        furniture = tuple(p for p in pieces if isinstance(p, Furniture))
     return RawRecord(text, path, number, meta, None if given_id is None else str(given_id).strip(), furniture)
+
+
+def _furniture(piece: Any) -> Furniture | str:
+    """One {kind, start, text} piece of our own output, or what is wrong with it."""
+    if not isinstance(piece, dict):
+        return f"a piece is {type(piece).__name__}, not an object"
+    missing = [key for key in ("kind", "start", "text") if key not in piece]
+    if missing:
+        return f"a piece has no {', '.join(repr(k) for k in missing)}"
+    kind, start, text = piece["kind"], piece["start"], piece["text"]
+    if isinstance(start, bool) or not isinstance(start, int):
+        return f"'start' must be an integer, got {start!r}"
+    if not isinstance(kind, str) or not isinstance(text, str):
+        return "'kind' and 'text' must be strings"
+    return Furniture(kind, start, text)
 
 
 def _lone_surrogate(value: Any, name: str) -> str | None:

@@ -187,3 +187,45 @@ def test_csv_blank_lines_and_quoted_multiline_fields_still_read(tmp_path: Path) 
     assert report.rejected == []
     assert [(a.id, a.meta["line"]) for a in articles] == [("a", 3), ("b", 6)]
     assert articles[0].text == f"{GOOD}\nSecond line, with a comma."
+
+
+# --- 6. furniture offsets in our own output, read back ------------------------------------------
+
+BODY = "Rebels shelled Marea.\nFour people died."  # 39 characters
+
+
+@pytest.mark.parametrize(("furniture", "problem"), [
+    ([{"kind": "copyright", "start": 60, "text": "\n© 2014"}], "out of range"),
+    ([{"kind": "copyright", "start": -1, "text": "© 2014\n"}], "out of range"),
+    ([{"kind": "byline", "start": 0, "text": "By AFP\n"}, {"kind": "credit", "start": 3, "text": "AFP\n"}],
+     "overlaps"),
+    ([{"kind": "credit", "start": 30, "text": "\nAFP"}, {"kind": "byline", "start": 0, "text": "By AFP\n"}],
+     "not in increasing order"),
+    ([{"kind": "credit", "start": 21, "text": ""}], "empty"),
+    ([{"kind": "credit", "start": "21", "text": "\nAFP"}], "'start' must be an integer"),
+    ([{"kind": "credit", "start": 21.5, "text": "\nAFP"}], "'start' must be an integer"),
+    ([{"kind": "credit", "start": 21}], "'text'"),
+])
+def test_furniture_that_does_not_fit_the_text_is_rejected_by_file_and_line(
+        tmp_path: Path, furniture: list[dict], problem: str) -> None:
+    path = tmp_path / "articles.jsonl"
+    good = {"id": "good", "text": BODY, "meta": {}, "furniture": [{"kind": "credit", "start": 21, "text": "\nAFP"}]}
+    bad = {"id": "bad", "text": BODY + " Bad.", "meta": {}, "furniture": furniture}
+    path.write_text("".join(json.dumps(r) + "\n" for r in (good, bad, {**good, "id": "also", "text": BODY + "!"})),
+                    encoding="utf-8")
+    articles, report = ingest(path)
+    assert [a.id for a in articles] == ["good", "also"]
+    assert articles[0].original_text() == "Rebels shelled Marea.\nAFP\nFour people died."
+    (error,) = report.rejected
+    assert str(error).startswith(f"{path}:2: 'furniture'") and problem in str(error), str(error)
+    assert "\n" not in str(error)
+
+
+def test_furniture_at_both_ends_of_the_text_fits(tmp_path: Path) -> None:
+    path = tmp_path / "articles.jsonl"
+    furniture = [{"kind": "breadcrumb", "start": 0, "text": "Home / News\n"},
+                 {"kind": "copyright", "start": 12 + len(BODY), "text": "\n© 2014"}]
+    path.write_text(json.dumps({"id": "x", "text": BODY, "meta": {}, "furniture": furniture}) + "\n", encoding="utf-8")
+    (article,), report = ingest(path)
+    assert report.rejected == []
+    assert article.original_text() == f"Home / News\n{BODY}\n© 2014"

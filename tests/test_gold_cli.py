@@ -52,13 +52,16 @@ def test_export_writes_latest_and_summarises(env):
     assert "project-1.json (sha256 " in (root / "exports" / "gold" / "latest" / "README.md").read_text()
 
 
-def test_min_agreement_exits_3_after_writing(env):
+def test_min_agreement_exits_3_and_does_not_publish(env):
     root, path = env
     out = run(root, "export", "--from-export", str(path), "--min-agreement", "0.9")
     # a: {ACTOR, LOCATION}, b: {ACTOR}: 2*1 / 3 = 0.667
     assert out.exit_code == 3
     assert "agreement 0.667 is below --min-agreement 0.9" in out.output
-    assert (root / "exports" / "gold" / "latest" / "gold.jsonl").exists()
+    assert "NOT published" in out.output and "for review" in out.output
+    assert not (root / "exports" / "gold" / "latest").exists()
+    [build] = [p for p in (root / "exports" / "gold").iterdir() if not p.name.startswith(".")]
+    assert (build / "gold.jsonl").exists()
 
 
 def test_disagreements_then_decide_then_none_left(env):

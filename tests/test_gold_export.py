@@ -161,11 +161,29 @@ def test_empty_project_is_a_clear_error(settings, tasks, message):
     assert not (settings.exports_dir / "gold" / "latest").exists()
 
 
-def test_min_agreement_gate_fails_after_writing(settings):
+def test_min_agreement_gate_fails_before_publishing(settings):
     with pytest.raises(QualityGateError, match=r"agreement 0\.625 is below --min-agreement 0\.7") as info:
         export_gold(rich_tasks(), settings, min_agreement=0.7)
     assert info.value.exit_code == 3
-    assert (info.value.result.folder / "gold.jsonl").exists()
+    assert (info.value.result.folder / "gold.jsonl").exists()  # kept under its hash for the lead to look at
+    assert "NOT published" in str(info.value) and str(info.value.result.folder) in str(info.value)
+    assert not (settings.exports_dir / "gold" / "latest").exists()
+
+
+def test_a_build_below_min_agreement_leaves_latest_where_it_was(settings, exported):
+    worse = rich_tasks()
+    worse[0] = task(1, [ann(1, "a@x", [span(0, 6, "ACTOR")]), ann(1, "b@x", [span(7, 13, "OUTCOME")])])
+    with pytest.raises(QualityGateError, match=r"is below --min-agreement 0\.5.*NOT published.*still "
+                                               + exported.folder.name) as info:
+        export_gold(worse, settings, min_agreement=0.5)
+    assert info.value.result.folder != exported.folder and (info.value.result.folder / "gold.jsonl").exists()
+    assert (settings.exports_dir / "gold" / "latest").resolve() == exported.folder.resolve()
+
+
+def test_unmeasurable_agreement_is_not_published_either(settings):
+    with pytest.raises(QualityGateError, match="cannot be measured.*NOT published"):
+        export_gold([task(1, [ann(1, "a@x", [span(0, 6, "ACTOR")])])], settings, min_agreement=0.1)
+    assert not (settings.exports_dir / "gold" / "latest").exists()
 
 
 def test_min_agreement_gate_passes_when_met(settings):
@@ -173,9 +191,10 @@ def test_min_agreement_gate_passes_when_met(settings):
     assert export_gold(rich_tasks(), settings, min_agreement=0.625).agreement == 0.625
 
 
-def test_quarantined_annotation_fails_the_gate(settings):
-    with pytest.raises(QualityGateError, match="1 quarantined problem"):
+def test_quarantined_annotation_fails_the_gate_and_is_still_published(settings):
+    with pytest.raises(QualityGateError, match="1 quarantined problem.*published as") as info:
         export_gold(rich_tasks(), settings, quarantined=["task 4 by d@x: unknown label ['PERSON']"])
+    assert (settings.exports_dir / "gold" / "latest").resolve() == info.value.result.folder.resolve()
 
 
 def test_offset_error_fails_the_gate(settings):

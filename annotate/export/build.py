@@ -101,7 +101,8 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
     """Adjudicate and write every gold file into exports/gold/<content hash>/, then point exports/gold/latest at it.
 
     Raises ExportError (nothing written) for unusable input, QualityGateError (after writing) when
-    annotations were quarantined, offsets were wrong, or agreement is below `min_agreement`.
+    annotations were quarantined, offsets were wrong, or agreement is below `min_agreement`. Agreement is checked
+    before publishing: a build below it is written under its hash for review but never becomes `latest`.
     """
     # spaCy and pandas load here, not when the CLI imports this module.
     from ..preannotate.docbin import GoldInput, write_docbins
@@ -120,6 +121,7 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
     golds = _dedupe(annotated, problems)
     sides = assign_split({g.article_id: g.text for g in golds}, settings.dev_ratio)
     agreement = pooled_span_f1(tasks)
+    too_low = _agreement_gate(agreement, min_agreement)
     report, reason = _agreement_report(tasks, schema)
     parent = settings.exports_dir / "gold"
     with folder.staging(parent) as tmp:
@@ -133,9 +135,9 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
         _write(tmp / "README.md", card.render_card(_card_inputs(rows, gold, problems, agreement, report, reason,
                                                                 source, predicted)))
         _write_manifest(tmp, counts, source)
-        final = folder.publish(tmp, parent, folder.content_hash(tmp))
+        final = folder.publish(tmp, parent, folder.content_hash(tmp), latest=too_low is None)
     result = ExportResult(final, counts, tuple(problems), agreement)
-    _gate(result, min_agreement)
+    _gate(result, too_low, parent / folder.LATEST)
     return result
 
 
@@ -192,16 +194,29 @@ def _write_manifest(tmp: Path, counts: dict[str, Any], source: str) -> None:
                                              indent=2, sort_keys=True) + "\n")
 
 
-def _gate(result: ExportResult, min_agreement: float | None) -> None:
+def _agreement_gate(agreement: float | None, min_agreement: float | None) -> str | None:
+    """Why the build fails --min-agreement, or None when it passes (or none was asked for)."""
+    if min_agreement is None:
+        return None
+    if agreement is None:
+        return "agreement cannot be measured: no task has two or more annotations"
+    if agreement < min_agreement:
+        return f"agreement {agreement:.3f} is below --min-agreement {min_agreement}"
+    return None
+
+
+def _gate(result: ExportResult, too_low: str | None, latest: Path) -> None:
     """Raise QualityGateError naming every failed gate; the export is already written by then."""
     reasons = [f"{n} {kind} problem(s)" for kind, n in result.counts["problems"].items() if kind in GATING]
-    if min_agreement is not None:
-        if result.agreement is None:
-            reasons.append("agreement cannot be measured: no task has two or more annotations")
-        elif result.agreement < min_agreement:
-            reasons.append(f"agreement {result.agreement:.3f} is below --min-agreement {min_agreement}")
-    if reasons:
-        error = QualityGateError(f"quality gate failed: {'; '.join(reasons)} (export written to {result.folder}; "
-                                 f"see problems.jsonl and README.md there)")
-        error.result = result  # type: ignore[attr-defined]
-        raise error
+    if too_low is None and not reasons:
+        return
+    if too_low is None:
+        where = f"export written to {result.folder} and published as {latest}"
+    else:
+        reasons.append(too_low)
+        now = f"still {latest.resolve().name}" if latest.exists() else "none yet"
+        where = (f"NOT published: {latest} is unchanged ({now}); the build is in {result.folder} for review")
+    error = QualityGateError(f"quality gate failed: {'; '.join(reasons)} ({where}; see problems.jsonl and "
+                             "README.md there)")
+    error.result = result  # type: ignore[attr-defined]
+    raise error

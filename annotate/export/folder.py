@@ -35,11 +35,14 @@ def content_hash(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def publish(tmp: Path, parent: Path, name: str) -> Path:
-    """Rename the staged folder to `parent/name` (kept if that content is already there); point `latest` at it."""
+def publish(tmp: Path, parent: Path, name: str, latest: bool = True) -> Path:
+    """Rename the staged folder to `parent/name` (kept if that content is already there); point `latest` at it
+    unless `latest` is False (a build kept for review only)."""
     final = parent / name
     if not final.exists():
         os.rename(tmp, final)
+    if not latest:
+        return final
     link_tmp = parent / f".{LATEST}.{os.getpid()}.tmp"
     with contextlib.suppress(FileNotFoundError):
         link_tmp.unlink()

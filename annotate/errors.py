@@ -26,15 +26,36 @@ class ConfigError(AnnotateError):
 
 
 class InputError(AnnotateError):
-    """An input file or record cannot be used."""
+    """An input file or record cannot be used; the message shows the file name escaped, on one line."""
+
+    _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
     def __init__(self, message: str, path: str | None = None, line: int | None = None):
         where = ""
         if path is not None:
-            where = f"{path}:{line}: " if line is not None else f"{path}: "
-        super().__init__(where + message)
-        self.path = path
+            shown = self.printable(path)
+            where = f"{shown}:{line}: " if line is not None else f"{shown}: "
+        super().__init__(where + self.printable(message))
+        self.path = path  # as given, for programs; only the message is escaped
         self.line = line
+
+    @classmethod
+    def printable(cls, text: str) -> str:
+        """`text` with control and other unprintable characters escaped, so it prints on one line."""
+        # A file name may hold a newline or a terminal escape sequence, and one that is not UTF-8 holds
+        # surrogates (surrogateescape) that no terminal can print: each would break the one-line report.
+        if text.isprintable():
+            return text
+        return "".join(char if char.isprintable() else cls._escape(char) for char in text)
+
+    @classmethod
+    def _escape(cls, char: str) -> str:
+        code = ord(char)
+        if char in cls._ESCAPES:
+            return cls._ESCAPES[char]
+        if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 in a file name
+            return f"\\x{code - 0xDC00:02x}"
+        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 class SchemaError(AnnotateError):

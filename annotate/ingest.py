@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -54,10 +55,11 @@ class IngestReport:
         parts = [f"{self.accepted} article(s) accepted", f"{len(self.rejected)} input(s) rejected",
                  f"{len(self.duplicates)} exact duplicate(s) skipped",
                  f"{len(self.near_duplicates)} near-duplicate pair(s) reported"]
+        shown = InputError.printable  # file names and given ids may hold newlines or escape sequences
         lines = [", ".join(parts) + "."]
         lines += [f"  rejected: {err}" for err in self.rejected]
-        lines += [f"  duplicate: {aid} ({dup} repeats {first})" for aid, first, dup in self.duplicates]
-        lines += [f"  near-duplicate: {a} ~ {b} (similarity {s:.2f})" for a, b, s in self.near_duplicates]
+        lines += [shown(f"  duplicate: {aid} ({dup} repeats {first})") for aid, first, dup in self.duplicates]
+        lines += [shown(f"  near-duplicate: {a} ~ {b} (similarity {s:.2f})") for a, b, s in self.near_duplicates]
         return "\n".join(lines)
 
 
@@ -68,6 +70,11 @@ def _headline(text: str) -> str | None:
     if rest.strip() and len(first) <= _HEADLINE_MAX and len(first.split()) >= 3 and first[-1] not in ".,;:!?\"”":
         return first
     return None
+
+
+def _source_name(path: str) -> str:
+    """The file name to keep in meta: bytes that are not UTF-8 shown as \\xNN, so the JSONL stays UTF-8."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _build(raw: RawRecord, max_chars: int) -> tuple[Article, str] | InputError:
@@ -92,7 +99,7 @@ def _build(raw: RawRecord, max_chars: int) -> tuple[Article, str] | InputError:
                           f"({', '.join(sorted({f.kind for f in furniture}))})", raw.path, raw.line)
     meta = dict(raw.meta)
     if raw.furniture is None or "source_file" not in meta:  # our own output keeps its original provenance
-        meta.update({"source_file": raw.path, **({} if raw.line is None else {"line": raw.line})})
+        meta.update({"source_file": _source_name(raw.path), **({} if raw.line is None else {"line": raw.line})})
     if raw.path.lower().endswith(".txt") and "title" not in meta and (title := _headline(text)):
         meta["title"] = title
     return Article(raw.given_id or content_id(original), text, meta, furniture), original

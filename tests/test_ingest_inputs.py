@@ -229,3 +229,45 @@ def test_furniture_at_both_ends_of_the_text_fits(tmp_path: Path) -> None:
     (article,), report = ingest(path)
     assert report.rejected == []
     assert article.original_text() == f"Home / News\n{BODY}\n© 2014"
+
+
+# --- 7. control characters in file names --------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("bad\nname.txt", "bad\\nname.txt"),
+    ("tab\tand\rcr.txt", "tab\\tand\\rcr.txt"),
+    ("\x1b[31mred.txt", "\\x1b[31mred.txt"),
+    ("line\u2028sep.txt", "line\\u2028sep.txt"),
+    (b"caf\xe9.txt", "caf\\xe9.txt"),  # not UTF-8: the byte is shown, not a surrogate that cannot be printed
+])
+def test_file_names_are_printed_escaped_on_one_line(tmp_path: Path, name: str | bytes, shown: str) -> None:
+    from click.testing import CliRunner
+
+    from annotate.cli import main
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    path = Path(os.fsdecode(os.path.join(os.fsencode(folder), name if isinstance(name, bytes) else name.encode())))
+    path.write_bytes(b"")  # an empty file: rejected
+    (folder / "story.txt").write_text(GOOD, encoding="utf-8")
+    (folder / "z-copy.txt").write_text(GOOD, encoding="utf-8")
+    copy = path.with_name(path.stem + "-copy.txt")
+    copy.write_text(GOOD, encoding="utf-8")  # a duplicate: its name is in the report too
+    for given in ([str(folder)], [str(path), str(folder / "story.txt"), str(copy)]):
+        result = CliRunner().invoke(main, ["--root", str(tmp_path), "ingest", *given])
+        assert result.exit_code == 1, result.output
+        lines = result.stderr.splitlines()
+        assert f"  rejected: {folder}/{shown}: empty file" in lines, lines
+        assert any(line.startswith("  duplicate: ") and shown.removesuffix(".txt") + "-copy.txt" in line
+                   for line in lines), lines
+        assert len(lines) == 3 if len(given) == 3 else len(lines) == 4, lines
+        for line in result.stdout_bytes.decode("utf-8").split("\n")[:-1]:  # the JSONL stays UTF-8
+            assert json.loads(line)["meta"]["source_file"].encode("utf-8")
+
+
+def test_an_input_error_keeps_the_raw_path_for_programs() -> None:
+    from annotate.errors import InputError
+
+    error = InputError("empty file", "a\nb.txt", 3)
+    assert (str(error), error.path, error.line) == ("a\\nb.txt:3: empty file", "a\nb.txt", 3)
+    assert str(InputError("bad header 'x\ny'", "f.csv")) == "f.csv: bad header 'x\\ny'"

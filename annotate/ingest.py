@@ -72,12 +72,21 @@ def _headline(text: str) -> str | None:
     return None
 
 
-def _source_name(path: str) -> str:
-    """The file name to keep in meta: bytes that are not UTF-8 shown as \\xNN, so the JSONL stays UTF-8."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+def source_name(path: str | Path, root: str | Path | None = None) -> str:
+    """The file name kept in meta: relative to `root` (default: the working folder), '/'-separated, UTF-8.
+
+    Never an absolute path of this machine, so the dataset means the same on another one; bytes that
+    are not UTF-8 are shown as \\xNN, so the JSONL stays UTF-8.
+    """
+    start = os.path.abspath(root if root is not None else os.curdir)
+    relative = os.path.relpath(os.path.abspath(path), start)
+    if relative.startswith(os.pardir):  # maybe the same folder reached through a symbolic link
+        resolved = os.path.relpath(os.path.realpath(path), os.path.realpath(start))
+        relative = relative if resolved.startswith(os.pardir) else resolved
+    return os.fsencode(Path(relative).as_posix()).decode("utf-8", "backslashreplace")
 
 
-def _build(raw: RawRecord, max_chars: int) -> tuple[Article, str] | InputError:
+def _build(raw: RawRecord, max_chars: int, root: str | Path | None) -> tuple[Article, str] | InputError:
     """The article and its normalised original text (kept for hashing: original_text() is slow)."""
     if raw.furniture is not None:
         text, furniture = raw.text, raw.furniture
@@ -99,18 +108,20 @@ def _build(raw: RawRecord, max_chars: int) -> tuple[Article, str] | InputError:
                           f"({', '.join(sorted({f.kind for f in furniture}))})", raw.path, raw.line)
     meta = dict(raw.meta)
     if raw.furniture is None or "source_file" not in meta:  # our own output keeps its original provenance
-        meta.update({"source_file": _source_name(raw.path), **({} if raw.line is None else {"line": raw.line})})
+        meta.update({"source_file": source_name(raw.path, root), **({} if raw.line is None else {"line": raw.line})})
     if raw.path.lower().endswith(".txt") and "title" not in meta and (title := _headline(text)):
         meta["title"] = title
     return Article(raw.given_id or content_id(original), text, meta, furniture), original
 
 
 def load_articles(paths: Iterable[str | Path], *, text_column: str = "text", max_chars: int = 100_000,
-                  report: IngestReport | None = None, near_threshold: float = 0.7) -> Iterator[Article]:
+                  report: IngestReport | None = None, near_threshold: float = 0.7,
+                  root: str | Path | None = None) -> Iterator[Article]:
     """Stream Articles from .txt/.jsonl/.csv files and folders, each exact duplicate once.
 
     Rejected inputs, duplicates and near-duplicates go into `report`; without a report the first
     rejected input raises its InputError (strict mode for callers that cannot show a report).
+    `meta["source_file"]` is relative to `root`, the project folder (default: the working folder).
     """
     if not 0.0 < near_threshold <= 1.0:
         raise ConfigError(f"near-duplicate threshold must be in (0, 1], got {near_threshold}")
@@ -131,7 +142,7 @@ def load_articles(paths: Iterable[str | Path], *, text_column: str = "text", max
             reject(path)
             continue
         for raw in read_records(path, text_column, max_chars):
-            built = raw if isinstance(raw, InputError) else _build(raw, max_chars)
+            built = raw if isinstance(raw, InputError) else _build(raw, max_chars, root)
             if isinstance(built, InputError):
                 reject(built)
                 continue

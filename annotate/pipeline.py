@@ -47,7 +47,7 @@ def preannotate_inputs(settings: Settings, paths: Iterable[str | Path], processe
 
     report = IngestReport()
     articles = load_articles(paths, text_column=settings.csv_text_column, max_chars=settings.max_article_chars,
-                             report=report, near_threshold=settings.near_duplicate_threshold)
+                             report=report, near_threshold=settings.near_duplicate_threshold, root=settings.root)
     preannotator = build_preannotator(settings, model=model, with_rules=with_rules)
     return list(preannotator.annotate(articles, processes=processes)), report
 

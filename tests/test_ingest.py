@@ -237,9 +237,9 @@ def test_ids_are_stable_across_runs() -> None:
     ("004", "Al Qaeda group seizes stronghold of Western-backed rebels in Syria’s Idlib region"),
 ])
 def test_txt_title_from_a_headline_first_line(prefix: str, title: str | None) -> None:
-    (article,), _ = ingest(seed(prefix))
+    (article,), _ = ingest(seed(prefix), root=ROOT)
     assert article.meta.get("title") == title
-    assert article.meta["source_file"] == str(seed(prefix))
+    assert article.meta["source_file"] == f"seeds/{seed(prefix).name}"
 
 
 def test_exact_duplicate_is_reported_and_yielded_once(tmp_path: Path) -> None:
@@ -288,23 +288,23 @@ def test_near_threshold_is_configurable(tmp_path: Path) -> None:
 # --- metadata ------------------------------------------------------------------------------------
 
 def test_jsonl_metadata_travels_with_the_article() -> None:
-    articles, report = ingest(DATA / "mixed.jsonl")
+    articles, report = ingest(DATA / "mixed.jsonl", root=ROOT)
     first = articles[0]
     assert first.id == "wire-1"
     assert first.meta == {"title": "Rebels shell Marea", "url": "https://example.org/a", "date": "2016-06-01",
-                          "source": "Example Wire", "source_file": str(DATA / "mixed.jsonl"), "line": 1}
+                          "source": "Example Wire", "source_file": "tests/data/ingest/mixed.jsonl", "line": 1}
     last = articles[-1]
     assert last.meta["topic"] == "airstrike" and last.meta["line"] == 5
     assert last.id == hashlib.sha256(last.text.encode()).hexdigest()[:16]
 
 
 def test_csv_metadata_ids_and_lines_with_a_configured_text_column() -> None:
-    articles, report = ingest(DATA / "articles.csv", text_column="body")
+    articles, report = ingest(DATA / "articles.csv", text_column="body", root=ROOT)
     assert report.rejected == []
     assert [a.id for a in articles][0] == "c-1"
     assert articles[0].text == "Fighting broke out near Azaz on Thursday, the Observatory said.\nTwo fighters died."
     assert articles[0].meta == {"headline": "Clashes in Azaz", "url": "https://example.org/c",
-                                "source_file": str(DATA / "articles.csv"), "line": 2}
+                                "source_file": "tests/data/ingest/articles.csv", "line": 2}
     assert articles[1].meta["line"] == 4  # the first record spans lines 2-3
     assert articles[1].id == hashlib.sha256(articles[1].text.encode()).hexdigest()[:16]
 
@@ -389,8 +389,8 @@ def test_folder_is_walked_sorted_and_rejects_other_extensions(tmp_path: Path) ->
         shutil.copy(seed(prefix), tmp_path / seed(prefix).name)
     (tmp_path / "readme.md").write_text("notes")
     (tmp_path / ".hidden.txt").write_text("ignored")
-    articles, report = ingest(tmp_path)
-    assert [a.meta["source_file"] for a in articles] == [str(tmp_path / seed(p).name) for p in ("001", "003")]
+    articles, report = ingest(tmp_path, root=tmp_path)
+    assert [a.meta["source_file"] for a in articles] == [seed(p).name for p in ("001", "003")]
     assert [e.path for e in report.rejected] == [str(tmp_path / "readme.md")]
 
 

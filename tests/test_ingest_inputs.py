@@ -271,3 +271,88 @@ def test_an_input_error_keeps_the_raw_path_for_programs() -> None:
     error = InputError("empty file", "a\nb.txt", 3)
     assert (str(error), error.path, error.line) == ("a\\nb.txt:3: empty file", "a\nb.txt", 3)
     assert str(InputError("bad header 'x\ny'", "f.csv")) == "f.csv: bad header 'x\\ny'"
+
+
+# --- 9. source_file is relative to the project folder -------------------------------------------
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "inbox" / "deep").mkdir(parents=True)
+    (root / "inbox" / "a.txt").write_text(f"{GOOD} a", encoding="utf-8")
+    (root / "inbox" / "deep" / "b.jsonl").write_text(json.dumps({"text": f"{GOOD} b"}) + "\n", encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "c.csv").write_text(f'text\n"{GOOD} c"\n', encoding="utf-8")
+    return root
+
+
+EXPECTED_SOURCES = ["inbox/a.txt", "inbox/deep/b.jsonl", "../elsewhere/c.csv"]
+
+
+def test_source_file_is_relative_to_the_root_for_absolute_inputs(project: Path) -> None:
+    articles, report = ingest(project / "inbox", project.parent / "elsewhere", root=project)
+    assert report.rejected == []
+    assert [a.meta["source_file"] for a in articles] == EXPECTED_SOURCES
+
+
+def test_source_file_is_relative_to_the_root_from_another_working_folder(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project / "inbox")
+    articles, _ = ingest("a.txt", "deep", "../../elsewhere/c.csv", root=project)
+    assert [a.meta["source_file"] for a in articles] == EXPECTED_SOURCES
+
+
+def test_source_file_without_a_root_is_relative_to_the_working_folder(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    articles, _ = ingest(project / "inbox", project.parent / "elsewhere")
+    assert [a.meta["source_file"] for a in articles] == EXPECTED_SOURCES
+
+
+def test_cli_ingest_writes_source_files_relative_to_its_root(project: Path) -> None:
+    from click.testing import CliRunner
+
+    from annotate.cli import main
+
+    result = CliRunner().invoke(main, ["--root", str(project), "ingest", str(project / "inbox"),
+                                       str(project.parent / "elsewhere")])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["meta"]["source_file"] for line in result.stdout.splitlines()] == EXPECTED_SOURCES
+
+
+def test_preannotate_inputs_passes_the_root(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import annotate.preannotate
+    from annotate import pipeline
+    from annotate.config import load_settings
+    from annotate.records import Document
+
+    class PassThrough:  # stands in for spaCy: this test is about the articles it is given
+        def annotate(self, articles, processes=1):
+            return (Document(a.id, a.text, (), dict(a.meta)) for a in articles)
+
+    monkeypatch.setattr(annotate.preannotate, "build_preannotator", lambda *args, **kwargs: PassThrough())
+    docs, report = pipeline.preannotate_inputs(load_settings({}, root=project),
+                                               [project / "inbox", project.parent / "elsewhere"])
+    assert [d.meta["source_file"] for d in docs] == EXPECTED_SOURCES
+
+
+def test_cli_preannotate_writes_source_files_relative_to_its_root(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import annotate.preannotate.pipeline
+    from annotate.cli import main
+    from annotate.records import Document
+
+    class PassThrough:  # stands in for spaCy: this test is about the articles it is given
+        model_version = "pass-through"
+
+        def annotate(self, articles, processes=1, batch_size=32):
+            return (Document(a.id, a.text, (), dict(a.meta)) for a in articles)
+
+    monkeypatch.setattr(annotate.preannotate.pipeline, "build_preannotator", lambda *args: PassThrough())
+    out = tmp_path / "pre.jsonl"
+    result = CliRunner().invoke(main, ["--root", str(project), "preannotate", str(project / "inbox"),
+                                       str(project.parent / "elsewhere"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["meta"]["source_file"] for line in out.read_text().splitlines()] == EXPECTED_SOURCES

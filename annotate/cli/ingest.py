@@ -33,7 +33,7 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], out: str, text_column: s
     report = IngestReport()
     articles = (article_to_dict(a) for a in load_articles(
         inputs, text_column=settings.csv_text_column, max_chars=settings.max_article_chars, report=report,
-        near_threshold=settings.near_duplicate_threshold))
+        near_threshold=settings.near_duplicate_threshold, root=settings.root))
     if out == "-":
         write_jsonl(articles, sys.stdout)
     else:

@@ -38,7 +38,7 @@ def preannotate(ctx: click.Context, inputs: tuple[str, ...], out: str, processes
     pre = build_preannotator(settings, model, with_rules)
     report = IngestReport()
     articles = load_articles(inputs, text_column=settings.csv_text_column, max_chars=settings.max_article_chars,
-                             report=report)
+                             report=report, root=settings.root)
     with atomic_write(out) as handle:
         count = write_documents(pre.annotate(articles, processes=processes, batch_size=batch_size), handle)
     click.echo(f"{count} article(s) pre-annotated with {pre.model_version} -> {out}", err=True)

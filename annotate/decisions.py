@@ -1,10 +1,16 @@
-"""The lead's adjudication log: append-only JSONL decisions that gold is recomputed from (stdlib only)."""
+"""The lead's adjudication log: append-only JSONL decisions that gold is recomputed from (stdlib only).
+
+A decision is about an article (`article_id`, the task's `doc_id`) and carries the span text it was made on.
+Label Studio task ids are not stable: a re-created project numbers its tasks from 1 again, so a decision is
+matched to tasks by article, and applied only while the article's text at its offsets is still that text. Log
+lines written before decisions carried the article id are matched by task id, under the same text check.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,9 +41,9 @@ class Decision:
     article_id: str | None = None
 
     @property
-    def key(self) -> tuple[int, SpanKey]:
-        """Which span this decision is about: (task id, (start, end, label))."""
-        return (self.task_id, self.span.key)
+    def key(self) -> tuple[str | int, SpanKey]:
+        """Which span this decision is about: (article id, (start, end, label)); old lines: (task id, span)."""
+        return (self.article_id if self.article_id is not None else self.task_id, self.span.key)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -173,10 +179,47 @@ def _cut(task: Task, start: int, end: int, label: str) -> Span:
     return Span(start, end, label, task.text[start:end])
 
 
-def final_decisions(decisions: Iterable[Decision]) -> list[Decision]:
-    """The last decision per (task, span) in log order: later decisions supersede earlier ones."""
-    latest: dict[tuple[int, SpanKey], tuple[int, Decision]] = {}
+def final_decisions(decisions: Iterable[Decision],
+                    key: Callable[[Decision], Hashable] = lambda d: d.key) -> list[Decision]:
+    """The last decision per span (`key`, default: article and span) in log order: later ones supersede earlier."""
+    latest: dict[Hashable, tuple[int, Decision]] = {}
     for order, decision in enumerate(decisions):
-        latest[decision.key] = (order, decision)
+        latest[key(decision)] = (order, decision)
     return [d for _, d in sorted(latest.values(), key=lambda pair: pair[0])]
 
+
+
+def assign_decisions(tasks: Iterable[Task], decisions: Iterable[Decision]) -> tuple[dict[int, list[Decision]],
+                                                                                   list[Decision]]:
+    """Each task's decisions in log order, matched on the article (every task of it, if imported twice); old lines
+    without an article id on the task id. Second: the decisions that match no task."""
+    by_article: dict[str, list[int]] = {}
+    for task in tasks:
+        by_article.setdefault(task.article_id, []).append(task.task_id)
+    task_ids = {tid for tids in by_article.values() for tid in tids}
+    assigned: dict[int, list[Decision]] = {}
+    unmatched = []
+    for decision in decisions:
+        if decision.article_id is not None:
+            targets = by_article.get(decision.article_id, [])
+        else:
+            targets = [decision.task_id] if decision.task_id in task_ids else []
+        for task_id in targets:
+            assigned.setdefault(task_id, []).append(decision)
+        if not targets:
+            unmatched.append(decision)
+    return assigned, unmatched
+
+
+def stale_reason(decision: Decision, task: Task) -> str | None:
+    """Why a decision does not fit its task's text any more (the article changed, or an old line's task id now
+    names another article), or None when the text at its offsets is still the text it was made on."""
+    for span in (decision.span, decision.new):
+        if span is None:
+            continue
+        there = task.text[span.start:span.end] if 0 <= span.start < span.end <= len(task.text) else None
+        if there != span.text:
+            found = "out of range" if there is None else repr(there)
+            return (f"{decision.action} by {decision.by} at {decision.at} on {span.label} {span.start}-{span.end} "
+                    f"{span.text!r}: the article's text there is {found}; the decision is not applied")
+    return None

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from .decisions import Decision, final_decisions
+from .decisions import Decision, assign_decisions, final_decisions, stale_reason
 from .errors import OffsetError
 from .provenance import Origin, classify_span, parent_predictions
 from .records import Annotation, Relation, Span, Task
@@ -160,16 +160,32 @@ def build_gold(
 
     Never raises for what annotators did: annotations (or relations) that do not fit are left out and reported.
     """
-    problems: list[Problem] = []
-    by_task: dict[int, list[Decision]] = {}
-    for decision in final_decisions(decisions):
-        by_task.setdefault(decision.task_id, []).append(decision)
-    known = {t.task_id for t in tasks}
-    for task_id in sorted(set(by_task) - known):
-        problems.append(Problem("decision", f"task {task_id}", "the decision log has decisions for a task not in this export"))
+    by_task, unmatched = assign_decisions(tasks, decisions)
+    problems = [_unmatched(d) for d in final_decisions(unmatched)]
     golds = tuple(_task_gold(t, by_task.get(t.task_id, []), set(leads), schema) for t in tasks)
     problems += [p for g in golds for p in g.problems]
     return GoldSet(tuple(sorted(golds, key=lambda g: g.task_id)), schema.version, tuple(problems))
+
+
+def _unmatched(decision: Decision) -> Problem:
+    if decision.article_id is None:
+        return Problem("decision", f"task {decision.task_id}", "the decision log has decisions for a task not in this "
+                       "export (an old line without article id: matched by task id)")
+    return Problem("decision", f"article {decision.article_id}", "the decision log has decisions for an article not "
+                   f"in this export (task {decision.task_id} when decided)")
+
+
+def _fitting(task: Task, decisions: Sequence[Decision], problems: list[Problem]) -> list[Decision]:
+    """The task's final decision per span, leaving out (and reporting) those made on another text."""
+    fitting = []
+    for decision in decisions:
+        reason = stale_reason(decision, task)
+        if reason:
+            problems.append(Problem("stale_decision", f"task {task.task_id}", reason))
+        else:
+            fitting.append(decision)
+    # One task holds one article, so the span alone says what a decision is about (old lines have no article id).
+    return final_decisions(fitting, key=lambda d: d.span.key)
 
 
 def overlapping_pairs(spans: Iterable[Span]) -> list[tuple[Span, Span]]:
@@ -221,6 +237,7 @@ def _latest(anns: Sequence[Annotation]) -> Annotation:
 def _task_gold(task: Task, decisions: list[Decision], leads: set[str], schema: Schema) -> TaskGold:
     problems: list[Problem] = []
     anns = _usable(task, schema, problems)
+    decisions = _fitting(task, decisions, problems)
     support: dict[SpanKey, list[str]] = {}
     for ann in anns:
         for key in sorted({s.key for s in ann.spans}):

@@ -153,6 +153,23 @@ def test_decision_updates_overview_counts(logged_in: FlaskClient) -> None:
     assert re.search(r"<b>1</b><span>open disagreements", html)
 
 
+def test_decisions_follow_the_article_not_the_task_id(logged_in: FlaskClient, settings) -> None:
+    """A log from a project whose task ids meant other articles: art1 was task 99, art3 was task 1."""
+    def line(task_id: int, article: str, start: int, end: int, label: str, text: str, action: str) -> str:
+        return json.dumps({"task_id": task_id, "article_id": article, "action": action, "by": "lead@example.org",
+                           "span": {"start": start, "end": end, "label": label, "text": text}, "new": None,
+                           "at": "2025-01-05T00:00:00Z", "guideline_version": "1.1.0", "note": None}) + "\n"
+    (settings.exports_dir / "decisions.jsonl").write_text(
+        line(99, "art1", 7, 13, "OUTCOME", "seized", "reject") + line(1, "art3", 0, 8, "ACTOR", "Soldiers", "reject"))
+    one, three = _text(logged_in.get("/documents/1")), _text(logged_in.get("/documents/3"))
+    decided = one.split("<h2>Decisions on this task</h2>")[1]
+    assert "<q>seized</q> OUTCOME 7–13" in decided and "Soldiers" not in decided
+    assert "7-13-OUTCOME" not in one.split('<section id="disagreements">')[1].split("</section>")[0]
+    assert "Status <b>in adjudication (2 open)</b>" in one
+    assert "<q>Soldiers</q> ACTOR 0–8" in three.split("<h2>Decisions on this task</h2>")[1]
+    assert "Soldiers</mark>" not in _gold_column(three) and "Status <b>adjudicated</b>" in three
+
+
 @pytest.mark.parametrize(("action", "start", "end", "label", "message"), [
     ("reject", 0, 3, "ACTOR", "no annotation contains span 0-3 ACTOR"),
     ("accept", 0, 6, "WEAPON", "unknown label"),

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..decisions import DECISIONS_FILE, Decision, load_decisions
+from ..decisions import DECISIONS_FILE, Decision, assign_decisions, load_decisions
 from ..errors import AnnotateError
 from ..gold import TaskGold, build_gold, status_text
 from ..labelstudio.convert import read_export, tasks_from_export
@@ -161,10 +161,9 @@ class DataStore:
         try:
             snap = self._load(archive, generation)
             decisions_key = file_key(self.decisions_path)
-            decided: dict[int, list[Decision]] = {}
-            for decision in load_decisions(self.decisions_path):
-                decided.setdefault(decision.task_id, []).append(decision)
-            gold = build_gold(snap.tasks, [d for ds in decided.values() for d in ds], snap.schema, self.settings.leads)
+            entries = load_decisions(self.decisions_path)
+            decided, _ = assign_decisions(snap.tasks, entries)
+            gold = build_gold(snap.tasks, entries, snap.schema, self.settings.leads)
         except Exception as exc:  # noqa: BLE001 - a thread boundary: keep the error for the page that asks
             log.exception("dashboard: loading %s failed", archive)
             with self._lock:
@@ -244,12 +243,11 @@ class DataStore:
             key = (snap.generation, file_key(self.decisions_path))
             if key == self._gold_key:
                 return self._gold
-            decided: dict[int, list[Decision]] = {}
-            for decision in load_decisions(self.decisions_path):
-                decided.setdefault(decision.task_id, []).append(decision)
+            entries = load_decisions(self.decisions_path)
+            # Keyed as the gold is: on the article, so a re-created project's task ids do not mislead.
+            decided, _ = assign_decisions(snap.tasks, entries)
             if self._gold_key is None or self._gold_key[0] != snap.generation:
-                gold = build_gold(snap.tasks, [d for ds in decided.values() for d in ds], snap.schema,
-                                  self.settings.leads)
+                gold = build_gold(snap.tasks, entries, snap.schema, self.settings.leads)
                 self._gold = {g.task_id: g for g in gold.tasks}
             else:
                 self._gold = dict(self._gold)
@@ -262,7 +260,7 @@ class DataStore:
             return self._gold
 
     def decisions_for(self, task_id: int) -> list[Decision]:
-        """The decision log's entries for one task, oldest first."""
+        """The decision log's entries on this task's article, oldest first (old lines: on its task id)."""
         self.gold()
         return list(self._decided.get(task_id, []))
 

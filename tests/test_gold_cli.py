@@ -83,6 +83,12 @@ def test_disagreements_then_decide_then_none_left(env):
     (["--start", "14", "--end", "20", "--label", "PLACE", "--accept"], "unknown label 'PLACE'"),
     (["--start", "14", "--end", "99", "--label", "LOCATION", "--accept"], "out of range"),
     (["--start", "14", "--end", "20", "--label", "LOCATION"], "exactly one of --accept"),
+    (["--start", "14", "--end", "20", "--label", "LOCATION", "--accept", "--reject"], "(got --accept and --reject)"),
+    (["--start", "14", "--end", "20", "--label", "LOCATION", "--reject", "--accept"], "(got --accept and --reject)"),
+    (["--start", "14", "--end", "20", "--label", "LOCATION", "--accept", "--change-to", "14", "30", "LOCATION"],
+     "(got --accept and --change-to)"),
+    (["--start", "14", "--end", "20", "--label", "LOCATION", "--change-to", "14", "30", "LOCATION", "--reject"],
+     "(got --reject and --change-to)"),
     (["--start", "7", "--end", "13", "--label", "OUTCOME", "--reject"], "no annotation contains span 7-13"),
 ])
 def test_decide_validates(env, args, message):

@@ -94,20 +94,26 @@ def disagreements(ctx: click.Context, from_export: Path | None, refresh: bool, d
 @click.option("--start", type=int, required=True, help="Span start (character offset).")
 @click.option("--end", type=int, required=True, help="Span end (character offset, exclusive).")
 @click.option("--label", required=True, help="Span label (from guidelines/schema.toml).")
-@click.option("--accept", "action", flag_value="accept", help="The span is gold.")
-@click.option("--reject", "action", flag_value="reject", help="The span is not gold.")
+@click.option("--accept", is_flag=True, help="The span is gold.")
+@click.option("--reject", is_flag=True, help="The span is not gold.")
 @click.option("--change-to", nargs=3, type=(int, int, str), metavar="START END LABEL",
               help="Replace the span with this one.")
 @click.option("--by", help="Lead's email (default: the only configured lead).")
 @click.option("--note", help="Why (kept in the decision log).")
 @click.pass_context
 def decide(ctx: click.Context, from_export: Path | None, refresh: bool, decisions_path: Path | None, task_id: int,
-           start: int, end: int, label: str, action: str | None, change_to: tuple[int, int, str] | None, by: str | None,
-           note: str | None) -> None:
+           start: int, end: int, label: str, accept: bool, reject: bool, change_to: tuple[int, int, str] | None,
+           by: str | None, note: str | None) -> None:
     """Record a lead's decision on one span in the append-only decision log."""
     settings = get_settings(ctx)
-    if (action is None) == (change_to is None):
-        raise InputError("give exactly one of --accept, --reject or --change-to START END LABEL")
+    # Separate flags, not one flag_value option: with those Click lets the last flag win, so "--accept --reject"
+    # would silently record a rejection.
+    given = [flag for flag, on in (("--accept", accept), ("--reject", reject), ("--change-to", change_to is not None))
+             if on]
+    if len(given) != 1:
+        raise InputError(f"give exactly one of --accept, --reject or --change-to START END LABEL "
+                         f"(got {' and '.join(given) or 'none'})")
+    action = "accept" if accept else "reject" if reject else "change"
     if by is None:
         if len(settings.leads) != 1:
             raise InputError(f"pass --by EMAIL (configured leads: {', '.join(settings.leads) or 'none'})")
@@ -117,7 +123,7 @@ def decide(ctx: click.Context, from_export: Path | None, refresh: bool, decision
     if task is None:
         raise InputError(f"no task {task_id}; known task ids: {', '.join(str(t.task_id) for t in tasks[:20])}")
     schema = load_schema(settings.guidelines_dir)
-    decision = make_decision(task, start, end, label, action or "change", by, schema.version, new=change_to, note=note)
+    decision = make_decision(task, start, end, label, action, by, schema.version, new=change_to, note=note)
     validate_decision(decision, task, schema, settings.leads)
     path = _decisions_path(settings, decisions_path)
     append_decision(path, decision)

@@ -7,7 +7,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ from ..records import Task
 from ..schema import Schema, load_schema
 from ..split import assign_split
 from . import card, folder
-from .rows import disagreement_rows, dumps_lines, gold_row
+from .rows import disagreement_rows, dumps_lines, gold_row, portable, project_roots, scrub
 
 if TYPE_CHECKING:
     from ..preannotate.docbin import DocView
@@ -118,7 +118,9 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
         left_out = list(quarantined) + [p.message for p in gold.problems if p.kind in GATING]
         detail = f"; {len(left_out)} left out, e.g. {left_out[0]}" if left_out else ""
         raise ExportError(f"none of the {len(tasks)} tasks has a usable submitted annotation{detail}")
-    golds = _dedupe(annotated, problems)
+    roots = project_roots(settings.root)
+    source = scrub(source, roots)
+    golds = [replace(g, meta=portable(g.meta, roots)) for g in _dedupe(annotated, problems)]
     sides = assign_split({g.article_id: g.text for g in golds}, settings.dev_ratio)
     agreement = pooled_span_f1(tasks)
     too_low = _agreement_gate(agreement, min_agreement)

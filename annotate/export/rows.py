@@ -3,13 +3,46 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePath
 from typing import Any
 
 from ..gold import Disagreement, GoldSpan, TaskGold
 
 SpanKey = tuple[int, int, str]
 Aligned = Mapping[SpanKey, tuple[int, int] | None]
+
+
+def portable(value: Any, roots: tuple[str, ...]) -> Any:
+    """`value` with every path under a project root made relative to it, and any other absolute `source_file`-like
+    path cut to its file name: an export is shared, and must not carry the machine's folders."""
+    if isinstance(value, dict):
+        return {k: _portable_path(v, roots, str(k) == "source_file") if isinstance(v, str) else portable(v, roots)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [portable(v, roots) for v in value]
+    return _portable_path(value, roots, False) if isinstance(value, str) else value
+
+
+def _portable_path(text: str, roots: tuple[str, ...], is_path: bool) -> str:
+    for root in roots:
+        if text == root or text.startswith(root.rstrip(os.sep) + os.sep):
+            return PurePath(os.path.relpath(text, root)).as_posix()
+    # Ingest records the input path as given on the command line: absolute outside the project, keep the name.
+    return PurePath(text).name if is_path and os.path.isabs(text) else text
+
+
+def scrub(text: str, roots: tuple[str, ...]) -> str:
+    """Free text (the source description) with the project folder's path taken out of any path in it."""
+    for root in roots:
+        text = text.replace(root.rstrip(os.sep) + os.sep, "")
+    return text
+
+
+def project_roots(root: Path) -> tuple[str, ...]:
+    """The project folder as given and resolved (symlinks), longest first, for `portable`."""
+    return tuple(sorted({str(root.absolute()), str(root.resolve())}, key=len, reverse=True))
 
 
 def span_row(span: GoldSpan, aligned: Aligned, in_ents: frozenset[SpanKey]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..files import atomic_write
+from .. import csvsafe
 from ..records import Task
 from ..schema import Schema
 from . import tables as t
@@ -166,11 +166,6 @@ def section_frames(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
 
 
 def write_csv(report: dict[str, Any], folder: Path) -> list[Path]:
-    """Write one CSV per section into `folder`; return the paths written."""
-    written = []
-    for name, frame in section_frames(report).items():
-        path = Path(folder) / f"{name}.csv"
-        with atomic_write(path) as handle:
-            frame.to_csv(handle, index=False)
-        written.append(path)
-    return written
+    """Write one CSV per section into `folder` (cells a spreadsheet would run as formulas neutralised); return
+    the paths written."""
+    return [csvsafe.write_csv(frame, Path(folder) / f"{name}.csv") for name, frame in section_frames(report).items()]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
+from ..csvsafe import write_csv
 from ..decisions import DECISIONS_FILE, load_decisions
 from ..errors import ExportError, QualityGateError
 from ..files import atomic_write
@@ -152,13 +153,11 @@ def _write_files(tmp: Path, rows: list[dict[str, Any]], views: Mapping[str, DocV
     _write(tmp / "disagreements.jsonl", dumps_lines(disagreement_rows(gold.disagreements)))
     _write(tmp / "gold.conll", conll_text(views[r["id"]] for r in rows))
     spans = span_table(rows)
-    with atomic_write(tmp / "spans.csv") as handle:
-        spans.to_csv(handle, index=False, lineterminator="\n")
+    write_csv(spans, tmp / "spans.csv")  # formula-like cells neutralised; the Parquet keeps the exact text
     with atomic_write(tmp / "spans.parquet", "wb") as handle:
         spans.to_parquet(handle, index=False)
     events = event_table(rows, views, schema)
-    with atomic_write(tmp / "events.csv") as handle:
-        events.to_csv(handle, index=False, lineterminator="\n")
+    write_csv(events, tmp / "events.csv")
     _write(tmp / "problems.jsonl", dumps_lines({"kind": p.kind, "where": p.where, "message": p.message}
                                                for p in problems))
     return {

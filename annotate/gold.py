@@ -226,6 +226,11 @@ def _usable(task: Task, schema: Schema, problems: list[Problem]) -> list[Annotat
             continue
         problems += [Problem("quarantined", f"task {task.task_id}", f"{where}: {w}; relation left out") for w in why]
         problems += _overlaps(task, ann)
+        if ann.edited_by:
+            # Kept: the editor may have fixed it; but it is no longer only its author's work, so agreement can lie.
+            problems.append(Problem("edited_by_other", f"task {task.task_id}",
+                                    f"annotation {ann.annotation_id} by {ann.annotator} was last updated by "
+                                    f"{ann.edited_by}; kept as {ann.annotator}'s"))
         usable.append(replace(ann, relations=relations) if why else ann)
     return usable
 

@@ -113,3 +113,38 @@ def test_a_span_saved_without_text_is_kept(live_server, project_root):
     exported = pipeline.write_gold(settings, result)
     gold = json.loads((project_root / "exports" / "gold" / "latest" / "gold.jsonl").read_text())
     assert [s["text"] for s in gold["spans"]] == ["Rebels", "Aleppo"], exported
+
+
+def test_an_annotation_saved_by_someone_else_is_reported(live_server, project_root):
+    import time
+
+    from annotate.gold import build_gold
+    from annotate.schema import load_schema
+
+    title = "t-gold-live-edited"
+    settings, conn, tasks = setup_project(live_server, project_root, title, [Document("e-1", TEXT, (), {"title": "e"})])
+    alice, bob = user_id(conn, "alice@example.org"), user_id(conn, "bob@example.org")
+    admin = conn.get_json("api/current-user/whoami")
+    spans = [region("r", "Rebels", "ACTOR"), region("o", "seized", "OUTCOME")]
+    own = annotate_as(conn, tasks["e-1"], alice, spans)
+    other = annotate_as(conn, tasks["e-1"], bob, spans[:1])
+    # Created through the API on their behalf: Label Studio 1.23.2 already names the creator (the admin) in
+    # updated_by, within microseconds of created_at. That is not an edit.
+    assert (own["completed_by"], own["updated_by"]) == (alice, admin["id"])
+    time.sleep(1.5)
+    # Someone else (here the admin, as a colleague pressing Update on bob's annotation) saves it again.
+    patched = conn.request_json("PATCH", f"api/annotations/{other['id']}/", json={"result": spans})
+    assert (patched["completed_by"], patched["updated_by"]) == (bob, admin["id"])
+    listed = conn.get_json("api/tasks/", {"project": pipeline.find_project(conn, settings), "fields": "all"})
+    assert {a["id"]: a["updated_by"] for a in listed["tasks"][0]["annotations"]} == {own["id"]: admin["id"],
+                                                                                      other["id"]: admin["id"]}
+
+    result = pipeline.pull(settings)
+    [task] = result.tasks
+    assert {a.annotator: a.edited_by for a in task.annotations} == {"alice@example.org": None,
+                                                                    "bob@example.org": admin["email"]}
+    gold = build_gold(result.tasks, [], load_schema(settings.guidelines_dir), settings.leads)
+    assert [(p.kind, p.where, p.message) for p in gold.problems] == [
+        ("edited_by_other", f"task {tasks['e-1']}", f"annotation {other['id']} by bob@example.org was last updated "
+         f"by {admin['email']}; kept as bob@example.org's")]
+    assert [s.text for s in gold.tasks[0].spans] == ["Rebels", "seized"]  # the edited annotation still counts

@@ -48,6 +48,8 @@ PROBLEM_KINDS = {
     "alignment": "a gold span that does not fall on token boundaries: expanded (or left out) in DocBin and CoNLL",
     "duplicate": "an article imported as more than one task: the task with most annotators kept",
     "decision": "a lead decision for an article not in this export",
+    "edited_by_other": "an annotation last saved by someone other than its author (Label Studio's updated_by): "
+                       "kept, but agreement on it may not be two people's",
     "stale_decision": "a lead decision made on another text at its offsets (the article changed, or an old log "
                       "line's task id now names another article): not applied",
 }

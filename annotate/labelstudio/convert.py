@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +63,42 @@ def read_export(path: Path | str) -> list[dict[str, Any]]:
     return rows
 
 
+EDIT_GRACE = 1.0  # seconds between created_at and updated_at that are still the creating save
+
+
 def annotator_of(value: Any) -> str:
     if isinstance(value, dict):
         return str(value.get("email") or f"user-{value.get('id')}")
     return f"user-{value}" if value is not None else "unknown"
+
+
+def _user_id(value: Any) -> Any:
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return datetime.fromisoformat(str(value)).timestamp()
+    except ValueError:
+        return None
+
+
+def editor_of(ann: dict[str, Any]) -> str | None:
+    """Who saved the annotation last, when that is not its author; None otherwise.
+
+    Label Studio 1.23.2 sets `updated_by` to the requesting user on every save (tasks/api.py): on creation too,
+    so an annotation created through the API on someone's behalf (`completed_by`) names the creator, with
+    `updated_at` within microseconds of `created_at`. Only a later save (the Update button on a colleague's
+    annotation, opened from the Data Manager) counts. The task list API and the UI JSON export both give
+    `updated_by` as a user id; a pull inlines it as {id, email}.
+    """
+    editor, author = ann.get("updated_by"), ann.get("completed_by")
+    if editor is None or _user_id(editor) == _user_id(author):
+        return None
+    created, updated = _seconds(ann.get("created_at")), _seconds(ann.get("updated_at"))
+    if created is not None and updated is not None and updated - created <= EDIT_GRACE:
+        return None
+    return annotator_of(editor)
 
 
 def _offset(value: Any, name: str, where: str) -> int:
@@ -161,6 +194,7 @@ def _annotation(ann: dict[str, Any], task_id: int, article_id: str, text: str, o
         annotation_id=aid, lead_time=ann.get("lead_time"), created_at=ann.get("created_at"),
         updated_at=ann.get("updated_at"), ground_truth=bool(ann.get("ground_truth")),
         cancelled=bool(ann.get("was_cancelled")), parent_prediction=ann.get("parent_prediction"),
+        edited_by=editor_of(ann),
     )
 
 

@@ -116,6 +116,8 @@ def normalise_row(row: dict[str, Any], users: dict[int, str]) -> dict[str, Any]:
                     item.pop(key, None)
                 if who:
                     item[who] = _user(item.get(who), users)
+                if kind == "annotations" and item.get("updated_by") is not None:  # who last saved it (gold.py)
+                    item["updated_by"] = _user(item["updated_by"], users)
     return row
 
 

@@ -17,13 +17,15 @@ What counts as furniture (decided from the seeds, written as patterns for any ne
                  the line after the run: such lists print "stamp, headline" pairs, so the last headline
                  has no stamp of its own.
 - ``duplicate``  a line identical to the previous non-blank line (a headline printed twice); one copy stays.
+- ``blank``      whitespace at the very start (blank lines; a stray BOM) or the very end of the document.
 
 Kept (not furniture): the headline (first copy), a standfirst, datelines such as "BEIRUT —", and
 in-text sub-headings such as "Ten dead in air strikes".
 
 The rules are data (``RULES`` below): edit the table to teach the tool a new site.
-Every removed piece is returned as a `Furniture(kind, start, text)` whose start is an offset into the
-normalised original, so `Article.original_text()` rebuilds the original exactly.
+The text is taken as given: lines may end in \\n, \\r\\n or \\r and keep their trailing spaces. Every
+removed piece is returned as a `Furniture(kind, start, text)` whose start is an offset into that text,
+so `Article.original_text()` rebuilds the input exactly; nothing else is changed.
 """
 
 from __future__ import annotations
@@ -86,20 +88,24 @@ MAX_FURNITURE_LINE = 500  # longer lines are prose, whatever words they contain
 _PARAGRAPH = re.compile(r".{80,}[.!?\"”’'»)]")
 
 
+LINE_END = re.compile(r"\r\n|\r|\n")
+# Blank lines (and a BOM left inside a JSON or CSV field) at the start; any whitespace at the end.
+_LEADING_BLANK = re.compile(r"\ufeff?(?:[^\S\r\n]*(?:\r\n|\r|\n))*")
+
+
 class _Line(NamedTuple):
     start: int
-    end: int  # end of the line's own characters, before its "\n"
-    stop: int  # end including the "\n" (== end on the last line)
+    end: int  # end of the line's own characters, before its line end
+    stop: int  # end including the line end (== end on the last line)
     text: str
 
 
 def _split_lines(text: str) -> list[_Line]:
     lines, pos = [], 0
-    for piece in text.split("\n"):
-        end = pos + len(piece)
-        stop = min(end + 1, len(text))
-        lines.append(_Line(pos, end, stop, piece))
-        pos = end + 1
+    for match in LINE_END.finditer(text):
+        lines.append(_Line(pos, match.start(), match.end(), text[pos : match.start()]))
+        pos = match.end()
+    lines.append(_Line(pos, len(text), len(text), text[pos:]))
     return lines
 
 
@@ -154,7 +160,19 @@ def classify_lines(lines: list[_Line]) -> list[str | None]:
 
 
 def strip_furniture(text: str) -> tuple[str, tuple[Furniture, ...]]:
-    """Split normalised text into (story text, removed furniture with offsets into `text`)."""
+    """Split text as given into (story text, removed furniture with offsets into `text`)."""
+    match = _LEADING_BLANK.match(text)
+    lead = match.end() if match else 0
+    tail = max(lead, len(text.rstrip()))
+    body, pieces = _strip_lines(text[lead:tail])
+    edges = [Furniture("blank", 0, text[:lead])] if lead else []
+    pieces = tuple(Furniture(p.kind, p.start + lead, p.text) for p in pieces)
+    end = [Furniture("blank", tail, text[tail:])] if tail < len(text) else []
+    return body, (*edges, *pieces, *end)
+
+
+def _strip_lines(text: str) -> tuple[str, tuple[Furniture, ...]]:
+    """The furniture lines of a text that starts and ends with non-blank characters."""
     lines = _split_lines(text)
     kinds = classify_lines(lines)
     # A piece after story text takes the newlines before it (the story keeps the gap that followed

@@ -1,9 +1,11 @@
 """Files -> Article: decoding, normalisation, furniture removal, stable ids, duplicate reports.
 
 Inputs are read lazily, one article at a time; a bad file or record is rejected with a one-line
-error naming the file (and line) and the rest of the batch goes on. Every offset anywhere in the tool
-refers to the text produced by `normalise_text`, and the id of a text without one is the SHA-256 of
-that normalised text (before furniture removal), so re-ingesting the same file gives the same id.
+error naming the file (and line) and the rest of the batch goes on. The article text is the input as
+given (a UTF-8 BOM removed) minus the furniture pieces, so every offset in the tool maps back to the
+input with `records.to_source` and the article's source map. The id of a text without one is the
+SHA-256 of `normalise_text` of it (before furniture removal), so re-ingesting the same file, or the same
+story with \\r\\n line ends or trailing spaces, gives the same id.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, InputError, OffsetError
-from .furniture import strip_furniture
+from .furniture import LINE_END, strip_furniture
 from .neardup import NearDuplicateIndex
 from .records import Article
 from .sources import RawRecord, expand_paths, read_records
@@ -31,7 +33,8 @@ _HEADLINE_MAX = 200
 
 
 def normalise_text(raw: str) -> str:
-    """Remove a BOM, turn \\r\\n and \\r into \\n, trim trailing spaces and leading/trailing blank lines."""
+    """The text ids and exact duplicates are computed on (never shown): no BOM, \\n line ends, no trailing
+    spaces, no leading/trailing blank lines."""
     text = raw.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
@@ -65,7 +68,7 @@ class IngestReport:
 
 def _headline(text: str) -> str | None:
     """The first line, if it reads like a headline: short, several words, no closing punctuation."""
-    first, _, rest = text.partition("\n")
+    first, rest = (LINE_END.split(text, maxsplit=1) + [""])[:2]
     first = first.strip()
     if rest.strip() and len(first) <= _HEADLINE_MAX and len(first.split()) >= 3 and first[-1] not in ".,;:!?\"”":
         return first
@@ -94,10 +97,12 @@ def _build(raw: RawRecord, max_chars: int, root: str | Path | None) -> tuple[Art
             Article("", text, {}, furniture).check_furniture()
         except OffsetError as exc:
             return InputError(str(exc), raw.path, raw.line)
-        original = Article("", text, {}, furniture).original_text()
+        original = normalise_text(Article("", text, {}, furniture).original_text())
     else:
+        # The text annotators see is the input as given minus the furniture; only the id and duplicate
+        # detection use the normalised text, so ids stay what they were before texts were kept as given.
+        text, furniture = strip_furniture(raw.text)
         original = normalise_text(raw.text)
-        text, furniture = strip_furniture(original)
     if not original.strip():
         return InputError("empty text", raw.path, raw.line)
     if len(original) > max_chars:
@@ -111,6 +116,11 @@ def _build(raw: RawRecord, max_chars: int, root: str | Path | None) -> tuple[Art
         meta.update({"source_file": source_name(raw.path, root), **({} if raw.line is None else {"line": raw.line})})
     if raw.path.lower().endswith(".txt") and "title" not in meta and (title := _headline(text)):
         meta["title"] = title
+    # Derived from the furniture every time (a stale map read back is replaced), and carried in meta so it
+    # travels through pre-annotation into Label Studio's task meta and the exports.
+    meta.pop("source_map", None)
+    if source_map := Article("", text, {}, furniture).source_map:
+        meta["source_map"] = [list(pair) for pair in source_map]
     return Article(raw.given_id or content_id(original), text, meta, furniture), original
 
 

@@ -1,12 +1,14 @@
 """The shapes every stage shares: Article, Span, Document, Annotation (stdlib only).
 
-Offsets are Python string indices (code points) into the article's normalised, furniture-free text.
+Offsets are Python string indices (code points) into the article's text: the input as given (a UTF-8
+BOM removed) minus the furniture. `to_source` maps them back to the input with the article's source map.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,7 +67,7 @@ class Furniture:
     """A piece of page furniture removed from the text annotators see, kept so nothing is lost."""
 
     kind: str
-    start: int  # offset in the normalised original text
+    start: int  # offset in the original text: the input as given (without a BOM)
     text: str
 
 
@@ -99,8 +101,22 @@ class Article:
                                   f"pieces before it, valid starts are {previous_end}..{len(self.text) + removed}")
             previous_end, removed = piece.start + len(piece.text), removed + len(piece.text)
 
+    @property
+    def source_map(self) -> tuple[tuple[int, int], ...]:
+        """(body offset, removed length) for each place in `text` where furniture was removed, in order."""
+        pairs: list[tuple[int, int]] = []
+        removed = 0
+        for piece in sorted(self.furniture, key=lambda f: f.start):
+            offset = piece.start - removed
+            if pairs and pairs[-1][0] == offset:  # adjacent pieces (e.g. a footer, then blank lines) are one gap
+                pairs[-1] = (offset, pairs[-1][1] + len(piece.text))
+            else:
+                pairs.append((offset, len(piece.text)))
+            removed += len(piece.text)
+        return tuple(pairs)
+
     def original_text(self) -> str:
-        """Rebuild the normalised original text by putting the furniture back."""
+        """Rebuild the input text as given (without a BOM) by putting the furniture back."""
         out, taken, removed = [], 0, 0  # body characters copied so far; furniture characters put back so far
         for piece in sorted(self.furniture, key=lambda f: f.start):
             body_end = piece.start - removed  # piece.start counts the original text: body plus earlier furniture
@@ -108,6 +124,23 @@ class Article:
             taken, removed = body_end, removed + len(piece.text)
         out.append(self.text[taken:])
         return "".join(out)
+
+
+def to_source(source_map: Sequence[Sequence[int]], start: int, end: int) -> tuple[int, int]:
+    """Map the span [start:end] of an article's text to offsets in the input text as given.
+
+    A start at a removal point moves past the removed text; an end exactly at one does not, so a span
+    that no removal point cuts selects the same characters in both texts. A span with a removal point
+    strictly inside it maps to the input range that also holds the removed text.
+    """
+    if not 0 <= start <= end:
+        raise OffsetError(f"span [{start}:{end}] is not a span: need 0 <= start <= end")
+    offsets = [offset for offset, _length in source_map]
+    shifts = [0]
+    for _offset, length in source_map:
+        shifts.append(shifts[-1] + length)
+    source_start = start + shifts[bisect_right(offsets, start)]
+    return source_start, max(source_start, end + shifts[bisect_left(offsets, end)])
 
 
 @dataclass(frozen=True)
@@ -167,7 +200,6 @@ class Annotation:
     ground_truth: bool = False
     cancelled: bool = False
     parent_prediction: int | None = None
-    edited_by: str | None = None  # who saved it last, when someone other than its author did (else None)
 
 
 @dataclass(frozen=True)

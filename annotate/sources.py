@@ -106,7 +106,7 @@ def _read_txt(path: Path, max_chars: int) -> Iterator[RawRecord | InputError]:
     except UnicodeDecodeError as exc:
         yield InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8", str(path))
         return
-    yield RawRecord(text, str(path), None, {})
+    yield RawRecord(text.removeprefix("\ufeff"), str(path), None, {})  # a BOM is encoding, not text
 
 
 def _read_jsonl(path: Path) -> Iterator[RawRecord | InputError]:

@@ -10,6 +10,7 @@ story with \\r\\n line ends or trailing spaces, gives the same id.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -81,8 +82,12 @@ def source_name(path: str | Path, root: str | Path | None = None) -> str:
     Never an absolute path of this machine, so the dataset means the same on another one; bytes that
     are not UTF-8 are shown as \\xNN, so the JSONL stays UTF-8.
     """
-    start = os.path.abspath(root if root is not None else os.curdir)
-    relative = os.path.relpath(os.path.abspath(path), start)
+    return _relative(os.path.abspath(path), os.path.abspath(root if root is not None else os.curdir))
+
+
+@functools.lru_cache(maxsize=256)  # called for every record of a file: realpath costs system calls
+def _relative(path: str, start: str) -> str:
+    relative = os.path.relpath(path, start)
     if relative.startswith(os.pardir):  # maybe the same folder reached through a symbolic link
         resolved = os.path.relpath(os.path.realpath(path), os.path.realpath(start))
         relative = relative if resolved.startswith(os.pardir) else resolved

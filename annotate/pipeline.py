@@ -26,6 +26,7 @@ from .labelstudio.convert import Quarantined, read_export, task_from_row, tasks_
 from .labelstudio.project import ProjectRef, ensure_project, find_project
 from .labelstudio.pull import PullStats, pull_raw
 from .labelstudio.push import PushReport, push_documents
+from .labelstudio.users import resolve_users
 from .records import Document, Task
 from .schema import load_schema
 
@@ -239,7 +240,8 @@ def read_tasks(settings: Settings, from_export: Path | str | None = None, refres
     """What read commands read: an export file; a fresh pull when `refresh`; else the newest archive (no server)."""
     schema = load_schema(settings.guidelines_dir)
     if from_export is not None:
-        tasks, quarantine = tasks_from_export(read_export(from_export), schema)
+        rows = read_export(from_export)
+        tasks, quarantine = tasks_from_export(rows, schema, resolve_users(settings, rows))  # a UI export has ids
         return TaskSource(tasks, quarantine, Path(from_export))
     if refresh:
         result = pull(settings, progress)

@@ -4,17 +4,25 @@ text, annotations updated by someone else, and its UI JSON export next to a pull
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
+from gold_fixtures import project
 from web_fixtures import APP_CONFIG, LEAD, login
 
 from annotate import pipeline
 from annotate.cli import main
+from annotate.errors import InputError
+from annotate.export import export_gold
+from annotate.gold import build_gold
 from annotate.labelstudio.client import connect
-from annotate.records import Document
+from annotate.labelstudio.convert import read_export
+from annotate.records import Document, Span
+from annotate.schema import load_schema
 from annotate.web import create_app
 from annotate.web.users import ensure_users
 
@@ -116,11 +124,6 @@ def test_a_span_saved_without_text_is_kept(live_server, project_root):
 
 
 def test_an_annotation_saved_by_someone_else_is_reported(live_server, project_root):
-    import time
-
-    from annotate.gold import build_gold
-    from annotate.schema import load_schema
-
     title = "t-gold-live-edited"
     settings, conn, tasks = setup_project(live_server, project_root, title, [Document("e-1", TEXT, (), {"title": "e"})])
     alice, bob = user_id(conn, "alice@example.org"), user_id(conn, "bob@example.org")
@@ -148,3 +151,91 @@ def test_an_annotation_saved_by_someone_else_is_reported(live_server, project_ro
         ("edited_by_other", f"task {tasks['e-1']}", f"annotation {other['id']} by bob@example.org was last updated "
          f"by {admin['email']}; kept as bob@example.org's")]
     assert [s.text for s in gold.tasks[0].spans] == ["Rebels", "seized"]  # the edited annotation still counts
+
+
+UI_TEXTS = {
+    "u-1": "Rebels seized Aleppo on Monday. Government troops withdrew from Idlib.",
+    "u-2": "Militants killed 11 people in Kabul. Police arrested two men.",
+    "u-3": "The army shelled Homs overnight, residents said.",
+}
+
+
+def _predicted(doc_id: str, *pieces: tuple[str, str]) -> Document:
+    text = UI_TEXTS[doc_id]
+    spans = tuple(Span(text.index(p), text.index(p) + len(p), label, p, 0.8, "model") for p, label in pieces)
+    return Document(doc_id, text, spans, {"title": doc_id, "source": "wire"}, "m-1")
+
+
+def _ui_export(live_server, project_id: int, kind: str) -> bytes:
+    """What the UI's Export button downloads (1.23.2: this endpoint, all tasks)."""
+    response = httpx.get(f"{live_server.url}/api/projects/{project_id}/export", timeout=60,
+                         params={"exportType": kind, "download_all_tasks": "true"},
+                         headers={"Authorization": f"Token {live_server.token}"})
+    assert response.status_code == 200, response.text[:300]
+    return response.content
+
+
+def test_a_ui_export_gives_the_gold_a_pull_gives(live_server, project_root, tmp_path, caplog):
+    title = "t-gold-live-ui-export"
+    docs = [_predicted("u-1", ("Rebels", "ACTOR"), ("seized", "OUTCOME"), ("Aleppo", "LOCATION")),
+            _predicted("u-2", ("Militants", "ACTOR"), ("killed 11", "OUTCOME"), ("Kabul", "LOCATION")),
+            _predicted("u-3", ("army", "ACTOR"), ("Homs", "OUTCOME"))]
+    settings, conn, tasks = setup_project(live_server, project_root, title, docs)
+    project_id = pipeline.find_project(conn, settings)
+    listed = conn.get_json("api/tasks/", {"project": project_id, "fields": "all"})["tasks"]
+    preds = {t["data"]["doc_id"]: t["predictions"][0]["id"] for t in listed}
+    alice, lead = user_id(conn, "alice@example.org"), user_id(conn, LEAD)
+
+    def regions(doc_id: str, *pieces: tuple[str, str]) -> list[dict[str, Any]]:
+        return [region(f"{doc_id}-{n}", p, label, UI_TEXTS[doc_id]) for n, (p, label) in enumerate(pieces)]
+
+    # As the editor saves them: started from the prediction (parent_prediction), spans accepted or corrected.
+    def save(doc_id: str, who: int, result: list[dict[str, Any]]) -> None:
+        annotate_as(conn, tasks[doc_id], who, result, parent_prediction=preds[doc_id], lead_time=30.0)
+
+    save("u-1", alice, regions("u-1", ("Rebels", "ACTOR"), ("seized", "OUTCOME"), ("Aleppo", "LOCATION")))
+    save("u-1", lead, regions("u-1", ("Rebels", "ACTOR"), ("seized Aleppo", "OUTCOME"), ("Idlib", "LOCATION")))
+    save("u-2", alice, regions("u-2", ("Militants", "ACTOR"), ("killed 11 people", "OUTCOME"), ("Kabul", "LOCATION")))
+    save("u-2", lead, regions("u-2", ("Militants", "ACTOR"), ("killed 11 people", "OUTCOME"), ("Police", "ACTOR")))
+    save("u-3", alice, regions("u-3", ("army", "ACTOR"), ("Homs", "LOCATION"), ("shelled", "OUTCOME")))
+
+    pulled = pipeline.pull(settings)
+    raw = _ui_export(live_server, project_id, "JSON")
+    ui = json.loads(raw)
+    # The UI export's shapes in 1.23.2: prediction ids only, integer annotators, the prediction inlined.
+    first = next(t for t in ui if t["data"]["doc_id"] == "u-1")
+    assert first["predictions"] == [preds["u-1"]]
+    assert {a["completed_by"] for a in first["annotations"]} == {alice, lead}
+    assert {a["prediction"]["id"] for a in first["annotations"]} == {preds["u-1"]}
+    assert {a["parent_prediction"] for a in first["annotations"]} == {preds["u-1"]}
+    path = tmp_path / "project-ui-export.json"
+    path.write_bytes(raw)
+
+    source = pipeline.read_tasks(settings, from_export=path)  # ids named through the API: the server is up
+    from_pull = export_gold(pulled.tasks, settings, source="pull")
+    from_ui = export_gold(source.tasks, settings, source="ui export")
+    gold = (from_pull.folder / "gold.jsonl").read_bytes()
+    assert (from_ui.folder / "gold.jsonl").read_bytes() == gold
+    rows = {r["id"]: r for r in map(json.loads, gold.decode().splitlines())}
+    assert (rows["u-1"]["status"], rows["u-1"]["annotators"]) == ("lead", ["alice@example.org", LEAD])
+    origins = {s["text"]: (s["origin"], s["correction"]) for s in rows["u-1"]["spans"]}
+    assert origins == {"Rebels": ("prediction", None), "seized Aleppo": ("corrected", "boundary"),
+                       "Idlib": ("hand", None)}
+    assert {s["text"]: s["origin"] for s in rows["u-3"]["spans"]}["Homs"] == "corrected"
+    assert from_ui.counts == from_pull.counts
+
+    # No server to ask: annotators stay user-<id>, leads are not recognised, and one warning says why.
+    offline = project(tmp_path / "offline", leads=(LEAD,))
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        alone = pipeline.read_tasks(offline, from_export=path)
+    assert {a.annotator for t in alone.tasks for a in t.annotations} == {f"user-{alice}", f"user-{lead}"}
+    warned = [r.getMessage() for r in caplog.records if "user-<id>" in r.getMessage()]
+    assert len(warned) == 1 and "leads are not recognised" in warned[0]
+
+    # Label Studio's other JSON-ish exports are not a pull: a one-line error says which export to use.
+    for kind, name in (("JSON_MIN", "JSON_MIN"), ("CSV", "CSV")):
+        other = tmp_path / f"export.{kind.lower()}"
+        other.write_bytes(_ui_export(live_server, project_id, kind))
+        with pytest.raises(InputError, match=f"Label Studio's {name} export.*export the project as JSON"):
+            read_export(other)

@@ -15,8 +15,9 @@ quarantined with task id, article id, annotator and annotation id, never silentl
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from ..schema import Schema
 from .offsets import OffsetMap
 from .push import ID_KEY
 
+log = logging.getLogger(__name__)
 # What a result item not shaped as Label Studio writes it raises on the way (a string where an object belongs...).
 MALFORMED = (OffsetError, KeyError, TypeError, ValueError, AttributeError)
 
@@ -48,28 +50,89 @@ class Quarantined:
 
 
 def read_export(path: Path | str) -> list[dict[str, Any]]:
-    """Read a Label Studio JSON export (a list of tasks); a truncated or foreign file is a clear error."""
+    """Read a Label Studio JSON export (a list of tasks); a truncated, foreign or misshapen file is a one-line error
+    naming the file (and the task index), and Label Studio's other export types say to export JSON instead."""
     path = Path(path)
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise InputError("file not found; expected a Label Studio JSON export", str(path)) from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise InputError(f"not valid JSON{where}: truncated or not a Label Studio JSON export ({exc})",
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text: not a Label Studio JSON export ({exc.reason})", str(path)) from exc
+    try:
+        rows = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        if _looks_like_csv(raw):
+            raise InputError(f"this is Label Studio's CSV export; {USE_JSON}", str(path)) from exc
+        raise InputError(f"not valid JSON (line {exc.lineno}): truncated or not a Label Studio JSON export ({exc})",
                          str(path)) from exc
-    if not isinstance(rows, list) or any(not isinstance(r, dict) or "data" not in r for r in rows):
-        raise InputError("expected a JSON list of Label Studio tasks, each with 'data'", str(path))
+    if not isinstance(rows, list):
+        raise InputError(f"expected a JSON list of Label Studio tasks, got a JSON {type(rows).__name__}", str(path))
+    if rows and all(isinstance(r, dict) and "data" not in r and ("annotator" in r or "annotation_id" in r)
+                    for r in rows):
+        raise InputError("this is Label Studio's JSON_MIN export (one flat row per annotation: no task data, "
+                         f"regions or predictions); {USE_JSON}", str(path))
+    for index, row in enumerate(rows):
+        problem = _shape_problem(row)
+        if problem:
+            ident = row.get("id") if isinstance(row, dict) else None
+            named = f" (id {ident})" if isinstance(ident, int) and not isinstance(ident, bool) else ""
+            raise InputError(f"task {index} of the list{named}: {problem}; expected Label Studio's JSON export shape",
+                             str(path))
     return rows
+
+
+USE_JSON = "export the project as JSON instead (Export > JSON in Label Studio, or exportType=JSON through the API)"
+
+
+def _looks_like_csv(raw: str) -> bool:
+    first = raw.lstrip("\ufeff").split("\n", 1)[0]
+    return not first.lstrip().startswith(("[", "{")) and "," in first and ("id" in first or "annotat" in first)
+
+
+def _shape_problem(row: Any) -> str | None:
+    """What is wrong with one task's outer shape (what convert relies on), or None."""
+    if not isinstance(row, dict):
+        return f"a JSON {type(row).__name__}, not an object"
+    ident = row.get("id")
+    if isinstance(ident, bool) or not isinstance(ident, int | str) or not str(ident).strip().isdigit():
+        return f"id {ident!r} is not a task number"
+    if not isinstance(row.get("data"), dict):
+        return f"'data' is {type(row.get('data')).__name__}, not an object with the text"
+    if not isinstance(row["data"].get("text", ""), str):
+        return f"data.text is {type(row['data']['text']).__name__}, not the article text"
+    for key in ("annotations", "predictions"):
+        if row.get(key) is not None and not isinstance(row[key], list):
+            return f"'{key}' is {type(row[key]).__name__}, not a list"
+    return None
 
 
 EDIT_GRACE = 1.0  # seconds between created_at and updated_at that are still the creating save
 
 
+@dataclass
+class Users:
+    """Names for the user ids an export carries: its inlined emails, else `emails` (from the API), else "user-<id>"
+    (remembered, so the caller can warn once)."""
+
+    emails: Mapping[int, str] = field(default_factory=dict)
+    unresolved: set[int] = field(default_factory=set)
+
+    def name(self, value: Any) -> str:
+        if isinstance(value, dict):
+            value = value.get("email") or value.get("id")
+            if isinstance(value, str):
+                return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value in self.emails:
+                return self.emails[value]
+            self.unresolved.add(value)
+        return f"user-{value}" if value is not None else "unknown"
+
+
 def annotator_of(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("email") or f"user-{value.get('id')}")
-    return f"user-{value}" if value is not None else "unknown"
+    """An annotator's name from `completed_by` alone: the email when inlined, else "user-<id>"."""
+    return Users().name(value)
 
 
 def _user_id(value: Any) -> Any:
@@ -83,7 +146,7 @@ def _seconds(value: Any) -> float | None:
         return None
 
 
-def editor_of(ann: dict[str, Any]) -> str | None:
+def editor_of(ann: dict[str, Any], users: Users | None = None) -> str | None:
     """Who saved the annotation last, when that is not its author; None otherwise.
 
     Label Studio 1.23.2 sets `updated_by` to the requesting user on every save (tasks/api.py): on creation too,
@@ -98,7 +161,7 @@ def editor_of(ann: dict[str, Any]) -> str | None:
     created, updated = _seconds(ann.get("created_at")), _seconds(ann.get("updated_at"))
     if created is not None and updated is not None and updated - created <= EDIT_GRACE:
         return None
-    return annotator_of(editor)
+    return (users or Users()).name(editor)
 
 
 def _offset(value: Any, name: str, where: str) -> int:
@@ -171,8 +234,8 @@ def _relation(item: dict[str, Any], spans: dict[str, Span], schema: Schema) -> R
 
 
 def _annotation(ann: dict[str, Any], task_id: int, article_id: str, text: str, offsets: OffsetMap, schema: Schema,
-                quarantine: list[Quarantined]) -> Annotation | None:
-    who, aid = annotator_of(ann.get("completed_by")), ann.get("id")
+                quarantine: list[Quarantined], users: Users) -> Annotation | None:
+    who, aid = users.name(ann.get("completed_by")), ann.get("id")
     where = f"task {task_id} (article {article_id}) annotation {aid} by {who}"
     try:
         spans, links = _result(ann.get("result", []), text, offsets, schema, where)
@@ -194,7 +257,7 @@ def _annotation(ann: dict[str, Any], task_id: int, article_id: str, text: str, o
         annotation_id=aid, lead_time=ann.get("lead_time"), created_at=ann.get("created_at"),
         updated_at=ann.get("updated_at"), ground_truth=bool(ann.get("ground_truth")),
         cancelled=bool(ann.get("was_cancelled")), parent_prediction=ann.get("parent_prediction"),
-        edited_by=editor_of(ann),
+        edited_by=editor_of(ann, users),
     )
 
 
@@ -211,32 +274,59 @@ def _prediction(pred: dict[str, Any], task_id: int, article_id: str, text: str, 
     return Prediction(str(pred.get("model_version") or "unknown"), tuple(spans), pred.get("id"), pred.get("score"))
 
 
-def task_from_row(row: dict[str, Any], schema: Schema, quarantine: list[Quarantined]) -> Task:
+def _inline_predictions(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The predictions of a task, full: Label Studio's UI JSON export lists prediction ids only in `predictions`
+    and inlines, in each annotation, `prediction`: the prediction of the project's model version that the editor
+    showed when the annotation was created (set by the server; 1.23.2 tasks/api.py). A pull has them in full."""
+    full = [p for p in row.get("predictions") or [] if isinstance(p, dict)]
+    seen = {p.get("id") for p in full}
+    for ann in row.get("annotations") or []:
+        pred = ann.get("prediction") if isinstance(ann, dict) else None
+        if isinstance(pred, dict) and pred.get("result") is not None and pred.get("id") not in seen:
+            full.append(pred)
+            seen.add(pred.get("id"))
+    return full
+
+
+def task_from_row(row: dict[str, Any], schema: Schema, quarantine: list[Quarantined],
+                  users: Users | None = None) -> Task:
     """One exported task -> Task; annotations (or relations) that do not fit go to `quarantine`."""
+    users = users or Users()
     data = row["data"]
     text = str(data.get("text", ""))
     task_id = int(row.get("id", 0))
     article_id = str(data.get(ID_KEY) or f"task-{task_id}")
     offsets = OffsetMap(text)
     predictions = []
-    for pred in row.get("predictions") or []:
-        if isinstance(pred, dict):  # a plain export lists prediction ids only
-            found = _prediction(pred, task_id, article_id, text, offsets, schema, quarantine)
-            predictions += [found] if found else []
+    for pred in _inline_predictions(row):
+        found = _prediction(pred, task_id, article_id, text, offsets, schema, quarantine)
+        predictions += [found] if found else []
     annotations = []
     for ann in row.get("annotations") or []:
         if not isinstance(ann, dict):
             quarantine.append(Quarantined(task_id, article_id, "unknown", None,
                                           f"task {task_id}: an annotation is {type(ann).__name__}, not an object"))
             continue
-        found_ann = _annotation(ann, task_id, article_id, text, offsets, schema, quarantine)
+        found_ann = _annotation(ann, task_id, article_id, text, offsets, schema, quarantine, users)
         annotations += [found_ann] if found_ann else []
     meta = row.get("meta") if isinstance(row.get("meta"), dict) else {}
     return Task(task_id, article_id, text, dict(meta or {}), tuple(predictions), tuple(annotations))
 
 
-def tasks_from_export(rows: Iterable[dict[str, Any]], schema: Schema) -> tuple[list[Task], list[Quarantined]]:
-    """All tasks of an export, and what was quarantined on the way."""
+def tasks_from_export(rows: Iterable[dict[str, Any]], schema: Schema,
+                      emails: Mapping[int, str] | None = None) -> tuple[list[Task], list[Quarantined]]:
+    """All tasks of an export, and what was quarantined on the way.
+
+    `emails` names the user ids of an export that carries ids only (the UI JSON export: `completed_by` is an
+    integer there); ids it cannot name become "user-<id>", with one warning.
+    """
     quarantine: list[Quarantined] = []
-    tasks = [task_from_row(row, schema, quarantine) for row in rows]
+    users = Users(emails or {})
+    tasks = [task_from_row(row, schema, quarantine, users) for row in rows]
+    if users.unresolved:
+        ids = sorted(users.unresolved)
+        log.warning("%d annotator(s) appear as user-<id> (ids %s): this export holds Label Studio user ids, not "
+                    "emails, and no server answered to name them, so configured leads are not recognised; pull "
+                    "instead (annotate pull), or run with the Label Studio server reachable",
+                    len(ids), ", ".join(map(str, ids[:10])) + (", ..." if len(ids) > 10 else ""))
     return tasks, quarantine

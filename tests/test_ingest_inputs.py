@@ -56,7 +56,25 @@ def test_a_surrogate_pair_escape_is_one_valid_character(tmp_path: Path) -> None:
 # Root reads a chmod-000 file, so as root the CLI runs under setpriv without CAP_DAC_OVERRIDE and
 # CAP_DAC_READ_SEARCH: the permission check is the kernel's, and the code path is the real one.
 
-def run_unprivileged(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+# Runs the CLI with spaCy swapped for a stand-in that returns each article with no spans.
+PASS_THROUGH = """
+import sys
+import annotate.preannotate.pipeline as pipeline
+from annotate.cli import main
+from annotate.records import Document
+
+class PassThrough:
+    model_version = "pass-through"
+
+    def annotate(self, articles, processes=1, batch_size=32):
+        return (Document(a.id, a.text, (), dict(a.meta)) for a in articles)
+
+pipeline.build_preannotator = lambda *args: PassThrough()
+main(sys.argv[1:], prog_name="annotate")
+"""
+
+
+def run_unprivileged(root: Path, *args: str, stand_in: bool = False) -> subprocess.CompletedProcess[str]:
     """`annotate --root ROOT ARGS` in a child process that file permissions apply to."""
     prefix: list[str] = []
     if os.geteuid() == 0:
@@ -64,7 +82,8 @@ def run_unprivileged(root: Path, *args: str) -> subprocess.CompletedProcess[str]
         if setpriv is None:
             pytest.fail("tests run as root need setpriv (util-linux) to drop the permission override")
         prefix = [setpriv, "--bounding-set", "-dac_override,-dac_read_search"]
-    return subprocess.run([*prefix, sys.executable, "-m", "annotate", "--root", str(root), *args],
+    program = ["-c", PASS_THROUGH] if stand_in else ["-m", "annotate"]
+    return subprocess.run([*prefix, sys.executable, *program, "--root", str(root), *args],
                           capture_output=True, text=True, timeout=120, cwd=root)
 
 
@@ -117,6 +136,19 @@ def test_unreadable_file_named_on_the_command_line_does_not_stop_the_run(tmp_pat
     assert stories(result) == ["first.txt", "last.txt"]
     assert "  rejected: locked.txt: cannot read: Permission denied\n" in result.stderr
     assert "1 input(s) rejected" in result.stderr
+
+
+def test_preannotate_goes_on_past_an_unreadable_file_named_on_the_command_line(
+        tmp_path: Path, locked: list[Path]) -> None:
+    (tmp_path / "first.txt").write_text(GOOD + " first", encoding="utf-8")
+    (tmp_path / "locked.txt").write_text(GOOD + " locked", encoding="utf-8")
+    lock(locked, tmp_path / "locked.txt")
+    result = run_unprivileged(tmp_path, "preannotate", "first.txt", "locked.txt", "--out", "pre.jsonl",
+                              stand_in=True)
+    assert result.returncode == 1, result.stderr
+    assert "  rejected: locked.txt: cannot read: Permission denied\n" in result.stderr
+    rows = [json.loads(line) for line in (tmp_path / "pre.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["meta"]["source_file"] for r in rows] == ["first.txt"]
 
 
 def test_unreadable_sub_folder_is_reported_by_name(tmp_path: Path, locked: list[Path]) -> None:

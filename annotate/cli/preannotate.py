@@ -14,7 +14,8 @@ from .app import get_settings, main
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+# readable=False: an unreadable input is rejected by ingest on its own line, not by click for the whole run.
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(readable=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="JSONL file to write (atomically): one object per article with id, text, meta, model_version, spans.")
 @click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,

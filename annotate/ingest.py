@@ -166,7 +166,7 @@ def load_articles(paths: Iterable[str | Path], *, text_column: str = "text", max
             digest = hashlib.blake2b(original.encode("utf-8"), digest_size=16).digest()
             if digest in seen:
                 first_id, first_where = seen[digest]
-                log.info("%s repeats %s (id %s); skipped", raw.where, first_where, first_id)
+                log.info("%s", InputError.printable(f"{raw.where} repeats {first_where} (id {first_id}); skipped"))
                 if report is not None:
                     report.duplicates.append((first_id, first_where, raw.where))
                 continue

@@ -388,3 +388,12 @@ def test_cli_preannotate_writes_source_files_relative_to_its_root(
                                        str(project.parent / "elsewhere"), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["meta"]["source_file"] for line in out.read_text().splitlines()] == EXPECTED_SOURCES
+
+
+def test_the_duplicate_log_line_escapes_file_names(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    for name in ("a.txt", "b\nc.txt"):
+        (tmp_path / name).write_text(GOOD, encoding="utf-8")
+    with caplog.at_level("INFO", logger="annotate.ingest"):
+        ingest(tmp_path)
+    (message,) = [r.getMessage() for r in caplog.records if "repeats" in r.getMessage()]
+    assert message == f"{tmp_path}/b\\nc.txt repeats {tmp_path}/a.txt (id {message.split('(id ')[1][:16]}); skipped"

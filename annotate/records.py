@@ -200,6 +200,7 @@ class Annotation:
     ground_truth: bool = False
     cancelled: bool = False
     parent_prediction: int | None = None
+    edited_by: str | None = None  # who saved it last, when someone other than its author did (else None)
 
 
 @dataclass(frozen=True)

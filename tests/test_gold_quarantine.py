@@ -190,7 +190,10 @@ def test_every_dashboard_page_answers_200_after_misfits(tmp_path):
     assert login(client, LEAD, password).status_code == 302
     statuses = {page: client.get(page).status_code for page in PAGES}
     assert statuses == {page: 200 for page in PAGES}
-    assert "3 annotation(s) quarantined" in client.get("/").get_data(as_text=True)
+    assert "3 quarantined (annotations or relations that do not fit)" in client.get("/").get_data(as_text=True)
+    page = client.get("/documents/5").get_data(as_text=True).split('<section id="problems">')[1].split("</section>")[0]
+    assert page.count("<b>quarantined relation</b>") == 2 and "relation r -&gt; o has no type" in page
+    assert "<b>quarantined annotation</b>" in client.get("/documents/6").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("value", "kept"), [

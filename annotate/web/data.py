@@ -22,7 +22,7 @@ from ..config import Settings
 from ..decisions import DECISIONS_FILE, Decision, assign_decisions, load_decisions
 from ..errors import AnnotateError
 from ..gold import TaskGold, build_gold, status_text
-from ..labelstudio.convert import read_export, tasks_from_export
+from ..labelstudio.convert import Quarantined, read_export, tasks_from_export
 from ..pipeline import latest_raw_export
 from ..records import Task
 from ..schema import Schema, load_schema
@@ -60,6 +60,11 @@ class Snapshot:
     schema: Schema
     by_id: dict[int, Task] = field(repr=False)
     generation: int = 0  # bumped for every archive version parsed, so caches can tell versions apart
+    quarantine: tuple[Quarantined, ...] = field(default=(), repr=False)  # what convert left out, for the pages
+
+    def quarantined_in(self, task_id: int) -> list[Quarantined]:
+        """What was left out of one task (whole annotations, relations, predictions), for its page."""
+        return [q for q in self.quarantine if q.task_id == task_id]
 
     @property
     def project_id(self) -> int | None:
@@ -183,7 +188,8 @@ class DataStore:
             return Snapshot(None, (), 0, schema, {}, generation)
         tasks, quarantine = tasks_from_export(read_export(archive), schema)
         log.info("dashboard: %d tasks from %s (%d quarantined)", len(tasks), archive, len(quarantine))
-        return Snapshot(archive, tuple(tasks), len(quarantine), schema, {t.task_id: t for t in tasks}, generation)
+        return Snapshot(archive, tuple(tasks), len(quarantine), schema, {t.task_id: t for t in tasks}, generation,
+                        tuple(quarantine))
 
     def report(self, wait: bool | None = None) -> dict[str, Any] | None:
         """The agreement report for the current archive (None without tasks, or while it is being computed).

@@ -68,7 +68,8 @@ def detail(task_id: int) -> str:
     if snap.project_id is not None:
         ls_link = f"{context.label_studio_url()}/projects/{snap.project_id}/data?task={task_id}"
     return render_template("documents/detail.html", task=task, gold=gold, columns=columns, row=row,
-                           decisions=store.decisions_for(task_id), ls_link=ls_link, schema=snap.schema)
+                           decisions=store.decisions_for(task_id), ls_link=ls_link, schema=snap.schema,
+                           quarantined=snap.quarantined_in(task_id))
 
 
 def _form_span() -> tuple[int, int, str]:

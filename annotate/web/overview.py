@@ -35,6 +35,6 @@ def pull() -> Response:
     if not settings.external and server_status(settings) is None:
         abort(409, "The embedded Label Studio is not running: start it with `annotate server start`, then pull.")
     result = pull_project(settings)
-    note = f", {len(result.quarantine)} annotation(s) quarantined" if result.quarantine else ""
+    note = f", {len(result.quarantine)} quarantined (annotations or relations)" if result.quarantine else ""
     flash(f"Pulled {len(result.tasks)} tasks from project {result.project_id}{note}.", "ok")
     return redirect(url_for("overview.index"))

@@ -163,3 +163,27 @@ def test_annotated_duplicates_are_never_deleted(live_server, project_root):
     assert report.removed == [] and report.kept_annotated == {"a0": tuple(sorted([first.task_ids["a0"], copy]))}
     assert "merge them by hand" in "\n".join(report.duplicate_lines())
     assert _state(live_server, title)[0]["a0"] == 2
+
+
+def test_push_goes_on_past_an_unreadable_input(live_server, project_root):
+    """An unreadable file named on the command line is one line; the readable ones are still pushed."""
+    from test_ingest_inputs import run_unprivileged
+
+    title = f"unreadable-{uuid.uuid4().hex[:6]}"
+    (project_root / "annotate.toml").write_text(
+        f'label_studio_url = "{live_server.url}"\nlabel_studio_api_key = "{live_server.token}"\n'
+        f'project_title = "{title}"\n', encoding="utf-8")
+    good, closed = project_root / "good.txt", project_root / "closed.txt"
+    good.write_text(TEXT + "\n", encoding="utf-8")
+    closed.write_text("Another story about Kidal.\n", encoding="utf-8")
+    closed.chmod(0)
+    try:
+        result = run_unprivileged(project_root, "push", "good.txt", "closed.txt", "missing.txt", stand_in=True)
+    finally:
+        closed.chmod(0o644)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "closed.txt: cannot read: Permission denied" in result.stderr
+    assert "missing.txt: no such file or folder" in result.stderr
+    assert "Traceback" not in result.stderr and "1 task(s) created" in result.stdout
+    tasks, _ = _state(live_server, title)
+    assert len(tasks) == 1

@@ -39,7 +39,7 @@ def project(ctx: click.Context, annotators_per_task: int | None, overlap_percent
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("inputs", nargs=-1, type=click.Path(readable=False, path_type=Path))
 @click.option("--preannotated", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Push a file written by `annotate preannotate` instead of pre-annotating INPUTS.")
 @click.option("--processes", type=int, default=1, show_default=True, help="Processes for pre-annotation.")

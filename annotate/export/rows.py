@@ -9,6 +9,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from ..gold import Disagreement, GoldSpan, TaskGold
+from ..records import to_source
 
 SpanKey = tuple[int, int, str]
 Aligned = Mapping[SpanKey, tuple[int, int] | None]
@@ -45,14 +46,30 @@ def project_roots(root: Path) -> tuple[str, ...]:
     return tuple(sorted({str(root.absolute()), str(root.resolve())}, key=len, reverse=True))
 
 
-def span_row(span: GoldSpan, aligned: Aligned, in_ents: frozenset[SpanKey]) -> dict[str, Any]:
-    """One gold span with provenance and where it landed in the token-based formats."""
+def source_map_of(meta: Mapping[str, Any]) -> tuple[tuple[int, int], ...]:
+    """Where ingest removed furniture from the article (meta["source_map"]); none when absent or not that shape."""
+    raw = meta.get("source_map") if isinstance(meta, Mapping) else None
+    try:
+        pairs = tuple((int(offset), int(length)) for offset, length in raw or ())
+    except (TypeError, ValueError):
+        return ()
+    ordered = all(a[0] < b[0] for a, b in zip(pairs, pairs[1:], strict=False))
+    return pairs if ordered and all(o >= 0 and n > 0 for o, n in pairs) else ()
+
+
+def span_row(span: GoldSpan, aligned: Aligned, in_ents: frozenset[SpanKey],
+             source_map: tuple[tuple[int, int], ...] = ()) -> dict[str, Any]:
+    """One gold span with provenance, its offsets in the input as given, and where it landed in the token formats."""
     origin, decision = span.origin, span.decision
     token = aligned.get(span.key, (span.start, span.end))
+    source_start, source_end = to_source(source_map, span.start, span.end)
     return {
         "id": span.id,
         "start": span.start,
         "end": span.end,
+        # Offsets in the user's input text as given (before page furniture was removed): joins back to their corpus.
+        "source_start": source_start,
+        "source_end": source_end,
         "label": span.label,
         "text": span.text,
         "annotators": list(span.annotators),
@@ -85,7 +102,7 @@ def gold_row(gold: TaskGold, side: str, guideline_version: str, aligned: Aligned
         "annotators": list(gold.annotators),
         "guideline_version": guideline_version,
         "split": side,
-        "spans": [span_row(s, aligned, in_ents) for s in gold.spans],
+        "spans": [span_row(s, aligned, in_ents, source_map_of(gold.meta)) for s in gold.spans],
         "relations": [{"from_id": r.from_id, "to_id": r.to_id, "label": r.label} for r in gold.relations],
         "open_disagreements": len(gold.disagreements),
     }

@@ -11,20 +11,23 @@ import pandas as pd
 from ..preannotate.docbin import DocView, sentence_of
 from ..schema import Schema
 
-SPAN_COLUMNS = ["article_id", "task_id", "split", "status", "span_id", "start", "end", "label", "text",
+SPAN_COLUMNS = ["article_id", "task_id", "split", "status", "span_id", "start", "end", "source_start", "source_end",
+                "label", "text",
                 "annotators", "n_annotators", "origin", "correction", "model_version", "lead_action", "decided_by",
                 "token_aligned", "in_ents"]
-EVENT_BASE = ["article_id", "task_id", "split", "event_id", "outcome", "outcome_start", "outcome_end"]
+EVENT_BASE = ["article_id", "task_id", "split", "event_id", "outcome", "outcome_start", "outcome_end",
+              "outcome_source_start", "outcome_source_end"]
+INTERNAL_META = ("source_map",)  # kept in gold.jsonl's meta; the tables carry source_start/source_end instead
 
 
 def _meta_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    return sorted({f"meta_{k}" for row in rows for k in row["meta"]})
+    return sorted({f"meta_{k}" for row in rows for k in row["meta"] if k not in INTERNAL_META})
 
 
 def _meta_values(row: Mapping[str, Any]) -> dict[str, Any]:
     # Nested metadata becomes JSON text so every cell of the table is a scalar.
     return {f"meta_{k}": v if v is None or isinstance(v, str | int | float | bool) else json.dumps(v, sort_keys=True)
-            for k, v in row["meta"].items()}
+            for k, v in row["meta"].items() if k not in INTERNAL_META}
 
 
 def span_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -35,7 +38,8 @@ def span_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             decision = span["lead_decision"] or {}
             records.append({
                 "article_id": row["id"], "task_id": row["task_id"], "split": row["split"], "status": row["status"],
-                "span_id": span["id"], "start": span["start"], "end": span["end"], "label": span["label"],
+                "span_id": span["id"], "start": span["start"], "end": span["end"],
+                "source_start": span["source_start"], "source_end": span["source_end"], "label": span["label"],
                 "text": span["text"], "annotators": "|".join(span["annotators"]),
                 "n_annotators": len(span["annotators"]), "origin": span["origin"], "correction": span["correction"],
                 "model_version": span["model_version"], "lead_action": decision.get("action"),
@@ -73,7 +77,8 @@ def event_table(rows: Sequence[Mapping[str, Any]], views: Mapping[str, DocView],
             records.append({
                 "article_id": row["id"], "task_id": row["task_id"], "split": row["split"],
                 "event_id": f"{row['id']}:{span_id}", "outcome": span["text"], "outcome_start": span["start"],
-                "outcome_end": span["end"],
+                "outcome_end": span["end"], "outcome_source_start": span["source_start"],
+                "outcome_source_end": span["source_end"],
                 **{name: " | ".join(tied[span_id].get(name, [])) for name in names},
                 "sentence": " ".join(sentence.split()), **_meta_values(row),
             })

@@ -32,9 +32,9 @@ def _holder(path) -> subprocess.Popen[str]:
 def test_a_killed_holder_leaves_no_stuck_lock(tmp_path):
     path = locks.lock_path(tmp_path / ".annotate", "project", "http://x", "title")
     proc = _holder(path)
-    with pytest.raises(locks.LockTimeout, match=rf"held by PID {proc.pid} \(test holder"):
-        with locks.hold(path, "second", wait=0.5):
-            pass
+    with pytest.raises(locks.LockTimeout, match=rf"held by PID {proc.pid} \(test holder"), \
+            locks.hold(path, "second", wait=0.5):
+        pass
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert path.exists()  # the file stays; the kernel released the lock with the process

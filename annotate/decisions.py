@@ -39,6 +39,7 @@ class Decision:
     new: Span | None = None
     note: str | None = None
     article_id: str | None = None
+    archive: str | None = None  # the pulled archive (file name) the lead looked at; retention keeps it
 
     @property
     def key(self) -> tuple[str | int, SpanKey]:
@@ -56,6 +57,7 @@ class Decision:
             "at": self.at,
             "guideline_version": self.guideline_version,
             "note": self.note,
+            "archive": self.archive,
         }
 
     @classmethod
@@ -70,6 +72,7 @@ class Decision:
             new=None if data.get("new") is None else Span.from_dict(data["new"]),
             note=data.get("note"),
             article_id=data.get("article_id"),
+            archive=data.get("archive"),
         )
         if decision.action not in ACTIONS:
             raise ValueError(f"action {decision.action!r} is not one of {', '.join(ACTIONS)}")
@@ -162,13 +165,15 @@ def make_decision(
     new: tuple[int, int, str] | None = None,
     note: str | None = None,
     at: str | None = None,
+    archive: str | None = None,
 ) -> Decision:
     """Build a Decision whose span texts are cut from the task text (validate it before appending)."""
     if action not in ACTIONS:
         raise InputError(f"action {action!r} is not one of {', '.join(ACTIONS)}")
     span = _cut(task, start, end, label)
     new_span = None if new is None else _cut(task, *new)
-    return Decision(task.task_id, span, action, by, at or utc_now(), guideline_version, new_span, note, task.article_id)
+    return Decision(task.task_id, span, action, by, at or utc_now(), guideline_version, new_span, note, task.article_id,
+                    archive)
 
 
 def _cut(task: Task, start: int, end: int, label: str) -> Span:

@@ -76,6 +76,7 @@ def test_disagreements_then_decide_then_none_left(env):
     assert "Recorded: accept task 1 14-20 LOCATION 'Aleppo' by lead@x" in decided.output
     log = [json.loads(x) for x in (root / "exports" / "decisions.jsonl").read_text().splitlines()]
     assert (log[0]["note"], log[0]["guideline_version"]) == ("a town", "1.1.0")
+    assert log[0]["archive"] == path.name  # the pull the lead looked at: retention never prunes it
     assert run(root, "disagreements", "--from-export", str(path)).stdout.strip() == "0 open disagreement(s)"
 
 

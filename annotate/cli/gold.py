@@ -118,12 +118,17 @@ def decide(ctx: click.Context, from_export: Path | None, refresh: bool, decision
         if len(settings.leads) != 1:
             raise InputError(f"pass --by EMAIL (configured leads: {', '.join(settings.leads) or 'none'})")
         by = settings.leads[0]
-    tasks, _, _ = load_input(settings, from_export, refresh)
-    task = next((t for t in tasks if t.task_id == task_id), None)
+    from .. import pipeline
+
+    source = pipeline.read_tasks(settings, from_export, refresh)
+    click.echo(f"reading {source.describe(settings)}", err=True)
+    task = next((t for t in source.tasks if t.task_id == task_id), None)
     if task is None:
-        raise InputError(f"no task {task_id}; known task ids: {', '.join(str(t.task_id) for t in tasks[:20])}")
+        known = ", ".join(str(t.task_id) for t in source.tasks[:20])
+        raise InputError(f"no task {task_id} in {source.describe(settings)}; known task ids: {known}")
     schema = load_schema(settings.guidelines_dir)
-    decision = make_decision(task, start, end, label, action, by, schema.version, new=change_to, note=note)
+    decision = make_decision(task, start, end, label, action, by, schema.version, new=change_to, note=note,
+                             archive=source.path.name)
     validate_decision(decision, task, schema, settings.leads)
     path = _decisions_path(settings, decisions_path)
     append_decision(path, decision)

@@ -91,13 +91,15 @@ def decide(task_id: int) -> Response:
     start, end, label = _form_span()
     note = request.form.get("note", "").strip() or None
     by = session["user"]
+    archive = store.snapshot().archive
     made = [make_decision(task, start, end, label, "reject" if action == "reject" else "accept", by, schema.version,
-                          note=note)]
+                          note=note, archive=archive.name if archive else None)]
     if action == "choose":
         known = candidate_keys(task)
         gold = store.gold()[task_id]
         rivals = {k for d in gold.disagreements if (d.start, d.end, d.label) == (start, end, label) for k in d.competing}
-        made += [make_decision(task, *k, "reject", by, schema.version, note=note) for k in sorted(rivals & known)]
+        made += [make_decision(task, *k, "reject", by, schema.version, note=note, archive=made[0].archive)
+                 for k in sorted(rivals & known)]
     for decision in made:  # validate all before writing any, so a choice is never half recorded
         validate_decision(decision, task, schema, settings.leads)
     for decision in made:

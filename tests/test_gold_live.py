@@ -84,7 +84,7 @@ def test_untyped_and_reversed_relations_are_quarantined_and_nothing_stops(live_s
     assert [r for r in stored if r["type"] == "relation"] == [untyped, reversed_]
 
     pulled = cli(project_root, live_server, title, "pull")
-    assert pulled.exit_code == 0 and "2 annotation(s) quarantined" in pulled.output, pulled.output
+    assert pulled.exit_code == 0 and "quarantined 2 relation(s)" in pulled.output, pulled.output
     [archive] = (project_root / "exports" / "raw").glob("project-*-*Z.json")
     quarantine = [json.loads(x) for x in pipeline.quarantine_path(archive).read_text().splitlines()]
     assert [(q["task_id"], q["article_id"], q["annotator"], q["annotation_id"], q["scope"]) for q in quarantine] == \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -90,7 +91,9 @@ def pull(ctx: click.Context) -> None:
     for line in stats.changes():
         click.secho(f"during the pull: {line}", fg="yellow", err=True)
     if result.quarantine:
-        click.secho(f"{len(result.quarantine)} annotation(s) quarantined -> {result.quarantine_path}", fg="yellow",
+        scopes = Counter(q.scope for q in result.quarantine)
+        what = ", ".join(f"{n} {scope}(s)" for scope, n in sorted(scopes.items()))
+        click.secho(f"quarantined {what}, each named by task and annotator -> {result.quarantine_path}", fg="yellow",
                     err=True)
     for line in pipeline.write_gold(settings, result):
         click.echo(line)

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from ..errors import QualityGateError
 from ..guidelines import instructions_html, load_guidelines
 from ..mdhtml import render_markdown
+from ..schema import load_schema
 from . import context
 
 bp = Blueprint("exports", __name__)
@@ -74,5 +75,6 @@ def guidelines() -> str:
     """The annotation guidelines as annotators see them in Label Studio, with their version."""
     settings = context.settings()
     guide = load_guidelines(settings.guidelines_dir)
-    html = Markup(instructions_html(guide, context.store().snapshot().schema))  # escaped by annotate.mdhtml
+    # Straight from the files, not the pulled data: the guidelines page works whatever state the data is in.
+    html = Markup(instructions_html(guide, load_schema(settings.guidelines_dir)))  # escaped by annotate.mdhtml
     return render_template("exports/guidelines.html", guide=guide, html=html)

@@ -23,6 +23,7 @@ from .ingest import IngestReport, load_articles
 from .labelstudio import server as ls_server
 from .labelstudio.client import Connection, connect
 from .labelstudio.convert import Quarantined, read_export, task_from_row, tasks_from_export
+from .labelstudio.mlconnect import Connected, connect_backend
 from .labelstudio.project import ProjectRef, ensure_project, find_project
 from .labelstudio.pull import PullStats, pull_raw
 from .labelstudio.push import PushReport, push_documents
@@ -83,6 +84,15 @@ def push(settings: Settings, docs: list[Document], progress: Progress = _no_prog
         report = push_documents(conn, project.id, docs, settings.batch_size, progress("push", len(docs)),
                                 state=manifest_path(settings, conn.base_url, project.id), dedupe=dedupe)
     return project, report
+
+
+def connect_ml_backend(settings: Settings, url: str) -> tuple[ProjectRef, Connected]:
+    """Connect the running ML backend at `url` to the project, with its login (webhook included)."""
+    from .mlbackend.credentials import ensure_credentials
+
+    conn, project = open_project(settings)
+    creds = ensure_credentials(settings)
+    return project, connect_backend(conn, project.id, url, creds.user, creds.password, creds.header())
 
 
 def manifest_path(settings: Settings, url: str, project_id: int) -> Path:

@@ -227,3 +227,53 @@ def test_default_retraining_pulls_gold_and_trains_a_new_model(live_server, proje
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     assert meta["gold"]["kind"] == "export" and meta["documents"]["train"] + meta["documents"]["dev"] == 5
     assert set(meta["scores"]["trained"]["exact"]["labels"]) == {"ACTOR", "LOCATION", "OUTCOME"}
+
+
+def test_connect_gives_the_backend_and_its_webhook_the_login(backend):
+    """`annotate ml-backend --connect`: one backend, and annotation events reach /webhook with the login."""
+    settings, url, app, received, trainings = backend
+    project, first = pipeline.connect_ml_backend(settings, url)
+    _, again = pipeline.connect_ml_backend(settings, url)  # a restart connects again: no second backend
+    assert first.created and not again.created and again.backend_id == first.backend_id
+    conn, _ = pipeline.open_project(settings)
+    assert [m.id for m in conn.sdk.ml.list(project=project.id)] == [first.backend_id]
+    hook = _backend_webhook(conn, project.id, url)
+    assert hook.headers == {"Authorization": ensure_credentials(settings).header()}
+    task_id = _import(conn, project.id)
+    conn.sdk.annotations.create(id=task_id, result=[])
+    hook_call = _wait("ANNOTATION_CREATED at /webhook", lambda: next(
+        (r for r in received if r["path"] == "/webhook" and (r["json"] or {}).get("action") == "ANNOTATION_CREATED"),
+        None))
+    assert (hook_call["status"], hook_call["auth"]) == (200, True)
+    _wait("the retraining (retrain_every=1)", lambda: trainings)
+
+
+def test_cli_connect_serves_and_connects(live_server, project_root):
+    """The command itself: serve, connect with the login, print no password, stop on SIGINT."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from annotate.procs import free_port
+
+    env = {**os.environ, "LABEL_STUDIO_URL": live_server.url, "LABEL_STUDIO_API_KEY": live_server.token,
+           "ANNOTATE_PROJECT_TITLE": "mlb-cli-connect"}
+    proc = subprocess.Popen([sys.executable, "-m", "annotate", "--root", str(project_root), "ml-backend", "--port",
+                             str(free_port()), "--connect"], env=env, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    try:
+        for line in proc.stderr:  # type: ignore[union-attr]
+            lines.append(line)
+            if "Connected ML backend" in line or "Error" in line:
+                break
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=30)[1]
+    output = "".join(lines) + rest
+    assert "Connected ML backend" in output and "carry it too" in output, output
+    from annotate.mlbackend.credentials import ensure_credentials
+
+    settings = live_server.settings(root=project_root, project_title="mlb-cli-connect")
+    assert ensure_credentials(settings).password not in output
+    assert proc.returncode == 0, output

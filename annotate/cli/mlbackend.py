@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import click
@@ -20,9 +21,11 @@ from .app import get_settings, main
               help="Retrain in the background after this many new or updated annotations (0: only on START_TRAINING).")
 @click.option("--max-steps", type=click.IntRange(min=10), default=500, show_default=True,
               help="Training steps at most for each retraining.")
+@click.option("--connect", is_flag=True, help="Also connect it to the project in Label Studio, with its login (and "
+              "give the webhook Label Studio makes for it the login too).")
 @click.pass_context
 def ml_backend(ctx: click.Context, host: str, port: int, model: Path | None, with_rules: bool, retrain_every: int,
-               max_steps: int) -> None:
+               max_steps: int, connect: bool) -> None:
     """Serve predictions to Label Studio (connect it under Project settings > Model, URL http://HOST:PORT).
 
     Retraining pulls the annotations, writes the gold export and trains a new model, in the background;
@@ -43,12 +46,25 @@ def ml_backend(ctx: click.Context, host: str, port: int, model: Path | None, wit
     served = app.extensions["annotate_backend"]["holder"].get()  # load now, not on Label Studio's first call
     server = make_server(host, port, app, threaded=True)
     click.echo(f"ML backend serving {served.model_version} on http://{host}:{server.port} (Ctrl+C stops)", err=True)
-    click.echo(connect_help(f"http://{host}:{server.port}", ensure_credentials(settings).user,
-                            credentials_path(settings)), err=True)
+    url = f"http://{host}:{server.port}"
+    thread = threading.Thread(target=server.serve_forever, name="ml-backend", daemon=True)
+    thread.start()  # Label Studio calls /health and /setup while we connect it
     try:
-        server.serve_forever()
+        if connect:
+            from .. import pipeline
+
+            project, done = pipeline.connect_ml_backend(settings, url)
+            click.echo(f"{'Connected' if done.created else 'Updated'} ML backend {done.backend_id} in project "
+                       f"{project.id} with its login; webhook(s) {', '.join(map(str, done.webhooks))} carry it too",
+                       err=True)
+        else:
+            click.echo(connect_help(url, ensure_credentials(settings).user, credentials_path(settings)), err=True)
+        while thread.is_alive():
+            thread.join(0.5)
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
+    finally:
+        server.shutdown()
 
 
 def connect_help(url: str, user: str, path: Path) -> str:
@@ -57,4 +73,5 @@ def connect_help(url: str, user: str, path: Path) -> str:
             f"Basic Authentication, user {user}, password: the \"password\" in {path} (0600).\n"
             "Label Studio then adds a project webhook to /webhook without the login: give it the header "
             "Authorization: Basic base64(user:password) under Project settings > Webhooks, or annotations "
-            "will not count towards --retrain-every (START_TRAINING carries the login anyway).")
+            "will not count towards --retrain-every (START_TRAINING carries the login anyway). "
+            "`annotate ml-backend --connect` does both for you.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import urllib.request
 from pathlib import Path
 
@@ -71,3 +72,35 @@ def test_serve_on_a_busy_port_is_a_one_line_error(project_root: Path):
             in result.output
     finally:
         stop_dashboard(settings)
+
+
+
+def _waiting_on(port: int) -> set[str]:
+    """States of the connections whose local end is 127.0.0.1:`port` and that are closing (FIN_WAIT, TIME_WAIT)."""
+    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return {c[3] for c in rows if int(c[1].split(":")[1], 16) == port and c[3] in ("04", "05", "06")}
+
+
+def test_stop_then_start_right_after_serving_a_request_reuses_the_port(project_root: Path):
+    """The dashboard closes each connection after its answer, so a served request leaves a TIME_WAIT on its own port
+    (about 60 s): `annotate dashboard start` right after `stop` must still take that port."""
+    port = procs.free_port()
+    args = ["--root", str(project_root), "dashboard"]
+    runner = CliRunner()
+    started = runner.invoke(main, [*args, "start", "--port", str(port)])
+    assert started.exit_code == 0, started.output
+    try:
+        with socket.create_connection((procs.HOST, port), timeout=10) as browser:
+            browser.sendall(f"GET /login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            answer = b""
+            while chunk := browser.recv(65536):  # until the server closes its side first (Connection: close)
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200") and b"password" in answer.lower()
+        stopped = runner.invoke(main, [*args, "stop"])
+        assert stopped.exit_code == 0 and "stopped" in stopped.output, stopped.output
+        assert _waiting_on(port), "the served request must leave a connection waiting on the port, or this proves nothing"
+        again = runner.invoke(main, [*args, "start", "--port", str(port)])
+        assert again.exit_code == 0, again.output
+        assert "password" in _login_page(f"http://127.0.0.1:{port}").lower()
+    finally:
+        runner.invoke(main, [*args, "stop"])

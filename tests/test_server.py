@@ -85,3 +85,26 @@ def test_external_server_configured_refuses_embedded_commands(tmp_path):
     result = CliRunner().invoke(main, ["--root", str(tmp_path), "server", "start"],
                                 env={"LABEL_STUDIO_URL": "http://127.0.0.1:9", "LABEL_STUDIO_API_KEY": "x"})
     assert result.exit_code == 1 and "external Label Studio" in result.output
+
+
+def test_stop_then_start_right_after_serving_a_request_reuses_the_port(tmp_path, start_label_studio):
+    """Connections the server closed wait in TIME_WAIT on its port (~60 s); `server start` right after `stop` takes
+    the same port all the same (Django's runserver binds with SO_REUSEADDR, and so does our probe)."""
+    settings, info = start_label_studio(tmp_path)
+    try:
+        with socket.create_connection(("127.0.0.1", info.port), timeout=30) as browser:
+            browser.sendall(f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{info.port}\r\nConnection: close\r\n\r\n".encode())
+            answer = b""
+            while chunk := browser.recv(65536):  # until the server closes its side first
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200") and b"UP" in answer
+        assert ls_server.stop_server(settings) == info.pid
+        rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+        assert any(int(c[1].split(":")[1], 16) == info.port and c[3] == "06" for c in rows), \
+            "the served request must leave a TIME_WAIT on the server's port, or this proves nothing"
+        result = CliRunner().invoke(main, ["--root", str(settings.root), "server", "start", "--port", str(info.port)],
+                                    env={"LABEL_STUDIO_URL": ""})
+        assert result.exit_code == 0, result.output
+        assert f"http://127.0.0.1:{info.port}" in result.output
+    finally:
+        ls_server.stop_server(settings)

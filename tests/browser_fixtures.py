@@ -9,8 +9,11 @@ asyncio loop"). Module scope closes one before the next starts, for about 2 s pe
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +149,146 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+# Annotators: real members of the organisation, each in a browser context of their own.
+# Established on Label Studio 1.23.2: the invite link (`GET /api/invite`, then `/user/signup/?token=...`) makes a
+# member who can log in, and the signup form logs the new member straight in. `POST /api/users/` makes a user
+# without a password, and `label-studio reset_password` then takes about 12 s (Django start-up, plus a PyPI
+# version check unless LABEL_STUDIO_LATEST_VERSION_CHECK=false is set): the invite is the quick, real path.
+
+@dataclass(frozen=True)
+class Annotator:
+    """A member who signed up through the invite link; `state` is a session opened through the login form."""
+
+    email: str
+    user_id: int
+    state: dict[str, Any] = field(repr=False)
+
+
+def log_in(page: Any, base_url: str, email: str, password: str) -> None:
+    """Log in through Label Studio's login form, as a person does."""
+    page.goto(f"{base_url}/user/login/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/user/login" not in url)
+
+
+def sign_up_annotator(chromium: Any, base_url: str, admin_state: dict[str, Any], email: str) -> Annotator:
+    """Sign `email` up through the organisation's invite link, then log in afresh with the new password."""
+    password = secrets.token_urlsafe(12)  # never printed; the session in `state` is all a test needs
+    with browser_page(chromium, admin_state) as admin:
+        invite = admin.request.get(f"{base_url}/api/invite").json()["invite_url"]
+    with browser_page(chromium) as page:
+        page.goto(f"{base_url}{invite}")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/user/signup" not in url)
+    with browser_page(chromium) as page:
+        log_in(page, base_url, email, password)
+        me = page.request.get(f"{base_url}/api/current-user/whoami").json()
+        assert me["email"] == email, f"logged in as {me['email']!r}, not {email!r}"
+        return Annotator(email, int(me["id"]), page.context.storage_state())
+
+
+@contextmanager
+def browser_page(chromium: Any, state: dict[str, Any] | None = None) -> Iterator[Any]:
+    """A page in a context of its own (a person's own browser), closed afterwards."""
+    context = chromium.new_context(viewport=VIEWPORT, storage_state=state)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+# The Data Manager renders the editor twice: first under a loading overlay (`.lsf-label-view_loading`), then it
+# tears it down (`.ant-spin-spinning`, no text) and renders it again once the task has loaded. A label picked in
+# the first editor is gone in the second, so the drag after it draws nothing. Measured timeline: overlay on,
+# text on, overlay off and text off with the spinner, text on: only the last state has text and neither marker.
+EDITOR_READY_JS = """() => !!document.querySelector('.lsf-richtext__line')
+  && !document.querySelector('.lsf-label-view_loading') && !document.querySelector('.ant-spin-spinning')"""
+
+
+def wait_editor_ready(page: Any) -> None:
+    """Wait until the editor shows the task's text and nothing is loading any more (see EDITOR_READY_JS)."""
+    page.wait_for_function(EDITOR_READY_JS)
+
+
+def open_task_ready(page: Any, base_url: str, project_id: int, task_id: int) -> None:
+    """Open one task in the editor (as `open_task`) and wait until the editor is ready for labels and hotkeys."""
+    open_task(page, base_url, project_id, task_id)
+    wait_editor_ready(page)
+
+
+def press_label(page: Any, hotkey: str, name: str) -> None:
+    """Pick the label to draw with by its hotkey and wait until the editor shows it selected."""
+    page.keyboard.press(hotkey)
+    page.locator(".lsf-label_selected", has_text=name).wait_for()
+
+
+def drag_across(page: Any, first: str, last: str) -> None:
+    """Select from the left edge of word `first` to the right edge of word `last`, as one mouse drag."""
+    a, b = word_box(page, first), word_box(page, last)
+    page.mouse.move(a["x"] + 1, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=4)
+    page.mouse.move(b["x"] + b["width"] - 1, b["y"] + b["height"] / 2, steps=3)
+    page.mouse.up()
+
+
+def wait_for_highlights(page: Any, count: int) -> None:
+    """Wait until the editor renders at least `count` region highlights."""
+    page.wait_for_function("n => document.querySelectorAll('.htx-highlight').length >= n", arg=count)
+
+
+def is_next_task(response: Any) -> bool:
+    # The labelling stream asks for its next task with this Data Manager action (not GET /api/projects/{id}/next).
+    return response.request.method == "POST" and "/api/dm/actions" in response.url and "id=next_task" in response.url
+
+
+def enter_stream(page: Any, base_url: str, project_id: int) -> int:
+    """Open the labelling stream ("Label All Tasks"), close the instructions pop-up; the id of the task handed out."""
+    with page.expect_response(is_next_task) as handed:
+        page.goto(f"{base_url}/projects/{project_id}/data?labeling=1")
+    page.locator(".lsf-modal-ls__body").wait_for()
+    page.keyboard.press("Escape")
+    page.locator(".lsf-modal-ls__body").wait_for(state="hidden")
+    wait_editor_ready(page)
+    return int(handed.value.json()["id"])
+
+
+def skip_task(page: Any) -> tuple[dict[str, Any], int]:
+    """Press Skip in the stream: the cancelled annotation the server stored, and the id of the next task handed out."""
+    with page.expect_response(is_next_task) as handed, page.expect_response(
+            lambda r: r.request.method == "POST" and "/annotations" in r.url and r.status == 201) as skipped:
+        page.locator("[data-testid=bottombar-skip-button]").click()
+    return skipped.value.json(), int(handed.value.json()["id"])
+
+
+def open_from_data_manager(page: Any, base_url: str, project_id: int, row_text: str) -> None:
+    """Click the Data Manager row showing `row_text` and wait until the editor shows the task's regions."""
+    page.goto(f"{base_url}/projects/{project_id}/data")
+    page.locator("[data-testid=table-row]", has_text=row_text).click()
+    wait_editor_ready(page)
+
+
+def update_annotation(page: Any) -> dict[str, Any]:
+    """Press Update (shown instead of Submit on a stored annotation); returns the annotation the server saved."""
+    # The button's accessible name is "submit" (aria-label), whatever it shows: find it by its test id.
+    with page.expect_response(lambda r: r.request.method == "PATCH" and "/api/annotations/" in r.url
+                              and r.status == 200) as saved:
+        page.locator("[data-testid=bottombar-update-button]:not([disabled])").click()
+    return saved.value.json()
+
+
+def submit_by_test_id(page: Any) -> dict[str, Any]:
+    """Submit, anywhere: in the stream a "Submit annotation" dropdown sits beside Submit, so the role name of
+    `submit_annotation` matches two buttons there. Returns the stored annotation."""
+    with page.expect_response(lambda r: r.request.method == "POST" and "/annotations" in r.url
+                              and r.status == 201) as created:
+        page.locator("[data-testid=bottombar-submit-button]").click()
+    return created.value.json()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import require_tool
 
 from annotate.config import Settings
 
@@ -50,10 +51,14 @@ WORD_BOX_JS = """(word) => {
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium per test module (Debian's binary; `playwright install` cannot download here)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package to run browser tests")
+    """One headless Chromium per test module (Debian's binary; `playwright install` cannot download here).
+    Without either, the tier fails under CI and skips elsewhere (conftest.require_tool)."""
+    try:
+        from playwright import sync_api
+    except ImportError:
+        sync_api = None  # type: ignore[assignment]
+    require_tool("playwright", sync_api, "pip install -r requirements.txt (make install does)")
+    require_tool("chromium", CHROMIUM.exists(), f"apt-get install chromium (make test does; looked for {CHROMIUM})")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

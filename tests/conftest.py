@@ -6,6 +6,7 @@ session starts from a fresh copy of it (about 4 s), so tests never see each othe
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,17 @@ pytest_plugins = ["web_fixtures", "faultproxy"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT_ROOT / "seeds"
+
+
+def require_tool(name: str, found: object, install: str) -> None:
+    """Go on when a tier's tool was `found`. When it was not: fail under CI (any non-empty CI), where a skipped tier
+    would leave the run green with a missing install step; skip with the reason elsewhere."""
+    if found:
+        return
+    message = f"{name} not found: {install}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI is set, so a missing tool fails its tier instead of skipping it)", pytrace=False)
+    pytest.skip(message)
 
 
 @dataclass(frozen=True)

@@ -144,3 +144,34 @@ def test_read_command_without_any_pull_says_what_to_do(project_root):
     result = CliRunner().invoke(main, ["--root", str(project_root), "disagreements"], env={})
     assert result.exit_code == 1
     assert "nothing has been pulled yet" in result.output and "--pull" in result.output
+
+
+def test_every_annotators_drafts_reach_the_archive(live_server, project_root):
+    """The task endpoints list only the token user's own drafts; a colleague's draft must still be archived,
+    and must keep `push --dedupe` from deleting its task."""
+    import httpx
+    from test_sync_integration import _token_of, _user
+
+    from annotate.labelstudio.push import task_payload
+
+    settings = _settings(live_server, project_root)
+    conn, project_id, ids = _pushed(settings, 2)
+    _user(conn, "drafter@example.org")
+    token = _token_of(live_server.root, "drafter@example.org")
+    region = {"id": "d1", "from_name": "label", "to_name": "text", "type": "labels",
+              "value": {"start": 0, "end": 4, "text": "ISIL", "labels": ["ACTOR"]}}
+    [copy] = conn.sdk.projects.import_tasks(id=project_id, return_task_ids=True, request=[task_payload(
+        Document("p0", f"{TEXT} (0)", (Span(0, 4, "ACTOR", "ISIL", 0.9),), {}, "v1"))]).task_ids
+    for task_id in (ids[0], copy):
+        answer = httpx.post(f"{live_server.url}/api/tasks/{task_id}/drafts", json={"result": [region], "lead_time": 5},
+                            headers={"Authorization": f"Token {token}"}, timeout=30)
+        assert answer.status_code == 201, answer.text
+    assert not conn.get_json(f"api/tasks/{ids[0]}/")["drafts"], "Label Studio now lists others' drafts: simplify"
+    result = pipeline.pull(settings)
+    archived = {r["id"]: r for r in json.loads(result.stats.path.read_text(encoding="utf-8"))}
+    [draft] = archived[ids[0]]["drafts"]
+    assert draft["user"]["email"] == "drafter@example.org" and draft["result"][0]["value"]["text"] == "ISIL"
+    assert result.stats.drafts == 2
+    _, report = pipeline.push(settings, [Document("p0", f"{TEXT} (0)", (Span(0, 4, "ACTOR", "ISIL", 0.9),), {},
+                                                  "v1")], dedupe=True)
+    assert report.removed == [] and set(report.kept_annotated["p0"]) == {ids[0], copy}

@@ -100,6 +100,8 @@ def _user(value: object, users: dict[int, str]) -> object:
     """The annotator as {id, email}, as Label Studio's full export serialisation inlines it."""
     if isinstance(value, dict) and isinstance(value.get("id"), int):  # the single-task endpoint's full user
         value = value["id"]
+    if isinstance(value, str):  # the drafts endpoint names the user by email
+        value = next((uid for uid, email in users.items() if email == value), value)
     if isinstance(value, int):
         return {"id": value, "email": users.get(value, f"user-{value}")}
     return value
@@ -148,13 +150,14 @@ def pull_raw(conn: Connection, project_id: int, dest: Path, page_size: int = PAG
                 progress(1)
 
         for row in iter_task_rows(conn, project_id, page_size):
-            write(normalise_row(row, users))
+            write(normalise_row(_with_all_drafts(conn, row), users))
         now = project_ids(conn, project_id)
         missed = tuple(sorted(set(now) - set(seen.updated)))
         changed = tuple(sorted(t for t in set(now) & set(seen.updated) if now[t] != seen.updated[t]))
         deleted = tuple(sorted(set(seen.updated) - set(now)))
         for task_id in (*missed, *changed):
-            write(normalise_row(conn.call(f"read task {task_id}", conn.get_json, f"api/tasks/{task_id}/"), users))
+            row = conn.call(f"read task {task_id}", conn.get_json, f"api/tasks/{task_id}/")
+            write(normalise_row(_with_all_drafts(conn, row), users))
         handle.write("\n]\n")
     if missed or changed or deleted:
         _rewrite(staging, set(deleted))
@@ -169,6 +172,15 @@ def pull_raw(conn: Connection, project_id: int, dest: Path, page_size: int = PAG
         return PullStats(previous, unchanged_since=previous, **stats)  # type: ignore[arg-type]
     staging.replace(dest)
     return PullStats(dest, **stats)  # type: ignore[arg-type]
+
+
+def _with_all_drafts(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+    """The task with every user's drafts: the task endpoints list only the requesting user's own drafts, but
+    `draft_exists` counts anyone's, and /api/tasks/{id}/drafts lists them all (measured on 1.23.2)."""
+    if row.get("draft_exists"):
+        drafts = conn.call(f"list drafts of task {row['id']}", conn.get_json, f"api/tasks/{row['id']}/drafts")
+        row["drafts"] = sorted(drafts if isinstance(drafts, list) else [], key=lambda d: d.get("id") or 0)
+    return row
 
 
 def _rewrite(path: Path, dropped: set[int]) -> None:

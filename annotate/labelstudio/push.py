@@ -275,8 +275,9 @@ def _handle_duplicates(conn: Connection, project_id: int, listing: Listing, repo
 def _delete_if_unannotated(conn: Connection, task_id: int) -> bool:
     """Delete one task unless it has annotations or drafts now (read just before); True when deleted."""
     task = conn.call(f"read task {task_id}", conn.get_json, f"api/tasks/{task_id}/")
-    if (task.get("annotations") or task.get("drafts") or int(task.get("total_annotations") or 0)
-            or int(task.get("cancelled_annotations") or 0)):
+    # draft_exists counts every user's drafts; the task's `drafts` list holds only ours (the token's user).
+    if (task.get("annotations") or task.get("drafts") or task.get("draft_exists")
+            or int(task.get("total_annotations") or 0) or int(task.get("cancelled_annotations") or 0)):
         return False
     try:
         conn.call(f"delete duplicate task {task_id}", conn.request_json, "DELETE", f"api/tasks/{task_id}/")

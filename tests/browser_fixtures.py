@@ -106,9 +106,11 @@ def project_settings(live_server: Any, root: Path, title_prefix: str) -> Setting
 
 
 def open_task(page: Any, base_url: str, project_id: int, task_id: int) -> None:
-    """Open one task in the editor and wait until its text is rendered."""
+    """Open one task in the editor and wait until it is ready (the editor renders twice: a label picked during the
+    first render is lost, see wait_editor_ready)."""
     page.goto(f"{base_url}/projects/{project_id}/data?task={task_id}")
     page.wait_for_selector(".lsf-richtext__line")
+    wait_editor_ready(page)
 
 
 def select_label(page: Any, name: str) -> None:

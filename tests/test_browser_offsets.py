@@ -94,7 +94,7 @@ def drawn(request: pytest.FixtureRequest, offsets_settings: Settings, live_serve
         stored = submit_annotation(page)
     finally:
         context.close()
-    task = next(t for t in load_tasks(offsets_settings) if t.task_id == task_id)
+    task = next(t for t in load_tasks(offsets_settings, refresh=True) if t.task_id == task_id)
     raw = json.loads(latest_raw_export(offsets_settings).read_text(encoding="utf-8"))
     raw_task = next(row for row in raw if row["id"] == task_id)
     yield Drawn(text, word, highlighted, stored, task, raw_task["annotations"][0]["result"][0]["value"])

@@ -354,7 +354,10 @@ def test_the_command_says_how_to_connect_but_never_prints_the_password(settings,
         port = 9090
 
         def serve_forever(self):
-            raise KeyboardInterrupt
+            return  # the command's wait then ends at once
+
+        def shutdown(self):
+            pass
 
     monkeypatch.setattr(mlbackend, "create_backend", lambda *a, **k: real(*a, **{**k, "build": FakeAnnotator}))
     monkeypatch.setattr(serving, "make_server", lambda host, port, app, threaded: StopsAtOnce())

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import re
-import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import locks
+from .archive import (
+    archive_name,
+    latest_raw_export,
+    list_archives,
+    prune_archives,
+    raw_dir,
+    remove_stale_temp,
+    write_quarantine,
+)
 from .config import Settings
-from .decisions import DECISIONS_FILE
 from .errors import InputError, LabelStudioError, QualityGateError
 from .export import export_gold
-from .files import atomic_write
 from .guidelines import instructions_html, load_guidelines
 from .ingest import IngestReport, load_articles
 from .labelstudio import server as ls_server
@@ -110,36 +114,6 @@ class PullResult:
     quarantine_path: Path | None
 
 
-def raw_dir(settings: Settings) -> Path:
-    return settings.exports_dir / "raw"
-
-
-def _archives(settings: Settings, project_id: int | None = None) -> list[Path]:
-    """Raw archives under exports/raw/, oldest first (of one project, when given)."""
-    pattern = f"project-{project_id}-*.json" if project_id is not None else "project-*.json"
-    files = [p for p in raw_dir(settings).glob(pattern) if not p.name.endswith(".quarantine.json")]
-    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
-
-
-def _archive_name(settings: Settings, project_id: int) -> Path:
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    dest = raw_dir(settings) / f"project-{project_id}-{stamp}.json"
-    n = 2
-    while dest.exists():  # two pulls within one second
-        dest = raw_dir(settings) / f"project-{project_id}-{stamp}-{n}.json"
-        n += 1
-    return dest
-
-
-def remove_stale_temp(folder: Path) -> list[Path]:
-    """Delete what killed pulls left behind (hidden *.tmp files); call it holding the pull lock."""
-    removed = []
-    for path in folder.glob(".*.tmp") if folder.exists() else ():
-        path.unlink(missing_ok=True)
-        removed.append(path)
-    return removed
-
-
 def pull(settings: Settings, progress: Progress = _no_progress) -> PullResult:
     """Archive the project as a consistent snapshot under exports/raw/ (no new file when nothing changed), parse
     it into tasks (quarantining misfits), and prune old archives (see prune_archives)."""
@@ -161,71 +135,16 @@ def pull(settings: Settings, progress: Progress = _no_progress) -> PullResult:
     with locks.hold(locks.lock_path(settings.state_dir, "pull", str(folder)), "pull into exports/raw"):
         for stale in remove_stale_temp(folder):
             log.warning("removed %s, left by an interrupted pull", stale.name)
-        previous = (_archives(settings, project_id) or [None])[-1]
-        stats = pull_raw(conn, project_id, _archive_name(settings, project_id), progress=progress("pull", -1),
+        previous = (list_archives(settings, project_id) or [None])[-1]
+        stats = pull_raw(conn, project_id, archive_name(settings, project_id), progress=progress("pull", -1),
                          on_row=parse, previous=previous)
         for task_id in stats.deleted:
             parsed.pop(task_id, None)
         tasks = [parsed[k][0] for k in sorted(parsed)]
         quarantine = [q for k in sorted(parsed) for q in parsed[k][1]]
-        qpath = _write_quarantine(stats.path, quarantine)
+        qpath = write_quarantine(stats.path, quarantine)
         prune_archives(settings)
     return PullResult(project_id, stats, tasks, quarantine, qpath)
-
-
-def quarantine_path(archive: Path) -> Path:
-    return archive.with_name(archive.stem + ".quarantine.jsonl")
-
-
-def _write_quarantine(archive: Path, quarantine: list[Quarantined]) -> Path | None:
-    path = quarantine_path(archive)
-    if not quarantine:
-        path.unlink(missing_ok=True)
-        return None
-    with atomic_write(path) as handle:
-        for item in quarantine:
-            handle.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
-    return path
-
-
-_ARCHIVE_NAME = re.compile(r"project-\d+-[0-9TZ-]+\.json")
-
-
-def referenced_archives(settings: Settings) -> set[str]:
-    """Archive file names that a gold build (its manifest.json) or a lead decision names as its source."""
-    names: set[str] = set()
-    for manifest_file in (settings.exports_dir / "gold").glob("*/manifest.json"):
-        try:
-            names.update(_ARCHIVE_NAME.findall(manifest_file.read_text(encoding="utf-8")))
-        except OSError:
-            continue
-    decisions = settings.exports_dir / DECISIONS_FILE
-    if decisions.exists():
-        names.update(_ARCHIVE_NAME.findall(decisions.read_text(encoding="utf-8", errors="replace")))
-    return names
-
-
-def prune_archives(settings: Settings) -> list[Path]:
-    """Delete the oldest archives beyond `keep_archives` (0: keep all), never one a gold build or decision names."""
-    if settings.keep_archives == 0:
-        return []
-    archives = _archives(settings)
-    keep = set(archives[-settings.keep_archives:]) if archives else set()
-    referenced = referenced_archives(settings)
-    removed = []
-    for path in archives:
-        if path in keep or path.name in referenced:
-            continue
-        path.unlink(missing_ok=True)
-        quarantine_path(path).unlink(missing_ok=True)
-        removed.append(path)
-    return removed
-
-
-def latest_raw_export(settings: Settings) -> Path | None:
-    """The newest raw archive under exports/raw/, if any."""
-    files = _archives(settings)
-    return files[-1] if files else None
 
 
 @dataclass(frozen=True)

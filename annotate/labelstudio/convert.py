@@ -27,7 +27,7 @@ from ..gold import relation_misfit
 from ..records import Annotation, Prediction, Relation, Span, Task
 from ..schema import Schema
 from .offsets import OffsetMap
-from .push import ID_KEY
+from .tasks import ID_KEY
 
 log = logging.getLogger(__name__)
 # What a result item not shaped as Label Studio writes it raises on the way (a string where an object belongs...).

@@ -15,54 +15,45 @@ removes the copies that carry no annotations (an annotated task is never deleted
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..errors import ConfigError, InputError, LabelStudioError, OffsetError
 from ..records import Document
 from . import manifest
 from .client import Connection, is_transient, never_sent
-from .labelconfig import FROM_NAME, TO_NAME
+from .dedupe import Dedupe, handle_duplicates, remove_retry_copies
 from .manifest import Existing
-from .offsets import OffsetMap
 from .project import set_model_version
-from .pull import iter_task_rows
+from .tasks import (
+    ID_KEY,
+    Listing,
+    list_tasks,
+    prediction_payload,
+    prediction_version,
+    task_payload,
+    tasks_since,
+    text_sha,
+)
 
+__all__ = ["PushReport", "push_documents"]
 log = logging.getLogger(__name__)
-ID_KEY = "doc_id"  # the article id inside task data: filterable in Label Studio, unlike task meta
 ATTEMPTS = 3  # sends of one batch at most
 SETTLE = 10.0  # seconds at least to wait for a batch whose answer was lost to show up before re-sending it
 POLL = 0.5
-LIGHT_FIELDS = "id,data,predictions_model_versions,total_annotations,cancelled_annotations,draft_exists"
-
-
-@dataclass(frozen=True)
-class Copy:
-    """One task holding an article, with what people have done on it."""
-
-    task_id: int
-    annotations: int  # submitted, cancelled (skipped) included
-    drafts: bool
-
-    @property
-    def annotated(self) -> bool:
-        return self.annotations > 0 or self.drafts
 
 
 @dataclass
-class PushReport:
+class PushReport(Dedupe):
+    """What a push did; `removed` holds duplicates deleted by --dedupe and copies a lost answer left behind."""
+
     created: int = 0
     skipped: int = 0
     predictions_added: int = 0
     task_ids: dict[str, int] = field(default_factory=dict)
-    duplicates: dict[str, tuple[int, ...]] = field(default_factory=dict)  # article id -> its tasks, when several
-    removed: list[int] = field(default_factory=list)  # duplicate tasks deleted (--dedupe, or our own retry copies)
-    kept_annotated: dict[str, tuple[int, ...]] = field(default_factory=dict)  # duplicates not removed: annotated
     recovered: int = 0  # batches whose answer was lost and that were checked on the server
 
     def summary(self) -> str:
@@ -79,67 +70,6 @@ class PushReport:
         return lines
 
 
-@dataclass
-class Listing:
-    """What the project holds, per article id: the task we treat as its task, and every copy when several."""
-
-    tasks: dict[str, Existing] = field(default_factory=dict)
-    copies: dict[str, list[Copy]] = field(default_factory=dict)
-
-    @property
-    def duplicates(self) -> dict[str, list[Copy]]:
-        return {doc_id: c for doc_id, c in self.copies.items() if len(c) > 1}
-
-
-def text_sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def prediction_result(doc: Document, offsets: OffsetMap | None = None) -> list[dict[str, Any]]:
-    """Label Studio result items for a document's spans, offsets converted to Label Studio's unit."""
-    offsets = offsets or OffsetMap(doc.text)
-    return [
-        {
-            "id": span.id or f"p{i}",
-            "from_name": FROM_NAME,
-            "to_name": TO_NAME,
-            "type": "labels",
-            "origin": "prediction",
-            "value": {"start": offsets.to_ls(span.start), "end": offsets.to_ls(span.end), "text": span.text,
-                      "labels": [span.label]},
-            **({"score": span.score} if span.score is not None else {}),
-            **({"meta": {"source": span.source}} if span.source else {}),
-        }
-        for i, span in enumerate(doc.spans)
-    ]
-
-
-def _prediction_version(doc: Document) -> str | None:
-    """The model version of the prediction a new task for `doc` carries, or None when it carries none."""
-    return (doc.model_version or "unknown") if doc.spans or doc.model_version else None
-
-
-def _prediction(doc: Document) -> dict[str, Any]:
-    scores = [s.score for s in doc.spans if s.score is not None]
-    return {
-        "model_version": _prediction_version(doc) or "unknown",
-        "score": round(sum(scores) / len(scores), 4) if scores else 0.0,
-        "result": prediction_result(doc),
-    }
-
-
-def task_payload(doc: Document) -> dict[str, Any]:
-    """One Label Studio task: text and article id in `data` (what the editor and filters see)."""
-    meta = dict(doc.meta)
-    title = str(meta.get("title") or Path(str(meta.get("source_file") or doc.id)).name)
-    data = {"text": doc.text, ID_KEY: doc.id, "text_sha": text_sha(doc.text), "title": title}
-    data.update({k: v for k, v in meta.items() if k in ("url", "date", "source", "source_file")})
-    task: dict[str, Any] = {"data": data, "meta": meta}
-    if _prediction_version(doc) is not None:
-        task["predictions"] = [_prediction(doc)]
-    return task
-
-
 def check_documents(docs: Sequence[Document]) -> None:
     """Every span must select its own text before anything is sent; fail loudly otherwise."""
     seen: dict[str, str] = {}
@@ -151,51 +81,6 @@ def check_documents(docs: Sequence[Document]) -> None:
         if doc.id in seen and seen[doc.id] != doc.text:
             raise InputError(f"two articles share the id {doc.id!r} with different text; ids must be unique")
         seen[doc.id] = doc.text
-
-
-def _versions(task: dict[str, Any]) -> frozenset[str]:
-    versions = task.get("predictions_model_versions") or ""
-    if isinstance(versions, str):
-        versions = [v.strip() for v in versions.split(",") if v.strip()]
-    return frozenset(str(v) for v in versions)
-
-
-def _copy(task: dict[str, Any]) -> Copy:
-    count = int(task.get("total_annotations") or 0) + int(task.get("cancelled_annotations") or 0)
-    return Copy(int(task["id"]), count, bool(task.get("draft_exists") or task.get("drafts")))
-
-
-def list_tasks(conn: Connection, project_id: int, rows: Iterable[dict[str, Any]] | None = None) -> Listing:
-    """Every task of ours in the project (paginated, light fields), grouped by article id."""
-    listing = Listing()
-    rows = iter_task_rows(conn, project_id, page_size=500, include=LIGHT_FIELDS) if rows is None else rows
-    found: dict[str, list[tuple[Copy, Existing]]] = {}
-    for task in rows:
-        data = task.get("data") or {}
-        if not isinstance(data, dict) or ID_KEY not in data:
-            continue  # a task someone imported by hand: not ours to manage
-        sha = data.get("text_sha") or text_sha(str(data.get("text", "")))
-        found.setdefault(str(data[ID_KEY]), []).append(
-            (_copy(task), Existing(int(task["id"]), str(sha), _versions(task))))
-    for doc_id, entries in found.items():
-        # The task we keep adding to: the most annotated copy, then the oldest.
-        entries.sort(key=lambda e: (-e[0].annotations, not e[0].drafts, e[0].task_id))
-        listing.tasks[doc_id] = entries[0][1]
-        listing.copies[doc_id] = [c for c, _ in entries]
-    return listing
-
-
-def existing_tasks(conn: Connection, project_id: int) -> dict[str, Existing]:
-    """Article id -> the task that holds it (the most annotated one when there are several)."""
-    return list_tasks(conn, project_id).tasks
-
-
-def tasks_since(conn: Connection, project_id: int, after_id: int) -> Iterator[dict[str, Any]]:
-    """Tasks created after task `after_id` (ids only grow), light fields only."""
-    query = {"filters": {"conjunction": "and", "items": [
-        {"filter": "filter:tasks:id", "operator": "greater", "type": "Number", "value": after_id}]},
-        "ordering": ["tasks:id"]}
-    return iter_task_rows(conn, project_id, page_size=500, include=LIGHT_FIELDS, query=query)
 
 
 def push_documents(conn: Connection, project_id: int, docs: Iterable[Document], batch_size: int = 100,
@@ -214,7 +99,7 @@ def push_documents(conn: Connection, project_id: int, docs: Iterable[Document], 
     cached = manifest.load(state, project_id, before) if state else None
     listing = Listing(cached) if cached is not None else list_tasks(conn, project_id)
     report = PushReport()
-    _handle_duplicates(conn, project_id, listing, report, dedupe)
+    handle_duplicates(conn, project_id, listing, report, dedupe)
     existing = listing.tasks
     new: list[Document] = []
     add_predictions: list[tuple[int, Document]] = []
@@ -243,48 +128,13 @@ def push_documents(conn: Connection, project_id: int, docs: Iterable[Document], 
     if progress:
         progress(report.skipped)
     if report.recovered:
-        _remove_retry_copies(conn, project_id, before.max_task_id, {d.id for d in new}, report)
+        report.task_ids.update(remove_retry_copies(conn, project_id, before.max_task_id, {d.id for d in new}, report))
     versions = [d.model_version for d in docs if d.model_version]
     if versions:
         set_model_version(conn, project_id, versions[-1])
     if state is not None and not report.duplicates and (cached is None or new or add_predictions or report.removed):
         _record(conn, project_id, state, before, existing, new, add_predictions, report)
     return report
-
-
-def _handle_duplicates(conn: Connection, project_id: int, listing: Listing, report: PushReport,
-                       dedupe: bool) -> None:
-    """Report articles held by several tasks; with `dedupe`, delete the copies without annotations."""
-    for doc_id, copies in sorted(listing.duplicates.items()):
-        ids = tuple(sorted(c.task_id for c in copies))
-        if not dedupe:
-            report.duplicates[doc_id] = ids
-            continue
-        keep = listing.tasks[doc_id].task_id
-        remaining = [keep]
-        for copy in copies:
-            if copy.task_id != keep and not _delete_if_unannotated(conn, copy.task_id):
-                remaining.append(copy.task_id)
-            elif copy.task_id != keep:
-                report.removed.append(copy.task_id)
-        if len(remaining) > 1:
-            report.kept_annotated[doc_id] = tuple(sorted(remaining))
-            report.duplicates[doc_id] = tuple(sorted(remaining))
-
-
-def _delete_if_unannotated(conn: Connection, task_id: int) -> bool:
-    """Delete one task unless it has annotations or drafts now (read just before); True when deleted."""
-    task = conn.call(f"read task {task_id}", conn.get_json, f"api/tasks/{task_id}/")
-    # draft_exists counts every user's drafts; the task's `drafts` list holds only ours (the token's user).
-    if (task.get("annotations") or task.get("drafts") or task.get("draft_exists")
-            or int(task.get("total_annotations") or 0) or int(task.get("cancelled_annotations") or 0)):
-        return False
-    try:
-        conn.call(f"delete duplicate task {task_id}", conn.request_json, "DELETE", f"api/tasks/{task_id}/")
-    except LabelStudioError as exc:
-        if getattr(exc.__cause__, "status_code", None) != 404:  # already gone: what we wanted
-            raise
-    return True
 
 
 def _record(conn: Connection, project_id: int, state: Path | None, before: manifest.Fingerprint,
@@ -294,14 +144,14 @@ def _record(conn: Connection, project_id: int, state: Path | None, before: manif
     if report.removed:  # deletions change the count in ways `after` does not model: list everything next time
         manifest.forget(state)
         return
-    created = {report.task_ids.get(d.id, -1): _prediction_version(d) for d in new}
+    created = {report.task_ids.get(d.id, -1): prediction_version(d) for d in new}
     expected = before.after(created, [str(d.model_version) for _, d in added])
     if -1 in created or len(created) != len(new) or manifest.fingerprint(conn, project_id) != expected:
         manifest.forget(state)  # someone else changed the project meanwhile: list every task next time
         return
     tasks = dict(existing)
     for doc in new:
-        version = _prediction_version(doc)
+        version = prediction_version(doc)
         tasks[doc.id] = Existing(report.task_ids[doc.id], text_sha(doc.text), frozenset([version] if version else []))
     for task_id, doc in added:
         old = tasks[doc.id]
@@ -373,7 +223,7 @@ def _import_predictions(conn: Connection, project_id: int, batch: list[tuple[int
     pending = batch
     for attempt in range(1, ATTEMPTS + 1):
         started = time.monotonic()
-        request = [{"task": task_id, **_prediction(doc)} for task_id, doc in pending]
+        request = [{"task": task_id, **prediction_payload(doc)} for task_id, doc in pending]
         try:
             conn.call("import predictions", conn.sdk.projects.import_predictions, id=project_id, request=request,
                       retry=False)
@@ -407,18 +257,3 @@ def _predictions_missing(conn: Connection, project_id: int, pending: list[tuple[
         time.sleep(POLL)
 
 
-def _remove_retry_copies(conn: Connection, project_id: int, after_id: int, ours: set[str],
-                         report: PushReport) -> None:
-    """After a lost answer: if a late commit still doubled an article this push created, delete the extra copy."""
-    seen: dict[str, list[Copy]] = {}
-    for task in tasks_since(conn, project_id, after_id):
-        doc_id = str((task.get("data") or {}).get(ID_KEY))
-        if doc_id in ours:
-            seen.setdefault(doc_id, []).append(_copy(task))
-    for doc_id, copies in seen.items():
-        keep = min(copies, key=lambda c: (not c.annotated, c.task_id))
-        for copy in copies:
-            if copy is not keep and _delete_if_unannotated(conn, copy.task_id):
-                log.warning("removed task %d: a second copy of article %r left by a lost answer", copy.task_id, doc_id)
-                report.removed.append(copy.task_id)
-        report.task_ids[doc_id] = keep.task_id

@@ -23,7 +23,7 @@ from ..decisions import DECISIONS_FILE, Decision, assign_decisions, load_decisio
 from ..errors import AnnotateError
 from ..gold import TaskGold, build_gold, status_text
 from ..labelstudio.convert import Quarantined, read_export, tasks_from_export
-from ..pipeline import latest_raw_export
+from ..archive import latest_raw_export
 from ..records import Task
 from ..schema import Schema, load_schema
 

@@ -15,6 +15,7 @@ from gold_fixtures import project
 from web_fixtures import APP_CONFIG, LEAD, login
 
 from annotate import pipeline
+from annotate.archive import quarantine_path
 from annotate.cli import main
 from annotate.errors import InputError
 from annotate.export import export_gold
@@ -86,7 +87,7 @@ def test_untyped_and_reversed_relations_are_quarantined_and_nothing_stops(live_s
     pulled = cli(project_root, live_server, title, "pull")
     assert pulled.exit_code == 0 and "quarantined 2 relation(s)" in pulled.output, pulled.output
     [archive] = (project_root / "exports" / "raw").glob("project-*-*Z.json")
-    quarantine = [json.loads(x) for x in pipeline.quarantine_path(archive).read_text().splitlines()]
+    quarantine = [json.loads(x) for x in quarantine_path(archive).read_text().splitlines()]
     assert [(q["task_id"], q["article_id"], q["annotator"], q["annotation_id"], q["scope"]) for q in quarantine] == \
         [(tasks["m-1"], "m-1", "alice@example.org", created["id"], "relation")] * 2
     assert "has no type" in quarantine[0]["reason"] and "not from LOCATION 'Aleppo'" in quarantine[1]["reason"]

@@ -282,7 +282,7 @@ def test_repush_trusts_the_manifest_only_while_the_server_matches_it(settings, m
     pipeline.push(settings, docs[:3])
     assert state.exists()
     with monkeypatch.context() as patched:
-        patched.setattr(push_module, "existing_tasks", _no_listing)
+        patched.setattr(push_module, "list_tasks", _no_listing)
         _, again = pipeline.push(settings, docs[:3])
     assert (again.created, again.skipped) == (0, 3)
 
@@ -314,7 +314,7 @@ def test_repush_trusts_the_manifest_only_while_the_server_matches_it(settings, m
     _, report = pipeline.push(settings, newer)
     assert report.predictions_added == 5 and _counts(settings) == (5, 10)
     with monkeypatch.context() as patched:
-        patched.setattr(push_module, "existing_tasks", _no_listing)
+        patched.setattr(push_module, "list_tasks", _no_listing)
         _, report = pipeline.push(settings, newer)
     assert (report.created, report.predictions_added, report.skipped) == (0, 0, 5)
 

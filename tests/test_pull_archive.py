@@ -175,3 +175,21 @@ def test_every_annotators_drafts_reach_the_archive(live_server, project_root):
     _, report = pipeline.push(settings, [Document("p0", f"{TEXT} (0)", (Span(0, 4, "ACTOR", "ISIL", 0.9),), {},
                                                   "v1")], dedupe=True)
     assert report.removed == [] and set(report.kept_annotated["p0"]) == {ids[0], copy}
+
+
+def test_a_change_alone_between_pages_is_noticed(live_server, project_root):
+    """Same task count before and after: the newest update time still tells that a read task changed."""
+    settings = _settings(live_server, project_root)
+    conn, project_id, ids = _pushed(settings, 12)
+    rows: list[int] = []
+
+    def annotate_a_read_task(row: dict) -> None:
+        rows.append(int(row["id"]))
+        if len(rows) == 5:
+            _annotate(conn, ids[1])
+
+    dest = project_root / "exports" / "raw" / f"project-{project_id}-change.json"
+    stats = pull_raw(conn, project_id, dest, page_size=5, on_row=annotate_a_read_task)
+    archived = {r["id"]: r for r in json.loads(dest.read_text(encoding="utf-8"))}
+    assert stats.changed == (ids[1],) and not stats.missed and not stats.deleted
+    assert len(archived[ids[1]]["annotations"]) == 1 and list(archived) == ids

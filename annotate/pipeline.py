@@ -154,7 +154,6 @@ class TaskSource:
     tasks: list[Task]
     quarantine: list[Quarantined]
     path: Path
-    pulled: PullResult | None = None  # set when the command pulled first (--pull)
 
     def describe(self, settings: Settings) -> str:
         """How the command names its input: the file, relative to the project folder when inside it."""
@@ -174,7 +173,7 @@ def read_tasks(settings: Settings, from_export: Path | str | None = None, refres
         return TaskSource(tasks, quarantine, Path(from_export))
     if refresh:
         result = pull(settings, progress)
-        return TaskSource(result.tasks, result.quarantine, result.stats.path, result)
+        return TaskSource(result.tasks, result.quarantine, result.stats.path)
     archive = latest_raw_export(settings)
     if archive is None:
         raise InputError(f"nothing has been pulled yet into {raw_dir(settings)}: run `annotate pull` first, or pass "
@@ -227,7 +226,7 @@ def write_gold(settings: Settings, result: PullResult) -> list[str]:
     if not any(task.completed for task in result.tasks):
         return [f"no submitted annotations yet in project {result.project_id}: no gold written. "
                 "Annotate in Label Studio, then pull again."]
-    notes = [f"task {q.task_id} by {q.annotator}: {q.reason}" for q in result.quarantine]
+    notes = [q.note() for q in result.quarantine]
     try:
         exported = export_gold(result.tasks, settings, source=describe_source(result.stats.path), quarantined=notes)
     except QualityGateError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,9 +13,11 @@ from ..decisions import DECISIONS_FILE, append_decision, load_decisions, make_de
 from ..errors import InputError
 from ..export import export_gold
 from ..gold import build_gold
-from ..records import Task
 from ..schema import load_schema
 from .app import get_settings, main
+
+if TYPE_CHECKING:
+    from ..pipeline import TaskSource
 
 FROM_EXPORT = click.option("--from-export", type=click.Path(dir_okay=False, path_type=Path),
                            help="Read tasks from this Label Studio JSON export instead of pulling from the server.")
@@ -26,14 +29,13 @@ PULL = click.option("--pull", "refresh", is_flag=True,
                     help="Pull from Label Studio first (default: read the newest pull in exports/raw/).")
 
 
-def load_input(settings: Settings, from_export: Path | None, refresh: bool = False) -> tuple[list[Task], list[str], str]:
-    """Tasks, quarantined annotations (as text) and a description of where they came from (said on stderr)."""
+def load_input(settings: Settings, from_export: Path | None, refresh: bool = False) -> TaskSource:
+    """The tasks a gold command reads, saying on stderr which file they come from."""
     from .. import pipeline
 
     source = pipeline.read_tasks(settings, from_export, refresh)
     click.echo(f"reading {source.describe(settings)}", err=True)
-    notes = [f"task {q.task_id} by {q.annotator}: {q.reason}" for q in source.quarantine]
-    return source.tasks, notes, pipeline.describe_source(source.path)
+    return source
 
 
 def _decisions_path(settings: Settings, path: Path | None) -> Path:
@@ -50,9 +52,12 @@ def export(ctx: click.Context, from_export: Path | None, refresh: bool, decision
            min_agreement: float | None) -> None:
     """Adjudicate and write the gold dataset (JSONL, DocBin, CoNLL, tables, card) to exports/gold/."""
     settings = get_settings(ctx)
-    tasks, quarantined, source = load_input(settings, from_export, refresh)
-    result = export_gold(tasks, settings, decisions_path=_decisions_path(settings, decisions_path),
-                         min_agreement=min_agreement, source=source, quarantined=quarantined)
+    from ..pipeline import describe_source
+
+    source = load_input(settings, from_export, refresh)
+    result = export_gold(source.tasks, settings, decisions_path=_decisions_path(settings, decisions_path),
+                         min_agreement=min_agreement, source=describe_source(source.path),
+                         quarantined=[q.note() for q in source.quarantine])
     docs = result.counts["documents"]
     click.echo(f"Gold written to {result.folder} ({docs['train']} train, {docs['dev']} dev documents, "
                f"{result.counts['spans']} spans, {result.counts['events']} events, "
@@ -71,8 +76,7 @@ def disagreements(ctx: click.Context, from_export: Path | None, refresh: bool, d
                   as_json: bool) -> None:
     """List the spans annotators disagree on that no lead decision has settled yet."""
     settings = get_settings(ctx)
-    tasks, _, _ = load_input(settings, from_export, refresh)
-    gold = build_gold(tasks, load_decisions(_decisions_path(settings, decisions_path)),
+    gold = build_gold(load_input(settings, from_export, refresh).tasks, load_decisions(_decisions_path(settings, decisions_path)),
                       load_schema(settings.guidelines_dir), settings.leads)
     for item in gold.disagreements:
         if as_json:
@@ -118,10 +122,7 @@ def decide(ctx: click.Context, from_export: Path | None, refresh: bool, decision
         if len(settings.leads) != 1:
             raise InputError(f"pass --by EMAIL (configured leads: {', '.join(settings.leads) or 'none'})")
         by = settings.leads[0]
-    from .. import pipeline
-
-    source = pipeline.read_tasks(settings, from_export, refresh)
-    click.echo(f"reading {source.describe(settings)}", err=True)
+    source = load_input(settings, from_export, refresh)
     task = next((t for t in source.tasks if t.task_id == task_id), None)
     if task is None:
         known = ", ".join(str(t.task_id) for t in source.tasks[:20])

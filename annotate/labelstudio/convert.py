@@ -48,6 +48,10 @@ class Quarantined:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def note(self) -> str:
+        """One line for reports and the dataset card: which task, whose work, what was wrong."""
+        return f"task {self.task_id} by {self.annotator}: {self.reason}"
+
 
 def read_export(path: Path | str) -> list[dict[str, Any]]:
     """Read a Label Studio JSON export (a list of tasks); a truncated, foreign or misshapen file is a one-line error

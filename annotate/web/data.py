@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..archive import latest_raw_export
 from ..config import Settings
 from ..decisions import DECISIONS_FILE, Decision, assign_decisions, load_decisions
 from ..errors import AnnotateError
 from ..gold import TaskGold, build_gold, status_text
 from ..labelstudio.convert import Quarantined, read_export, tasks_from_export
-from ..archive import latest_raw_export
 from ..records import Task
 from ..schema import Schema, load_schema
 

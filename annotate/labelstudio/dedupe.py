@@ -35,10 +35,12 @@ def handle_duplicates(conn: Connection, project_id: int, listing: Listing, repor
         keep = listing.tasks[doc_id].task_id
         remaining = [keep]
         for copy in copies:
-            if copy.task_id != keep and not delete_if_unannotated(conn, copy.task_id):
-                remaining.append(copy.task_id)
-            elif copy.task_id != keep:
+            if copy.task_id == keep:
+                continue
+            if delete_if_unannotated(conn, copy.task_id):
                 report.removed.append(copy.task_id)
+            else:
+                remaining.append(copy.task_id)
         if len(remaining) > 1:
             report.kept_annotated[doc_id] = tuple(sorted(remaining))
             report.duplicates[doc_id] = tuple(sorted(remaining))
@@ -47,9 +49,7 @@ def handle_duplicates(conn: Connection, project_id: int, listing: Listing, repor
 def delete_if_unannotated(conn: Connection, task_id: int) -> bool:
     """Delete one task unless it has annotations or drafts now (read just before); True when deleted."""
     task = conn.call(f"read task {task_id}", conn.get_json, f"api/tasks/{task_id}/")
-    # draft_exists counts every user's drafts; the task's `drafts` list holds only ours (the token's user).
-    if (task.get("annotations") or task.get("drafts") or task.get("draft_exists")
-            or int(task.get("total_annotations") or 0) or int(task.get("cancelled_annotations") or 0)):
+    if copy_of(task).annotated or task.get("annotations"):
         return False
     try:
         conn.call(f"delete duplicate task {task_id}", conn.request_json, "DELETE", f"api/tasks/{task_id}/")

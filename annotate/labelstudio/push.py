@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import ConfigError, InputError, LabelStudioError, OffsetError
 from ..records import Document
@@ -41,6 +42,8 @@ from .tasks import (
 
 __all__ = ["PushReport", "push_documents"]
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 ATTEMPTS = 3  # sends of one batch at most
 SETTLE = 10.0  # seconds at least to wait for a batch whose answer was lost to show up before re-sending it
 POLL = 0.5
@@ -159,101 +162,107 @@ def _record(conn: Connection, project_id: int, state: Path | None, before: manif
     manifest.save(state, project_id, expected, tasks)
 
 
-def _import_batch(conn: Connection, project_id: int, batch: list[Document], report: PushReport,
-                  after_id: int) -> int:
-    """Import one batch (tasks above `after_id` are new); on a lost answer, check the server before re-sending.
+def _send_checked(what: str, items: list[T], send: Callable[[list[T]], None],
+                  arrived: Callable[[list[T], float], list[T]], report: PushReport) -> None:
+    """Send `items` once; when the answer is lost, re-send only those that `arrived(items, wait)` did not find.
 
-    Returns the highest task id known after the batch.
+    A request that could not connect never reached the server and is simply sent again.
     """
-    pending = batch
+    pending = items
     for attempt in range(1, ATTEMPTS + 1):
         started = time.monotonic()
         try:
-            result = conn.call("import tasks", conn.sdk.projects.import_tasks, id=project_id,
-                               request=[task_payload(d) for d in pending], return_task_ids=True, retry=False)
+            send(pending)
+            return
         except LabelStudioError as exc:
             cause = exc.__cause__
             if attempt == ATTEMPTS or cause is None or not is_transient(cause):
                 raise
             if never_sent(cause):
-                log.warning("import of %d task(s) could not connect (%s); sending again", len(pending), exc)
+                log.warning("%s: could not connect (%s); sending again", what, exc)
                 time.sleep(POLL * attempt)
                 continue
             # The request may have reached the server, and may still be running there: wait for it to show.
             report.recovered += 1
-            log.warning("import of %d task(s): answer lost (%s); checking the server before sending again",
-                        len(pending), exc)
-            arrived = _await_tasks(conn, project_id, {d.id for d in pending}, after_id,
-                                   max(SETTLE, 3 * (time.monotonic() - started)))
-            for doc in pending:
-                if doc.id in arrived:
-                    report.task_ids[doc.id] = arrived[doc.id]
-                    report.created += 1
-            after_id = max([after_id, *arrived.values()])
-            pending = [d for d in pending if d.id not in arrived]
+            log.warning("%s: answer lost (%s); checking the server before sending again", what, exc)
+            found = arrived(pending, max(SETTLE, 3 * (time.monotonic() - started)))
+            pending = [item for item in pending if item not in found]
             if not pending:
-                return after_id
-            continue
-        ids = [int(t) for t in (result.task_ids or [])]
-        for doc, task_id in zip(pending, ids, strict=False):
-            report.task_ids[doc.id] = task_id
-        report.created += len(pending)
-        return max([after_id, *ids])
+                return
     raise AssertionError("unreachable")
+
+
+def _poll(check: Callable[[], tuple[bool, R]], wait: float) -> R:
+    """Call `check` until it says done or `wait` seconds have passed; its last answer."""
+    deadline = time.monotonic() + wait
+    while True:
+        done, answer = check()
+        if done or time.monotonic() >= deadline:
+            return answer
+        time.sleep(POLL)
+
+
+def _import_batch(conn: Connection, project_id: int, batch: list[Document], report: PushReport,
+                  after_id: int) -> int:
+    """Import one batch (tasks above `after_id` are new), checked on a lost answer; the highest task id after it."""
+
+    def send(docs: list[Document]) -> None:
+        result = conn.call("import tasks", conn.sdk.projects.import_tasks, id=project_id,
+                           request=[task_payload(d) for d in docs], return_task_ids=True, retry=False)
+        report.task_ids.update(zip((d.id for d in docs), (int(t) for t in result.task_ids or []), strict=False))
+        report.created += len(docs)
+
+    def arrived(docs: list[Document], wait: float) -> list[Document]:
+        found = _await_tasks(conn, project_id, {d.id for d in docs}, after_id, wait)
+        report.task_ids.update(found)
+        report.created += len(found)
+        return [d for d in docs if d.id in found]
+
+    _send_checked(f"import of {len(batch)} task(s)", batch, send, arrived, report)
+    return max([after_id, *(report.task_ids.get(d.id, -1) for d in batch)])
 
 
 def _await_tasks(conn: Connection, project_id: int, doc_ids: set[str], after_id: int,
                  wait: float) -> dict[str, int]:
     """Article id -> task id for those of `doc_ids` created after `after_id`, polling up to `wait` seconds."""
-    deadline = time.monotonic() + wait
-    while True:
-        arrived: dict[str, int] = {}
+
+    def check() -> tuple[bool, dict[str, int]]:
+        found: dict[str, int] = {}
         for task in tasks_since(conn, project_id, after_id):
             doc_id = str((task.get("data") or {}).get(ID_KEY))
             if doc_id in doc_ids:
-                arrived.setdefault(doc_id, int(task["id"]))
-        if len(arrived) == len(doc_ids) or time.monotonic() >= deadline:
-            return arrived
-        time.sleep(POLL)
+                found.setdefault(doc_id, int(task["id"]))
+        return len(found) == len(doc_ids), found
+
+    return _poll(check, wait)
 
 
 def _import_predictions(conn: Connection, project_id: int, batch: list[tuple[int, Document]],
                         report: PushReport) -> None:
     """Add one prediction per (task, document); on a lost answer, re-send only to tasks still without it."""
-    pending = batch
-    for attempt in range(1, ATTEMPTS + 1):
-        started = time.monotonic()
-        request = [{"task": task_id, **prediction_payload(doc)} for task_id, doc in pending]
-        try:
-            conn.call("import predictions", conn.sdk.projects.import_predictions, id=project_id, request=request,
-                      retry=False)
-        except LabelStudioError as exc:
-            cause = exc.__cause__
-            if attempt == ATTEMPTS or cause is None or not is_transient(cause):
-                raise
-            if not never_sent(cause):
-                report.recovered += 1
-                log.warning("import of %d prediction(s): answer lost (%s); checking the server", len(pending), exc)
-                pending = _predictions_missing(conn, project_id, pending,
-                                               max(SETTLE, 3 * (time.monotonic() - started)))
-            report.predictions_added += len(batch) - len(pending)
-            batch = pending
-            if not pending:
-                return
-            continue
-        report.predictions_added += len(pending)
-        return
+
+    def send(pairs: list[tuple[int, Document]]) -> None:
+        request = [{"task": task_id, **prediction_payload(doc)} for task_id, doc in pairs]
+        conn.call("import predictions", conn.sdk.projects.import_predictions, id=project_id, request=request,
+                  retry=False)
+        report.predictions_added += len(pairs)
+
+    def arrived(pairs: list[tuple[int, Document]], wait: float) -> list[tuple[int, Document]]:
+        missing = _predictions_missing(conn, project_id, pairs, wait)
+        found = [pair for pair in pairs if pair not in missing]
+        report.predictions_added += len(found)
+        return found
+
+    _send_checked(f"import of {len(batch)} prediction(s)", batch, send, arrived, report)
 
 
 def _predictions_missing(conn: Connection, project_id: int, pending: list[tuple[int, Document]],
                          wait: float) -> list[tuple[int, Document]]:
     """The (task, document) pairs whose task does not carry the document's model version yet."""
-    deadline = time.monotonic() + wait
-    while True:
+
+    def check() -> tuple[bool, list[tuple[int, Document]]]:
         versions = {e.task_id: e.model_versions for e in list_tasks(conn, project_id).tasks.values()}
         missing = [(t, d) for t, d in pending if str(d.model_version) not in versions.get(t, frozenset())]
-        if not missing or time.monotonic() >= deadline:
-            return missing
-        time.sleep(POLL)
+        return not missing, missing
 
-
+    return _poll(check, wait)

@@ -105,6 +105,7 @@ def _versions(task: dict[str, Any]) -> frozenset[str]:
 
 
 def copy_of(task: dict[str, Any]) -> Copy:
+    """What people did on a task; `draft_exists` counts every user's drafts (the `drafts` list only the token's)."""
     count = int(task.get("total_annotations") or 0) + int(task.get("cancelled_annotations") or 0)
     return Copy(int(task["id"]), count, bool(task.get("draft_exists") or task.get("drafts")))
 

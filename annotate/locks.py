@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import AnnotateError
-from .files import PRIVATE_FILE, make_private_dir
+from .files import PRIVATE_FILE, make_private_dirs
 
 log = logging.getLogger(__name__)
 WAIT = 1800.0  # seconds a command waits for another one to finish before giving up
@@ -46,8 +46,7 @@ def _holder(fd: int) -> str:
 @contextlib.contextmanager
 def hold(path: Path, what: str, wait: float = WAIT) -> Iterator[None]:
     """Hold an exclusive lock on `path` for the block; wait up to `wait` seconds for the current holder."""
-    make_private_dir(path.parent.parent)
-    make_private_dir(path.parent)
+    make_private_dirs(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
     try:
         _acquire(fd, path, what, wait)

@@ -8,20 +8,18 @@ the check on every request reads without a lock and never sees a half-written fi
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import logging
-import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import locks
 from ..config import Settings
-from ..files import PRIVATE_FILE, make_private_dir, write_private
+from ..files import write_private
 
 log = logging.getLogger(__name__)
 SESSIONS_FILE = "dashboard-sessions.json"
@@ -50,22 +48,10 @@ def _read(path: Path) -> Sessions:
         return {}
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    if not path.parent.exists():
-        make_private_dir(path.parent)
-    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # each call opens its own descriptor, so threads exclude each other too
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
 def _update(settings: Settings, change: Callable[[Sessions], None]) -> None:
     """Apply `change` to the live sessions (expired ones dropped) and write them back atomically."""
     path = sessions_path(settings)
-    with _locked(path):
+    with locks.hold(path.with_name(f".{path.name}.lock"), "update dashboard sessions"):
         now = time.time()
         sessions = {k: v for k, v in _read(path).items() if float(v.get("expires", 0)) > now}
         change(sessions)

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..files import atomic_write
 from .client import Connection
+from .users import user_emails
 
 PAGE_SIZE = 500  # measured at 1,000 tasks: 500 per page ~10% faster than 100, no slower than 1,000
 ID_PAGE_SIZE = 5000  # ids only: cheap rows
@@ -143,7 +144,7 @@ def pull_raw(conn: Connection, project_id: int, dest: Path, page_size: int = PAG
     A task fetched again is passed to `on_row` again (keep the last row per id); `PullStats.deleted` lists the ids
     whose rows must be dropped. When the archive comes out byte-identical to `previous`, no new file is written.
     """
-    users = {u.id: u.email for u in conn.call("list users", conn.sdk.users.list)}
+    users = user_emails(conn)
     seen = _Seen()
     marker = change_marker(conn, project_id)
     staging = dest.with_name(f".{dest.name}.pulling.tmp")

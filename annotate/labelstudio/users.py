@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..errors import LabelStudioError
 from . import server as ls_server
 
+if TYPE_CHECKING:
+    from .client import Connection
+
 log = logging.getLogger(__name__)
+
+
+def user_emails(conn: Connection) -> dict[int, str]:
+    """Every user's email by id (the organisation's members)."""
+    return {int(u.id): str(u.email) for u in conn.call("list users", conn.sdk.users.list)}
 
 
 def user_ids(rows: Iterable[dict[str, Any]]) -> set[int]:
@@ -40,8 +48,7 @@ def resolve_users(settings: Settings, rows: list[dict[str, Any]]) -> dict[int, s
     from .client import connect  # the SDK loads only when there is something to look up
 
     try:
-        conn = connect(settings, start=False)
-        return {int(u.id): str(u.email) for u in conn.call("list users", conn.sdk.users.list)}
+        return user_emails(connect(settings, start=False))
     except LabelStudioError as exc:
         log.warning("cannot name the export's user ids: %s", exc)
         return None

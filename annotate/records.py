@@ -151,6 +151,13 @@ class Relation:
     to_id: str
     label: str
 
+    def to_dict(self) -> dict[str, str]:
+        return {"from_id": self.from_id, "to_id": self.to_id, "label": self.label}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Relation:
+        return cls(str(data["from_id"]), str(data["to_id"]), str(data["label"]))
+
 
 @dataclass(frozen=True)
 class Document:
@@ -161,16 +168,28 @@ class Document:
     spans: tuple[Span, ...]
     meta: dict[str, Any] = field(default_factory=dict)
     model_version: str | None = None
+    relations: tuple[Relation, ...] = ()  # between spans of this document, by Span.id
 
     def check(self, where: str = "") -> None:
+        """Raise OffsetError unless every span selects its text and every relation joins two of its span ids."""
+        where = where or f"document {self.id}"
         for span in self.spans:
-            span.check(self.text, where or f"document {self.id}")
+            span.check(self.text, where)
+        ids = [s.id for s in self.spans if s.id is not None]
+        if len(set(ids)) != len(ids):
+            raise OffsetError(f"{where}: two spans share an id; span ids must be unique within a document")
+        for rel in self.relations:
+            missing = [end for end in (rel.from_id, rel.to_id) if end not in ids]
+            if missing:
+                raise OffsetError(f"{where}: {rel.label} relation {rel.from_id} -> {rel.to_id} names "
+                                  f"{', '.join(map(repr, missing))}, which is no span id of this document")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "text": self.text, "meta": self.meta}
         if self.model_version is not None:
             out["model_version"] = self.model_version
         out["spans"] = [s.to_dict() for s in self.spans]
+        out["relations"] = [r.to_dict() for r in self.relations]
         return out
 
     @classmethod
@@ -181,6 +200,7 @@ class Document:
             spans=tuple(Span.from_dict(s) for s in data.get("spans", [])),
             meta=dict(data.get("meta") or {}),
             model_version=data.get("model_version"),
+            relations=tuple(Relation.from_dict(r) for r in data.get("relations") or ()),
         )
 
 
@@ -205,12 +225,13 @@ class Annotation:
 
 @dataclass(frozen=True)
 class Prediction:
-    """A model's proposed spans for one task, tagged with the model version that made them."""
+    """A model's proposed spans (and relations between them) for one task, tagged with the model version that made them."""
 
     model_version: str
     spans: tuple[Span, ...]
     prediction_id: int | None = None
     score: float | None = None
+    relations: tuple[Relation, ...] = ()  # between its spans, by Span.id
 
 
 @dataclass(frozen=True)

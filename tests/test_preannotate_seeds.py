@@ -153,7 +153,7 @@ def test_cli_preannotate_writes_documents_and_reports_rejects(tmp_path: Path) ->
     assert result.exit_code == 1, result.output
     assert "1 input(s) rejected" in result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(rows) == 1 and list(rows[0]) == ["id", "text", "meta", "model_version", "spans"]
+    assert len(rows) == 1 and list(rows[0]) == ["id", "text", "meta", "model_version", "spans", "relations"]
     assert rows[0]["model_version"].startswith("rules-") and rows[0]["spans"]
     assert set(rows[0]["spans"][0]) == {"start", "end", "label", "text", "score", "source"}
     assert len(list(read_documents(out))) == 1

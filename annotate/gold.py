@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from .decisions import Decision, assign_decisions, final_decisions, stale_reason
 from .errors import OffsetError
 from .provenance import Origin, classify_span, parent_predictions
-from .records import Annotation, Relation, Span, Task
+from .records import Annotation, Relation, Span, Task, span_id
 from .schema import Schema
 
 SpanKey = tuple[int, int, str]
@@ -51,7 +51,7 @@ class GoldSpan:
 
     @property
     def id(self) -> str:
-        return f"{self.start}-{self.end}-{self.label}"
+        return span_id(*self.key)
 
 
 @dataclass(frozen=True)
@@ -274,7 +274,7 @@ def _task_gold(task: Task, decisions: list[Decision], leads: set[str], schema: S
         status = "in_adjudication" if disagreements else "adjudicated"
     spans = tuple(_gold_span(task, k, anns, support, decided.get(k)) for k in sorted(keys))
     rels = tuple(
-        Relation(f"{a[0]}-{a[1]}-{a[2]}", f"{b[0]}-{b[1]}-{b[2]}", label)
+        Relation(span_id(*a), span_id(*b), label)
         for a, b, label in sorted(relations)
         if a in keys and b in keys
     )

@@ -16,6 +16,11 @@ from typing import Any
 from .errors import InputError, OffsetError
 
 
+def span_id(start: int, end: int, label: str) -> str:
+    """The id of a span by its identity, e.g. "20-28-OUTCOME": what gold and pre-annotation relations point at."""
+    return f"{start}-{end}-{label}"
+
+
 @dataclass(frozen=True)
 class Span:
     """A labelled character range; `text` must equal the article text at [start:end]."""

@@ -9,6 +9,12 @@ Matching rules (the same for model-vs-gold and annotator-vs-annotator):
   label with augmenting paths), so the figure does not depend on span order.
 Per label: fp = predicted - tp, fn = gold - tp. Overall figures are micro-averaged (summed counts).
 Precision, recall or F1 whose denominator is 0 is reported as 0.0.
+
+Relations (per type) are matched through their end spans: exact, a predicted relation is right when a
+gold relation of the same type joins spans with the same (start, end, label) at both ends; overlap, each
+predicted span stands for the gold span the one-to-one overlap matching above pairs it with (exact pairs
+first). Each gold relation is counted at most once. `reachable` counts the gold relations whose two ends
+both have a matching predicted span: the most a relation step over these spans could get right.
 """
 
 from __future__ import annotations
@@ -67,9 +73,20 @@ def _exact_tp(gold: Sequence[SpanLike], pred: Sequence[SpanLike]) -> int:
 
 
 def _overlap_tp(gold: Sequence[SpanLike], pred: Sequence[SpanLike]) -> int:
+    return len(_overlap_pairs(gold, pred))
+
+
+def _overlap_pairs(gold: Sequence[SpanLike], pred: Sequence[SpanLike]) -> dict[int, int]:
+    """Gold index -> pred index of a largest one-to-one overlap matching (spans of one label)."""
     # Maximum bipartite matching (Kuhn): a greedy pass can miss matches when one long span overlaps two.
+    # Seeding with the exact pairs keeps them paired unless that would make the matching smaller.
     edges = [[gi for gi, g in enumerate(gold) if p.start < g.end and g.start < p.end] for p in pred]
     owner: dict[int, int] = {}  # gold index -> pred index
+    for pi, p in enumerate(pred):
+        same = [gi for gi in edges[pi] if (gold[gi].start, gold[gi].end) == (p.start, p.end) and gi not in owner]
+        if same:
+            owner[same[0]] = pi
+    paired = set(owner.values())
 
     def augment(pi: int, seen: set[int]) -> bool:
         for gi in edges[pi]:
@@ -81,7 +98,51 @@ def _overlap_tp(gold: Sequence[SpanLike], pred: Sequence[SpanLike]) -> int:
                 return True
         return False
 
-    return sum(1 for pi in range(len(pred)) if edges[pi] and augment(pi, set()))
+    for pi in range(len(pred)):
+        if pi not in paired and edges[pi]:
+            augment(pi, set())
+    return owner
+
+
+Key = tuple[int, int, str]
+
+
+def match_relations(gold: Document, pred: Document, mode: Mode = "exact") -> dict[str, tuple[Counts, int]]:
+    """Per relation type: (tp, fp, fn) of `pred`'s relations against `gold`'s, and how many gold ones are reachable."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    gold_rels, pred_rels = _relation_keys(gold), _relation_keys(pred)
+    if mode == "exact":
+        found = {s.key for s in pred.spans}
+        aligned = {key: key for key in found}
+    else:
+        aligned = _aligned_spans(gold.spans, pred.spans)
+        found = set(aligned.values())
+    pred_rels = [(label, aligned.get(a), aligned.get(b)) for label, a, b in pred_rels]
+    result = {}
+    for label in sorted({r[0] for r in gold_rels} | {r[0] for r in pred_rels}):
+        g = Counter(r for r in gold_rels if r[0] == label)
+        p = Counter(r for r in pred_rels if r[0] == label)
+        tp = sum((g & p).values())
+        reachable = sum(n for (_, a, b), n in g.items() if a in found and b in found)
+        result[label] = (Counts(tp, sum(p.values()) - tp, sum(g.values()) - tp), reachable)
+    return result
+
+
+def _relation_keys(doc: Document) -> list[tuple[str, Key, Key]]:
+    by_id = {s.id: s.key for s in doc.spans if s.id is not None}
+    return [(r.label, by_id[r.from_id], by_id[r.to_id]) for r in doc.relations]
+
+
+def _aligned_spans(gold: Sequence[SpanLike], pred: Sequence[SpanLike]) -> dict[Key, Key]:
+    """Predicted span key -> key of the gold span the overlap matching pairs it with."""
+    out: dict[Key, Key] = {}
+    for label in {s.label for s in gold} & {s.label for s in pred}:
+        g = [s for s in gold if s.label == label]
+        p = [s for s in pred if s.label == label]
+        for gi, pi in _overlap_pairs(g, p).items():
+            out[(p[pi].start, p[pi].end, label)] = (g[gi].start, g[gi].end, label)
+    return out
 
 
 def prf(counts: Counts) -> dict[str, float | int]:
@@ -104,6 +165,8 @@ def score_documents(gold_docs: Iterable[Document], pred_docs: Iterable[Document]
     gold = _by_id(gold_docs, "gold")
     pred = _by_id(pred_docs, "pred")
     totals: dict[Mode, dict[str, Counts]] = {mode: defaultdict(Counts) for mode in MODES}
+    relations: dict[Mode, dict[str, Counts]] = {mode: defaultdict(Counts) for mode in MODES}
+    reachable: dict[Mode, Counter[str]] = {mode: Counter() for mode in MODES}
     for doc_id, gdoc in gold.items():
         pdoc = pred.get(doc_id)
         if pdoc is not None and pdoc.text != gdoc.text:
@@ -112,6 +175,9 @@ def score_documents(gold_docs: Iterable[Document], pred_docs: Iterable[Document]
         for mode in MODES:
             for label, counts in match_spans(gdoc.spans, pdoc.spans if pdoc else (), mode).items():
                 totals[mode][label] = totals[mode][label] + counts
+            for label, (counts, ends) in match_relations(gdoc, pdoc or Document(doc_id, gdoc.text, ()), mode).items():
+                relations[mode][label] = relations[mode][label] + counts
+                reachable[mode][label] += ends
     result: dict[str, Any] = {
         "documents": {
             "gold": len(gold),
@@ -125,7 +191,13 @@ def score_documents(gold_docs: Iterable[Document], pred_docs: Iterable[Document]
         labels = totals[mode]
         overall = sum(labels.values(), Counts())
         result[mode] = {"labels": {lab: prf(labels[lab]) for lab in sorted(labels)}, "overall": prf(overall)}
+    result["relations"] = {mode: _relation_block(relations[mode], reachable[mode]) for mode in MODES}
     return result
+
+
+def _relation_block(counts: dict[str, Counts], reachable: Counter[str]) -> dict[str, Any]:
+    types = {label: {**prf(counts[label]), "reachable": reachable[label]} for label in sorted(counts)}
+    return {"types": types, "overall": {**prf(sum(counts.values(), Counts())), "reachable": sum(reachable.values())}}
 
 
 def _by_id(docs: Iterable[Document], which: str) -> dict[str, Document]:
@@ -151,6 +223,16 @@ def format_scores(result: dict[str, Any]) -> str:
         lines += ["", f"{mode} match", header, "-" * len(header)]
         rows = [*result[mode]["labels"].items(), ("overall", result[mode]["overall"])]
         for name, r in rows:
-            lines.append(f"{name:<12}{r['tp']:>6}{r['fp']:>6}{r['fn']:>6}"
-                         f"{r['precision']:>8.3f}{r['recall']:>8.3f}{r['f1']:>8.3f}")
+            lines.append(_row(name, r))
+    header += f"{'reach':>8}"
+    for mode in MODES:
+        block = result["relations"][mode]
+        lines += ["", f"relations, {mode} match (reach: gold relations with both ends predicted)", header,
+                  "-" * len(header)]
+        for name, r in [*block["types"].items(), ("overall", block["overall"])]:
+            lines.append(_row(name, r) + f"{r['reachable']:>8}")
     return "\n".join(lines)
+
+
+def _row(name: str, r: dict[str, Any]) -> str:
+    return f"{name:<12}{r['tp']:>6}{r['fp']:>6}{r['fn']:>6}{r['precision']:>8.3f}{r['recall']:>8.3f}{r['f1']:>8.3f}"

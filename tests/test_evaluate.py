@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from annotate.errors import InputError
-from annotate.evaluate import Counts, format_scores, match_spans, prf, score_documents
-from annotate.records import Document, Span
+from annotate.evaluate import Counts, format_scores, match_relations, match_spans, prf, score_documents
+from annotate.records import Document, Relation, Span
 
 TEXT = "ISIL fighters seized Saraqeb and killed 11 people in Idlib province."
 #       0         1         2         3         4         5         6
@@ -136,4 +136,70 @@ def test_format_scores_has_a_row_per_label_and_overall() -> None:
     table = format_scores(score_documents([_doc("a", [sp(0, 4, "ACTOR")])], [_doc("a", [sp(0, 4, "ACTOR")])]))
     assert "exact match" in table and "overlap match" in table
     assert any(line.startswith("ACTOR") and line.rstrip().endswith("1.000") for line in table.splitlines())
-    assert sum(line.startswith("overall") for line in table.splitlines()) == 2
+    assert sum(line.startswith("overall") for line in table.splitlines()) == 4  # spans and relations, two modes each
+
+
+# Relations: TEXT = "ISIL fighters seized Saraqeb and killed 11 people in Idlib province."
+def _rel_doc(spans: list[Span], rels: list[tuple[int, int, str]], doc_id: str = "a") -> Document:
+    """A Document whose relations join spans by their index in `spans`."""
+    with_ids = [Span(s.start, s.end, s.label, s.text, id=f"s{i}") for i, s in enumerate(spans)]
+    return Document(doc_id, TEXT, tuple(with_ids), relations=tuple(Relation(f"s{a}", f"s{b}", lab) for a, b, lab in rels))
+
+
+GOLD_SPANS = [sp(0, 13, "ACTOR"), sp(14, 20, "OUTCOME"), sp(21, 28, "LOCATION"), sp(33, 49, "OUTCOME")]
+GOLD_RELS = [(0, 1, "agent_of"), (1, 2, "located_at"), (0, 3, "agent_of")]
+
+
+def test_relations_exact_need_both_ends_exact_and_the_type() -> None:
+    # pred ACTOR [0,4) "ISIL" overlaps gold [0,13) but is not exact: its two agent_of relations miss.
+    pred_spans = [sp(0, 4, "ACTOR"), sp(14, 20, "OUTCOME"), sp(21, 28, "LOCATION"), sp(33, 49, "OUTCOME")]
+    pred_rels = [(0, 1, "agent_of"), (1, 2, "located_at"), (0, 3, "target_of")]
+    got = match_relations(_rel_doc(GOLD_SPANS, GOLD_RELS), _rel_doc(pred_spans, pred_rels), "exact")
+    # agent_of: gold 2, pred 1 (wrong end) -> tp0 fp1 fn2, reachable 0 (gold ACTOR not predicted exactly)
+    # located_at: tp1, reachable 1; target_of: pred 1 wrong -> fp1
+    assert got == {"agent_of": (Counts(0, 1, 2), 0), "located_at": (Counts(1, 0, 0), 1), "target_of": (Counts(0, 1, 0), 0)}
+
+
+def test_relations_overlap_match_ends_through_the_span_matching() -> None:
+    pred_spans = [sp(0, 4, "ACTOR"), sp(14, 20, "OUTCOME"), sp(21, 28, "LOCATION"), sp(33, 42, "OUTCOME")]
+    pred_rels = [(0, 1, "agent_of"), (1, 2, "located_at"), (0, 3, "target_of")]
+    got = match_relations(_rel_doc(GOLD_SPANS, GOLD_RELS), _rel_doc(pred_spans, pred_rels), "overlap")
+    # "ISIL" stands for "ISIL fighters", "killed 11" for "killed 11 people": both agent_of ends reachable,
+    # one agent_of right; the target_of has the wrong type.
+    assert got == {"agent_of": (Counts(1, 0, 1), 2), "located_at": (Counts(1, 0, 0), 1), "target_of": (Counts(0, 1, 0), 0)}
+
+
+def test_relations_each_gold_relation_counts_once() -> None:
+    # Two predicted ACTORs overlap the one gold ACTOR: the one-to-one matching pairs only one of them,
+    # so two identical-looking agent_of relations give one tp and one fp; a duplicate relation is an fp too.
+    pred_spans = [sp(0, 4, "ACTOR"), sp(5, 13, "ACTOR"), sp(14, 20, "OUTCOME")]
+    pred_rels = [(0, 2, "agent_of"), (1, 2, "agent_of")]
+    gold = _rel_doc(GOLD_SPANS, GOLD_RELS)
+    assert match_relations(gold, _rel_doc(pred_spans, pred_rels), "overlap")["agent_of"][0] == Counts(1, 1, 1)
+    exact_dup = _rel_doc(GOLD_SPANS, [*GOLD_RELS, (0, 1, "agent_of")])
+    assert match_relations(gold, exact_dup, "exact")["agent_of"][0] == Counts(2, 1, 0)
+
+
+def test_overlap_pairs_prefer_exact_partners() -> None:
+    # gold ACTOR [0,13); pred [0,13) exact and [0,4) overlapping: the exact one is paired, so its relation counts.
+    pred_spans = [sp(0, 4, "ACTOR"), sp(0, 13, "ACTOR"), sp(14, 20, "OUTCOME")]
+    got = match_relations(_rel_doc(GOLD_SPANS, GOLD_RELS), _rel_doc(pred_spans, [(1, 2, "agent_of")]), "overlap")
+    assert got["agent_of"][0] == Counts(1, 0, 1)
+
+
+def test_score_documents_reports_relations_per_type_and_in_the_table() -> None:
+    gold = _rel_doc(GOLD_SPANS, GOLD_RELS)
+    pred = _rel_doc(GOLD_SPANS, [(0, 1, "agent_of"), (1, 2, "located_at")])
+    result = score_documents([gold], [pred])
+    # agent_of: tp1 fn1 -> P 1.0 R 0.5 F1 0.6667; reachable 2 (all ends predicted)
+    assert result["relations"]["exact"]["types"]["agent_of"] == {
+        "tp": 1, "fp": 0, "fn": 1, "precision": 1.0, "recall": 0.5, "f1": 0.6667, "reachable": 2}
+    assert result["relations"]["overlap"]["overall"]["tp"] == 2
+    table = format_scores(result)
+    assert "relations, exact match" in table and "relations, overlap match" in table
+    assert any(line.startswith("agent_of") and line.split()[-1] == "2" for line in table.splitlines())
+
+
+def test_missing_pred_document_misses_its_relations() -> None:
+    result = score_documents([_rel_doc(GOLD_SPANS, GOLD_RELS)], [])
+    assert result["relations"]["exact"]["overall"]["fn"] == 3

@@ -55,10 +55,11 @@ def preannotate(ctx: click.Context, inputs: tuple[str, ...], out: str, processes
               help="Predicted JSONL of the same shape, e.g. the output of `annotate preannotate`.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON (stable keys) instead of a table.")
 def evaluate(gold: str, pred: str, as_json: bool) -> None:
-    """Precision, recall and F1 per label and overall, for exact and overlapping span matches.
+    """Precision, recall and F1 per label and per relation type, for exact and overlapping span matches.
 
     Exact: same start, end and label. Overlap: same label and at least one shared character, each
-    gold and each predicted span used at most once (largest one-to-one matching).
+    gold and each predicted span used at most once (largest one-to-one matching). A relation is right
+    when its type matches and both ends match gold spans that a gold relation of that type joins.
     """
     result = score_documents(read_documents(gold), read_documents(pred))
     click.echo(json.dumps(result, indent=2, sort_keys=True) if as_json else format_scores(result))

@@ -7,9 +7,12 @@ quarantined with task id, article id, annotator and annotation id, never silentl
   text not matching the task text, an item that is not an object) is quarantined whole. A span without
   `value.text` fits when its offsets and label do: its text is taken from the task text.
 - A relation that does not fit is quarantined alone and the annotation's spans still count: Label Studio
-  stores a relation without a type (`"labels": []`) until the annotator opens its menu, lets several types be
-  ticked (`<Relations>` defaults to choice="multiple"), and draws arrows either way (`direction` "right" means
-  from_id -> to_id, "left" to_id -> from_id, "bi" both), so each relation is checked against the schema.
+  stores a relation without a type (no `labels`, or `"labels": []`) until the annotator opens its menu, keeps
+  several types when a stored or predicted result has them (our `choice="single"` only makes the menu a single
+  select; a project made elsewhere may offer Label Studio's default, "multiple"), and draws arrows either way
+  (`direction` "right" means from_id -> to_id, "left" to_id -> from_id, "bi" both), so each relation is checked
+  against the schema.
+  A prediction's relations are read and checked the same way (quarantined as the model's, "model:<version>").
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -237,6 +240,22 @@ def _relation(item: dict[str, Any], spans: dict[str, Span], schema: Schema) -> R
     return relation_misfit(relation, spans, schema) or relation
 
 
+def _relations(links: list[dict[str, Any]], spans: list[Span], schema: Schema, owner: Quarantined,
+               quarantine: list[Quarantined]) -> tuple[Relation, ...]:
+    """The relation items that fit; each that does not goes to `quarantine` alone, named as `owner` (whose work,
+    its reason saying where), so the spans still count."""
+    by_id = {s.id: s for s in spans if s.id is not None}
+    kept = []
+    for item in links:
+        found = _relation(item, by_id, schema)
+        if isinstance(found, str):
+            reason = f"{owner.reason}: {found}; the relation is left out, the spans count"
+            quarantine.append(replace(owner, reason=reason, scope="relation"))
+        else:
+            kept.append(found)
+    return tuple(kept)
+
+
 def _annotation(ann: dict[str, Any], task_id: int, article_id: str, text: str, offsets: OffsetMap, schema: Schema,
                 quarantine: list[Quarantined], users: Users) -> Annotation | None:
     who, aid = users.name(ann.get("completed_by")), ann.get("id")
@@ -247,15 +266,7 @@ def _annotation(ann: dict[str, Any], task_id: int, article_id: str, text: str, o
         reason = str(exc) if isinstance(exc, OffsetError) else f"{where}: malformed result item ({exc!r})"
         quarantine.append(Quarantined(task_id, article_id, who, aid, reason))
         return None
-    by_id = {s.id: s for s in spans if s.id is not None}
-    relations = []
-    for item in links:
-        found = _relation(item, by_id, schema)
-        if isinstance(found, str):
-            quarantine.append(Quarantined(task_id, article_id, who, aid,
-                                          f"{where}: {found}; the relation is left out, the spans count", "relation"))
-        else:
-            relations.append(found)
+    relations = _relations(links, spans, schema, Quarantined(task_id, article_id, who, aid, where), quarantine)
     return Annotation(
         task_id=task_id, article_id=article_id, annotator=who, spans=tuple(spans), relations=tuple(relations),
         annotation_id=aid, lead_time=ann.get("lead_time"), created_at=ann.get("created_at"),
@@ -268,14 +279,17 @@ def _annotation(ann: dict[str, Any], task_id: int, article_id: str, text: str, o
 def _prediction(pred: dict[str, Any], task_id: int, article_id: str, text: str, offsets: OffsetMap, schema: Schema,
                 quarantine: list[Quarantined]) -> Prediction | None:
     where = f"task {task_id} (article {article_id}) prediction {pred.get('id')}"
+    model = f"model:{pred.get('model_version')}"
     try:
-        spans, _ = _result(pred.get("result", []), text, offsets, schema, where)
+        spans, links = _result(pred.get("result", []), text, offsets, schema, where)
     except MALFORMED as exc:
         reason = str(exc) if isinstance(exc, OffsetError) else f"{where}: malformed result item ({exc!r})"
-        quarantine.append(Quarantined(task_id, article_id, f"model:{pred.get('model_version')}", pred.get("id"),
-                                      reason, "prediction"))
+        quarantine.append(Quarantined(task_id, article_id, model, pred.get("id"), reason, "prediction"))
         return None
-    return Prediction(str(pred.get("model_version") or "unknown"), tuple(spans), pred.get("id"), pred.get("score"))
+    relations = _relations(links, spans, schema, Quarantined(task_id, article_id, model, pred.get("id"), where),
+                           quarantine)
+    return Prediction(str(pred.get("model_version") or "unknown"), tuple(spans), pred.get("id"), pred.get("score"),
+                      relations)
 
 
 def _inline_predictions(row: dict[str, Any]) -> list[dict[str, Any]]:

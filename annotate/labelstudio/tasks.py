@@ -53,9 +53,15 @@ def text_sha(text: str) -> str:
 
 
 def prediction_result(doc: Document, offsets: OffsetMap | None = None) -> list[dict[str, Any]]:
-    """Label Studio result items for a document's spans, offsets converted to Label Studio's unit."""
+    """Label Studio result items for a document's spans and the relations between them, offsets converted to
+    Label Studio's unit.
+
+    A relation item names its regions by the spans' ids (`records.span_id`, e.g. "20-28-OUTCOME"): Label Studio
+    1.23.2 keys a region as "<id>#<annotation>" and writes back the part before "#", so any id without "#" keeps;
+    accepting the prediction copies its regions with their ids, so the annotation's relations still point at them.
+    """
     offsets = offsets or OffsetMap(doc.text)
-    return [
+    spans = [
         {
             "id": span.id or f"p{i}",
             "from_name": FROM_NAME,
@@ -69,6 +75,10 @@ def prediction_result(doc: Document, offsets: OffsetMap | None = None) -> list[d
         }
         for i, span in enumerate(doc.spans)
     ]
+    # "right" is from_id -> to_id, how records.Relation points (source -> target).
+    links = [{"type": "relation", "from_id": rel.from_id, "to_id": rel.to_id, "direction": "right",
+              "labels": [rel.label]} for rel in doc.relations]
+    return spans + links
 
 
 def prediction_version(doc: Document) -> str | None:

@@ -19,7 +19,7 @@ from ..config import Settings
 from ..errors import AnnotateError
 from ..hosts import host_allowed, refusal, served_names
 from ..labelstudio.labelconfig import FROM_NAME, TO_NAME
-from ..labelstudio.tasks import ID_KEY, prediction_result
+from ..labelstudio.tasks import ID_KEY, prediction_payload
 from ..records import Article, Document
 from .credentials import CREDENTIALS_FILE, Credentials, ensure_credentials
 from .state import Annotator, ModelHolder, Retrainer
@@ -55,11 +55,9 @@ def _article(task: Any, index: int) -> Article:
 
 
 def prediction(doc: Document) -> dict[str, Any]:
-    """One Label Studio prediction for a document: model_version, mean span score, result items."""
-    scores = [s.score for s in doc.spans if s.score is not None]
-    return {"model_version": doc.model_version or "unknown",
-            "score": round(sum(scores) / len(scores), 4) if scores else 0.0,
-            "result": prediction_result(doc)}
+    """One Label Studio prediction for a document, the push's own: model_version, mean span score, result items
+    (spans and the relations between them)."""
+    return prediction_payload(doc)
 
 
 def _check_label_config(config: Any) -> None:

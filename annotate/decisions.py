@@ -1,6 +1,7 @@
 """The lead's adjudication log: append-only JSONL decisions that gold is recomputed from (stdlib only).
 
-A decision is about an article (`article_id`, the task's `doc_id`) and carries the span text it was made on.
+A decision is about one span (`Decision`) or one relation (`RelationDecision`, a line with "kind": "relation") of an
+article (`article_id`, the task's `doc_id`), and carries the text of every span it names as it was made.
 Label Studio task ids are not stable: a re-created project numbers its tasks from 1 again, so a decision is
 matched to tasks by article, and applied only while the article's text at its offsets is still that text. Log
 lines written before decisions carried the article id are matched by task id, under the same text check.
@@ -14,16 +15,17 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
-from .errors import InputError, OffsetError
-from .records import Span, Task
+from .errors import InputError, OffsetError, SchemaError
+from .records import Annotation, Span, Task
 from .schema import Schema
 
 ACTIONS = ("accept", "reject", "change")
 DECISIONS_FILE = "decisions.jsonl"
 
 SpanKey = tuple[int, int, str]
+RelationKey = tuple[SpanKey, SpanKey, str]  # (from span key, to span key, relation type)
 
 
 @dataclass(frozen=True)
@@ -40,14 +42,29 @@ class Decision:
     note: str | None = None
     article_id: str | None = None
     archive: str | None = None  # the pulled archive (file name) the lead looked at; retention keeps it
+    kind: ClassVar[str] = "span"
+
+    @property
+    def subject(self) -> SpanKey:
+        """What the decision is about within its article: the span's (start, end, label)."""
+        return self.span.key
 
     @property
     def key(self) -> tuple[str | int, SpanKey]:
         """Which span this decision is about: (article id, (start, end, label)); old lines: (task id, span)."""
         return (self.article_id if self.article_id is not None else self.task_id, self.span.key)
 
+    @property
+    def carried(self) -> tuple[Span, ...]:
+        """The spans whose text the decision carries (checked against the article before it is applied)."""
+        return (self.span,) if self.new is None else (self.span, self.new)
+
+    def describe(self) -> str:
+        return f"{self.span.label} {self.span.start}-{self.span.end} {self.span.text!r}"
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "kind": self.kind,
             "task_id": self.task_id,
             "article_id": self.article_id,
             "span": _span_dict(self.span),
@@ -85,34 +102,112 @@ def _span_dict(span: Span) -> dict[str, Any]:
     return {"start": span.start, "end": span.end, "label": span.label, "text": span.text}
 
 
+@dataclass(frozen=True)
+class RelationDecision:
+    """One lead decision on one relation of one task: accept it, reject it, or change its type to `new_label`."""
+
+    task_id: int
+    source: Span  # the span the relation points from, with its text
+    target: Span  # the span it points to
+    label: str  # the relation type decided on
+    action: str
+    by: str
+    at: str
+    guideline_version: str
+    new_label: str | None = None  # the type a `change` gives it
+    note: str | None = None
+    article_id: str | None = None
+    archive: str | None = None
+    kind: ClassVar[str] = "relation"
+
+    @property
+    def subject(self) -> RelationKey:
+        """What the decision is about within its article: (from span key, to span key, type)."""
+        return (self.source.key, self.target.key, self.label)
+
+    @property
+    def key(self) -> tuple[str | int, RelationKey]:
+        return (self.article_id if self.article_id is not None else self.task_id, self.subject)
+
+    @property
+    def carried(self) -> tuple[Span, ...]:
+        return (self.source, self.target)
+
+    def describe(self) -> str:
+        return f"{self.label} relation {self.source.text!r} -> {self.target.text!r}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "task_id": self.task_id,
+            "article_id": self.article_id,
+            "relation": {"from": _span_dict(self.source), "to": _span_dict(self.target), "label": self.label},
+            "action": self.action,
+            "new_label": self.new_label,
+            "by": self.by,
+            "at": self.at,
+            "guideline_version": self.guideline_version,
+            "note": self.note,
+            "archive": self.archive,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RelationDecision:
+        relation = data["relation"]
+        decision = cls(int(data["task_id"]), Span.from_dict(relation["from"]), Span.from_dict(relation["to"]),
+                       str(relation["label"]), str(data["action"]), str(data["by"]), str(data["at"]),
+                       str(data["guideline_version"]), data.get("new_label"), data.get("note"),
+                       data.get("article_id"), data.get("archive"))
+        if decision.action not in ACTIONS:
+            raise ValueError(f"action {decision.action!r} is not one of {', '.join(ACTIONS)}")
+        if (decision.action == "change") != (decision.new_label is not None):
+            raise ValueError("a change needs a `new_label`, and only a change may have one")
+        return decision
+
+
+AnyDecision = Decision | RelationDecision
+D = TypeVar("D", bound=AnyDecision)
+
+
+def decision_from_dict(data: dict[str, Any]) -> AnyDecision:
+    """A log line as a decision; lines without "kind" (all lines written before relation decisions) are span ones."""
+    kind = data.get("kind", "span")
+    if kind == "relation":
+        return RelationDecision.from_dict(data)
+    if kind != "span":
+        raise ValueError(f"kind {kind!r} is not span or relation")
+    return Decision.from_dict(data)
+
+
 def utc_now() -> str:
     """The current time as an ISO 8601 UTC string with seconds, e.g. 2025-01-31T12:00:00Z."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def load_decisions(path: Path | str) -> list[Decision]:
+def load_decisions(path: Path | str) -> list[AnyDecision]:
     """Read the decision log in file order (a missing file is an empty log); errors name the line."""
     path = Path(path)
     if not path.exists():
         return []
-    decisions = []
+    decisions: list[AnyDecision] = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             try:
-                decisions.append(Decision.from_dict(json.loads(line)))
+                decisions.append(decision_from_dict(json.loads(line)))
             except (ValueError, KeyError, TypeError) as exc:
                 raise InputError(
                     f"not a valid decision ({exc}); each line needs task_id, span {{start, end, label, text}}, "
-                    f"action ({'/'.join(ACTIONS)}), by, at, guideline_version",
+                    f"action ({'/'.join(ACTIONS)}), by, at, guideline_version (a relation decision: kind "
+                    "\"relation\" and relation {from, to, label} instead of span)",
                     str(path),
                     number,
                 ) from exc
     return decisions
 
 
-def append_decision(path: Path | str, decision: Decision) -> None:
+def append_decision(path: Path | str, decision: AnyDecision) -> None:
     """Append one decision as a JSON line and fsync it; earlier lines are never rewritten."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -184,25 +279,103 @@ def _cut(task: Task, start: int, end: int, label: str) -> Span:
     return Span(start, end, label, task.text[start:end])
 
 
-def final_decisions(decisions: Iterable[Decision],
-                    key: Callable[[Decision], Hashable] = lambda d: d.key) -> list[Decision]:
-    """The last decision per span (`key`, default: article and span) in log order: later ones supersede earlier."""
-    latest: dict[Hashable, tuple[int, Decision]] = {}
+def parse_span_id(text: str, where: str = "") -> SpanKey:
+    """(start, end, label) from a span id such as "20-28-OUTCOME" (the inverse of records.span_id)."""
+    start, _, rest = text.partition("-")
+    end, _, label = rest.partition("-")
+    try:
+        return int(start), int(end), _nonempty(label)
+    except ValueError as exc:
+        prefix = f"{where}: " if where else ""
+        raise InputError(f"{prefix}{text!r} is not a span id; write START-END-LABEL, e.g. 14-20-LOCATION") from exc
+
+
+def _nonempty(label: str) -> str:
+    if not label:
+        raise ValueError("no label")
+    return label
+
+
+def relation_keys(ann: Annotation) -> set[RelationKey]:
+    """Relations of one annotation as (from span key, to span key, type); dangling ids are ignored."""
+    ids = {s.id: s.key for s in ann.spans if s.id is not None}
+    return {(ids[r.from_id], ids[r.to_id], r.label) for r in ann.relations if r.from_id in ids and r.to_id in ids}
+
+
+def relation_candidates(task: Task) -> set[RelationKey]:
+    """Every relation some submitted annotation of the task draws."""
+    return {key for ann in task.completed for key in relation_keys(ann)}
+
+
+def make_relation_decision(task: Task, source: SpanKey, target: SpanKey, label: str, action: str, by: str,
+                           guideline_version: str, new_label: str | None = None, note: str | None = None,
+                           at: str | None = None, archive: str | None = None) -> RelationDecision:
+    """Build a RelationDecision whose end span texts are cut from the task text (validate it before appending)."""
+    if action not in ACTIONS:
+        raise InputError(f"action {action!r} is not one of {', '.join(ACTIONS)}")
+    if (action == "change") != (new_label is not None):
+        raise InputError("a change of a relation needs the new type, and only a change takes one")
+    return RelationDecision(task.task_id, _cut(task, *source), _cut(task, *target), label, action, by,
+                            at or utc_now(), guideline_version, new_label, note, task.article_id, archive)
+
+
+def validate_relation_decision(decision: RelationDecision, task: Task, schema: Schema, leads: Sequence[str] = (),
+                               gold_keys: Iterable[SpanKey] = ()) -> None:
+    """Raise an AnnotateError unless the relation decision fits the task text, the schema (type known, direction
+    allowed for the type and the new type) and the lead list, and both ends are spans some annotation of the task
+    contains or the gold has (`gold_keys`: the gold after span decisions)."""
+    where = f"task {task.task_id}"
+    if decision.task_id != task.task_id:
+        raise InputError(f"decision is for task {decision.task_id} but was checked against {where}")
+    if leads and decision.by not in leads:
+        raise InputError(f"{decision.by!r} is not a lead; leads: {', '.join(leads)}")
+    known = candidate_keys(task) | set(gold_keys)
+    for span in decision.carried:
+        schema.require_label(span.label, where)
+        span.check(task.text, where)
+        if span.key not in known:
+            spans = ", ".join(f"{s}-{e}-{lab}" for s, e, lab in sorted(known)) or "none"
+            raise OffsetError(f"{where}: {span.start}-{span.end}-{span.label} is not a span of any annotation or of "
+                              f"the gold; spans on this task: {spans}")
+    for label in (decision.label, decision.new_label):
+        if label is not None:
+            _require_direction(schema, label, decision.source, decision.target, where)
+    if decision.action in ("reject", "change") and decision.subject not in relation_candidates(task):
+        drawn = ", ".join(f"{a[0]}-{a[1]}-{a[2]} -{lab}-> {b[0]}-{b[1]}-{b[2]}"
+                          for a, b, lab in sorted(relation_candidates(task))) or "none"
+        raise OffsetError(f"{where}: no annotation draws {decision.label} from {decision.source.start}-"
+                          f"{decision.source.end}-{decision.source.label} to {decision.target.start}-"
+                          f"{decision.target.end}-{decision.target.label}; relations on this task: {drawn}")
+
+
+def _require_direction(schema: Schema, label: str, source: Span, target: Span, where: str) -> None:
+    kind = next((r for r in schema.relations if r.name == label), None)
+    if kind is None:
+        names = ", ".join(r.name for r in schema.relations) or "none"
+        raise SchemaError(f"{where}: unknown relation type {label!r}; valid: {names}")
+    if (source.label, target.label) != (kind.source, kind.target):
+        raise SchemaError(f"{where}: {label} goes from {kind.source} to {kind.target}, not from {source.label} "
+                          f"{source.text!r} to {target.label} {target.text!r}")
+
+
+def final_decisions(decisions: Iterable[D], key: Callable[[D], Hashable] = lambda d: d.key) -> list[D]:
+    """The last decision per span or relation (`key`, default: article and subject) in log order: later ones
+    supersede earlier."""
+    latest: dict[Hashable, tuple[int, D]] = {}
     for order, decision in enumerate(decisions):
         latest[key(decision)] = (order, decision)
     return [d for _, d in sorted(latest.values(), key=lambda pair: pair[0])]
 
 
 
-def assign_decisions(tasks: Iterable[Task], decisions: Iterable[Decision]) -> tuple[dict[int, list[Decision]],
-                                                                                   list[Decision]]:
+def assign_decisions(tasks: Iterable[Task], decisions: Iterable[D]) -> tuple[dict[int, list[D]], list[D]]:
     """Each task's decisions in log order, matched on the article (every task of it, if imported twice); old lines
     without an article id on the task id. Second: the decisions that match no task."""
     by_article: dict[str, list[int]] = {}
     for task in tasks:
         by_article.setdefault(task.article_id, []).append(task.task_id)
     task_ids = {tid for tids in by_article.values() for tid in tids}
-    assigned: dict[int, list[Decision]] = {}
+    assigned: dict[int, list[D]] = {}
     unmatched = []
     for decision in decisions:
         if decision.article_id is not None:
@@ -216,15 +389,14 @@ def assign_decisions(tasks: Iterable[Task], decisions: Iterable[Decision]) -> tu
     return assigned, unmatched
 
 
-def stale_reason(decision: Decision, task: Task) -> str | None:
+def stale_reason(decision: AnyDecision, task: Task) -> str | None:
     """Why a decision does not fit its task's text any more (the article changed, or an old line's task id now
     names another article), or None when the text at its offsets is still the text it was made on."""
-    for span in (decision.span, decision.new):
-        if span is None:
-            continue
+    for span in decision.carried:
         there = task.text[span.start:span.end] if 0 <= span.start < span.end <= len(task.text) else None
         if there != span.text:
             found = "out of range" if there is None else repr(there)
-            return (f"{decision.action} by {decision.by} at {decision.at} on {span.label} {span.start}-{span.end} "
+            what = "" if isinstance(decision, Decision) else f"the {decision.label} relation's end "
+            return (f"{decision.action} by {decision.by} at {decision.at} on {what}{span.label} {span.start}-{span.end} "
                     f"{span.text!r}: the article's text there is {found}; the decision is not applied")
     return None

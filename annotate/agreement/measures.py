@@ -112,6 +112,13 @@ def pair_counts(tables: t.Tables, labels: Sequence[str], done: np.ndarray) -> Pa
 def span_f1_rows(pc: PairCounts, labels: Sequence[str], annotators: Sequence[str],
                  weights: np.ndarray | None) -> list[dict]:
     """Exact and overlap span F1 per annotator pair and pooled over pairs, over all labels and per label."""
+    return f1_rows(pc, labels, annotators, weights, "span")
+
+
+def f1_rows(pc: PairCounts, labels: Sequence[str], annotators: Sequence[str], weights: np.ndarray | None,
+            unit: str) -> list[dict]:
+    """Exact and overlap F1 of `unit`s (span, relation) per annotator pair and pooled over pairs, over all labels
+    (types) and per label; where neither side has one the value is None with the reason."""
     rows = []
     groups = [((annotators[i], annotators[j]), pc.counts[k], pc.shared[k], 2) for k, (i, j) in enumerate(pc.pairs)]
     if len(pc.pairs) > 1:
@@ -125,7 +132,7 @@ def span_f1_rows(pc: PairCounts, labels: Sequence[str], annotators: Sequence[str
             total = doc_counts.sum(axis=0)
             for mode, column in (("exact", 2), ("overlap", 3)):
                 n = total[0] + total[1]
-                reason = None if n > 0 else f"no {'span' if label == ALL else label + ' span'} on the shared tasks"
+                reason = None if n > 0 else f"no {unit if label == ALL else label + ' ' + unit} on the shared tasks"
                 point = 2 * total[column] / n if n > 0 else np.nan
                 samples = None
                 if boot_counts is not None:
@@ -133,7 +140,7 @@ def span_f1_rows(pc: PairCounts, labels: Sequence[str], annotators: Sequence[str
                         samples = 2 * boot_counts[:, column] / (boot_counts[:, 0] + boot_counts[:, 1])
                 rows.append({"annotator_a": name_a, "annotator_b": name_b, t.LABEL: label, "mode": mode,
                              "n_tasks": int(shared.sum()), "n_annotators": n_people,
-                             "n_spans_a": int(total[0]), "n_spans_b": int(total[1]), "tp": int(total[column]),
+                             f"n_{unit}s_a": int(total[0]), f"n_{unit}s_b": int(total[1]), "tp": int(total[column]),
                              **estimate(point, samples, reason).to_dict()})
     return rows
 

@@ -12,6 +12,8 @@ TITLES = {
     "token_alpha": "Krippendorff's alpha (nominal) on tokens, 95% bootstrap CI over tasks",
     "cohen_kappa": "Cohen's kappa on tokens, per annotator pair",
     "span_f1": "Span F1 between annotators (exact and overlapping), 95% bootstrap CI over tasks",
+    "relation_f1": "Relation F1 between annotators (from span, to span, type; ends matched exactly or overlapping), "
+                   "95% bootstrap CI over tasks",
     "unitizing_alpha": "Krippendorff's unitizing alpha (u-alpha) on characters",
     "documents": "Tasks with the lowest token alpha (all tasks are in --json / --csv)",
     "model_vs_human": "What annotators did with predicted spans",
@@ -19,7 +21,7 @@ TITLES = {
     "time_per_task": "Seconds per task (Label Studio lead_time)",
     "rubber_stamping": "Rubber-stamping check (accepts nearly all predictions, much faster than peers)",
 }
-HIDDEN = {"span_f1": ["n_annotators"], "model_vs_human": ["boundary_changed_rate", "relabelled_rate"]}
+HIDDEN = {"span_f1": ["n_annotators"], "relation_f1": ["n_annotators"], "model_vs_human": ["boundary_changed_rate", "relabelled_rate"]}
 WORST_DOCUMENTS = 10
 
 
@@ -38,6 +40,8 @@ def render_report(report: dict[str, Any]) -> str:
         if name == "documents":
             frame = frame.sort_values("token_alpha", na_position="last").head(WORST_DOCUMENTS)
         frame = frame.drop(columns=[c for c in HIDDEN.get(name, []) if c in frame])
+        if name == "relation_f1":  # no relation on either side: n/a (its reason beside it), not a blank or 0
+            frame["value"] = frame["value"].map(lambda v: "n/a" if v is None or pd.isna(v) else f"{v:.3f}")
         lines.append(_table(frame))
     return "\n".join(lines)
 

@@ -18,6 +18,8 @@ from . import tables as t
 from .annotators import rubber_stamping, time_per_task
 from .coefficients import bootstrap_weights, nominal_alpha
 from .measures import (
+    PairCounts,
+    f1_rows,
     kappa_rows,
     pair_counts,
     shared_docs,
@@ -27,15 +29,16 @@ from .measures import (
 )
 from .model_vs_gold import Gold, score_models
 from .model_vs_human import classify, outcome_table
+from .relations import relation_pair_counts
 from .spans import f1_from_counts
 from .tokens import code_tokens
 
 log = logging.getLogger(__name__)
 
-REPORT_VERSION = 1
-SECTIONS = ("token_alpha", "cohen_kappa", "span_f1", "unitizing_alpha", "documents", "model_vs_human",
+REPORT_VERSION = 2  # 2: relation_f1 added
+SECTIONS = ("token_alpha", "cohen_kappa", "span_f1", "relation_f1", "unitizing_alpha", "documents", "model_vs_human",
             "model_vs_gold", "time_per_task", "rubber_stamping")
-AGREEMENT_SECTIONS = SECTIONS[:5]
+AGREEMENT_SECTIONS = ("token_alpha", "cohen_kappa", "span_f1", "relation_f1", "unitizing_alpha", "documents")
 BREAKDOWNS = (None, t.LABEL, t.MODEL_VERSION, t.SOURCE, t.ANNOTATOR)
 Tokenizer = Callable[[Sequence[str]], Sequence[Any]]
 
@@ -69,6 +72,8 @@ def agreement_report(tasks: Sequence[Task], schema: Schema, gold: Gold | None = 
     people_shared = int((done[:, shared].any(axis=1)).sum())
     alpha_rows, per_doc_o = token_alpha_rows(coding, n_docs, weights, int(shared.sum()), people_shared)
     pc = pair_counts(tables, labels, done)
+    types = [r.name for r in schema.relations]
+    relation_pc = relation_pair_counts(tasks, tables.annotators, types, done)
     outcomes = classify(tables, labels)
     mvh = pd.concat([outcome_table(outcomes, by) for by in BREAKDOWNS], ignore_index=True) if len(outcomes) else \
         pd.DataFrame()
@@ -80,10 +85,11 @@ def agreement_report(tasks: Sequence[Task], schema: Schema, gold: Gold | None = 
         "data": {"n_tasks": n_docs, "n_tasks_annotated": int(done.any(axis=0).sum()),
                  "n_tasks_shared": int(shared.sum()), "n_annotators": n_people, "annotators": list(tables.annotators),
                  "n_tasks_with_predictions": int(tables.prediction_sets[t.DOC].nunique())},
-        "reasons": _reasons(tables, shared, gold, outcomes),
+        "reasons": _reasons(tables, shared, gold, outcomes, _relation_reason(types, relation_pc)),
         "token_alpha": alpha_rows,
         "cohen_kappa": kappa_rows(coding, tables.annotators),
         "span_f1": span_f1_rows(pc, labels, tables.annotators, weights),
+        "relation_f1": f1_rows(relation_pc, types, tables.annotators, weights, "relation"),
         "unitizing_alpha": unitizing_rows(tables, labels, done),
         "documents": _document_rows(tables, done, per_doc_o, pc.counts.sum(axis=0)),
         "model_vs_human": _records(mvh),
@@ -94,7 +100,18 @@ def agreement_report(tasks: Sequence[Task], schema: Schema, gold: Gold | None = 
     return _clean(report)
 
 
-def _reasons(tables: t.Tables, shared: np.ndarray, gold: Gold | None, outcomes: pd.DataFrame) -> dict[str, str | None]:
+def _relation_reason(types: Sequence[str], pc: PairCounts) -> str | None:
+    """Why relation agreement has no value: the empty case is n/a, neither perfect (1) nor none (0) agreement."""
+    if not types:
+        return "the schema defines no relation types"
+    if pc.pairs and not pc.counts[..., :2].sum():
+        return ("no annotator drew a relation on a task shared with another annotator, so relation agreement is n/a "
+                "(neither 1 nor 0)")
+    return None
+
+
+def _reasons(tables: t.Tables, shared: np.ndarray, gold: Gold | None, outcomes: pd.DataFrame,
+             relations: str | None = None) -> dict[str, str | None]:
     """Why a whole section is empty or thin, per section (None when it is not)."""
     people = tables.annotators
     agreement = None
@@ -105,6 +122,7 @@ def _reasons(tables: t.Tables, shared: np.ndarray, gold: Gold | None, outcomes: 
     elif not shared.any():
         agreement = "no task was completed by two or more annotators, so there is nothing to compare"
     reasons: dict[str, str | None] = {name: agreement for name in AGREEMENT_SECTIONS}
+    reasons["relation_f1"] = agreement or relations
     reasons["model_vs_human"] = None
     if tables.prediction_sets.empty:
         reasons["model_vs_human"] = "no task has predictions (pre-annotations)"

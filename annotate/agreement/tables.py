@@ -53,7 +53,7 @@ class Tables:
     annotators: tuple[str, ...]
 
 
-def _final_annotations(task: Task) -> list[Annotation]:
+def final_annotations(task: Task) -> list[Annotation]:
     """One annotation per annotator: the latest submitted one (re-submissions replace earlier ones)."""
     latest: dict[str, Annotation] = {}
     for ann in task.completed:
@@ -66,7 +66,7 @@ def _final_annotations(task: Task) -> list[Annotation]:
 
 def build_tables(tasks: Sequence[Task]) -> Tables:
     """Flatten tasks into task, annotation, span and prediction tables (one row per thing)."""
-    finals = [_final_annotations(task) for task in tasks]
+    finals = [final_annotations(task) for task in tasks]
     annotators = tuple(sorted({ann.annotator for anns in finals for ann in anns}))
     coder_of = {name: i for i, name in enumerate(annotators)}
     task_rows, ann_rows, span_rows, pred_rows, set_rows = [], [], [], [], []

@@ -33,7 +33,8 @@ def task(task_id: int, annotations: list[Annotation], text: str = TEXT, predicti
 
 
 def project(tmp_path: Path, **overrides) -> Settings:
-    """Settings rooted in a temp folder holding a copy of the real guidelines (schema.toml)."""
-    (tmp_path / "guidelines").mkdir(parents=True, exist_ok=True)
+    """Settings rooted in a temp folder holding a copy of the real guidelines (schema.toml, the events lexicon)."""
+    (tmp_path / "guidelines" / "rules").mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "guidelines" / "schema.toml", tmp_path / "guidelines" / "schema.toml")
+    shutil.copy(ROOT / "guidelines" / "rules" / "events.toml", tmp_path / "guidelines" / "rules" / "events.toml")
     return Settings(root=tmp_path, **overrides)

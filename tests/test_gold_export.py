@@ -53,8 +53,8 @@ def gold_lines(folder: Path) -> list[dict]:
 
 def test_export_writes_every_file(exported):
     names = sorted(p.name for p in exported.folder.iterdir())
-    assert names == ["README.md", "dev.spacy", "disagreements.jsonl", "events.csv", "gold.conll", "gold.jsonl",
-                     "manifest.json", "problems.jsonl", "spans.csv", "spans.parquet", "train.spacy"]
+    assert names == ["README.md", "dev.spacy", "disagreements.jsonl", "events.csv", "events.parquet", "gold.conll",
+                     "gold.jsonl", "manifest.json", "problems.jsonl", "spans.csv", "spans.parquet", "train.spacy"]
 
 
 def test_latest_points_at_the_new_folder(exported, settings):
@@ -108,10 +108,22 @@ def test_disagreements_file_lists_minority_spans(exported):
 
 
 def test_events_table_ties_actor_and_location_to_outcome(exported):
-    events = pd.read_csv(exported.folder / "events.csv")
-    assert events[["article_id", "outcome", "agent_of", "located_at", "sentence", "meta_date"]].to_dict("records") == [
-        {"article_id": "art-1", "outcome": "seized", "agent_of": "Rebels", "located_at": "Aleppo",
-         "sentence": "Rebels seized Aleppo on Monday.", "meta_date": "2024-01-02"}]
+    events = pd.read_csv(exported.folder / "events.csv", keep_default_na=False)
+    columns = ["article_id", "outcome", "agent_of", "agent_of_ids", "located_at", "sentence", "event_date", "source"]
+    assert events[columns].to_dict("records")[0] == {
+        "article_id": "art-1", "outcome": "seized", "agent_of": "Rebels", "agent_of_ids": "0-6-ACTOR",
+        "located_at": "Aleppo", "sentence": "Rebels seized Aleppo on Monday.", "event_date": "2024-01-02",
+        "source": "wire"}
+
+
+def test_events_table_has_a_row_for_every_outcome_relations_or_not(exported):
+    events = pd.read_csv(exported.folder / "events.csv", keep_default_na=False)
+    assert [(r["article_id"], r["span_id"], r["outcome_type"], r["fatalities"], r["agent_of"]) for r in
+            events.to_dict("records")] == [
+        ("art-1", "7-13-OUTCOME", "change_of_control", "", "Rebels"),
+        ("art-2", "10-16-OUTCOME", "casualties", "", ""),
+        ("art-2", "10-26-OUTCOME", "casualties", "11", "")]
+    assert exported.counts["events"] == 3
 
 
 def test_span_table_csv_and_parquet_agree(exported):

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from ..config import Settings
 from ..csvsafe import write_csv
 from ..decisions import DECISIONS_FILE, load_decisions
-from ..errors import ExportError, QualityGateError
+from ..errors import ExportError, InputError, QualityGateError
 from ..files import atomic_write
-from ..gold import GATING, GoldSet, Problem, TaskGold, build_gold
+from ..gold import GATING, GoldSet, Problem, SpanKey, TaskGold, build_gold
 from ..records import Task
 from ..schema import Schema, load_schema
 from ..split import assign_split
@@ -91,6 +91,35 @@ def _alignment_problems(golds: Sequence[TaskGold], views: Mapping[str, DocView])
     return out
 
 
+def _relation_keys(gold: TaskGold) -> tuple[tuple[SpanKey, SpanKey, str], ...]:
+    """Gold relations by span key (for the DocBin); gold relations point at span ids, which are span keys."""
+    keys = {s.id: s.key for s in gold.spans}
+    return tuple((keys[r.from_id], keys[r.to_id], r.label) for r in gold.relations
+                 if r.from_id in keys and r.to_id in keys)
+
+
+def _events(rows: list[dict[str, Any]], views: Mapping[str, DocView], settings: Settings, schema: Schema,
+            problems: list[Problem]) -> list[dict[str, Any]]:
+    """One event row per gold OUTCOME; without a usable events lexicon the type and count columns stay empty."""
+    from ..events.lexicon import load_event_lexicon
+    from ..events.table import event_rows
+
+    try:
+        lexicon = load_event_lexicon(settings.guidelines_dir)
+    except InputError as exc:
+        reason = scrub(str(exc), project_roots(settings.root))  # an export must not carry the machine's folders
+        problems.append(Problem("events", "guidelines", f"{reason}; outcome_type, casualty and count columns of the "
+                                                        "events tables left empty"))
+        lexicon = None
+    if lexicon is not None:
+        unknown = [n for n in lexicon.roles.values() if n not in {r.name for r in schema.relations}]
+        unknown += [] if lexicon.anchor in schema.label_names else [lexicon.anchor]
+        if unknown:
+            problems.append(Problem("events", "guidelines", f"events.toml names {', '.join(map(repr, unknown))}, "
+                                    f"which schema.toml (version {schema.version}) does not define"))
+    return event_rows(rows, lexicon, {key: view.sentences for key, view in views.items()})
+
+
 def _write(path: Path, text: str) -> None:
     with atomic_write(path) as handle:
         handle.write(text)
@@ -128,12 +157,13 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
     report, reason = _agreement_report(tasks, schema)
     parent = settings.exports_dir / "gold"
     with folder.staging(parent) as tmp:
-        inputs = [GoldInput(g.article_id, g.text, tuple(s.key for s in g.spans)) for g in golds]
+        inputs = [GoldInput(g.article_id, g.text, tuple(s.key for s in g.spans), _relation_keys(g)) for g in golds]
         views = {v.id: v for v in write_docbins(inputs, sides, tmp, SIDES)}
         problems += _alignment_problems(golds, views)
         rows = [gold_row(g, sides[g.article_id], gold.guideline_version, views[g.article_id].aligned,
                          views[g.article_id].in_ents) for g in golds]
-        counts = _write_files(tmp, rows, views, gold, problems, schema)
+        events = _events(rows, views, settings, schema, problems)
+        counts = _write_files(tmp, rows, views, gold, problems, events)
         predicted = sum(bool(t.predictions) for t in tasks)
         _write(tmp / "README.md", card.render_card(_card_inputs(rows, gold, problems, agreement, report, reason,
                                                                 source, predicted)))
@@ -145,9 +175,9 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
 
 
 def _write_files(tmp: Path, rows: list[dict[str, Any]], views: Mapping[str, DocView], gold: GoldSet,
-                 problems: list[Problem], schema: Schema) -> dict[str, Any]:
+                 problems: list[Problem], events: list[dict[str, Any]]) -> dict[str, Any]:
     from .conll import conll_text
-    from .tables import event_table, span_table
+    from .tables import event_csv_frame, event_table, span_table, write_event_parquet
 
     _write(tmp / "gold.jsonl", dumps_lines(rows))
     _write(tmp / "disagreements.jsonl", dumps_lines(disagreement_rows(gold.disagreements)))
@@ -156,8 +186,9 @@ def _write_files(tmp: Path, rows: list[dict[str, Any]], views: Mapping[str, DocV
     write_csv(spans, tmp / "spans.csv")  # formula-like cells neutralised; the Parquet keeps the exact text
     with atomic_write(tmp / "spans.parquet", "wb") as handle:
         spans.to_parquet(handle, index=False)
-    events = event_table(rows, views, schema)
-    write_csv(events, tmp / "events.csv")
+    write_csv(event_csv_frame(events), tmp / "events.csv")  # formula-like cells neutralised, as for spans.csv
+    with atomic_write(tmp / "events.parquet", "wb") as handle:
+        write_event_parquet(event_table(events), handle)
     _write(tmp / "problems.jsonl", dumps_lines({"kind": p.kind, "where": p.where, "message": p.message}
                                                for p in problems))
     return {

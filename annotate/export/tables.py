@@ -1,4 +1,4 @@
-"""Analyst tables through pandas: one row per gold span, and one row per event (outcome + actors + place)."""
+"""Analyst tables through pandas and pyarrow: one row per gold span, and one row per gold OUTCOME (events)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from ..preannotate.docbin import DocView, sentence_of
-from ..schema import Schema
+from ..events.table import COLUMNS, INTERNAL_META
 
 SPAN_COLUMNS = ["article_id", "task_id", "split", "status", "span_id", "start", "end", "source_start", "source_end",
                 "label", "text",
                 "annotators", "n_annotators", "origin", "correction", "model_version", "lead_action", "decided_by",
                 "token_aligned", "in_ents"]
-EVENT_BASE = ["article_id", "task_id", "split", "event_id", "outcome", "outcome_start", "outcome_end",
-              "outcome_source_start", "outcome_source_end"]
-INTERNAL_META = ("source_map",)  # kept in gold.jsonl's meta; the tables carry source_start/source_end instead
+ARROW_TYPES = {"string": pa.string(), "int": pa.int64(), "date": pa.date32(), "strings": pa.list_(pa.string())}
+# The same for every export whatever its data, so exports stack (pd.read_parquet([a, b]), pyarrow.dataset).
+EVENT_SCHEMA = pa.schema([pa.field(c.name, ARROW_TYPES[c.kind]) for c in COLUMNS])
 
 
 def _meta_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -49,37 +50,31 @@ def span_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=SPAN_COLUMNS + _meta_columns(rows))
 
 
-def event_anchor(schema: Schema) -> str | None:
-    """The label every relation type touches (OUTCOME in our schema): what an event is built around."""
-    if not schema.relations:
-        return None
-    common = set.intersection(*({r.source, r.target} for r in schema.relations))
-    return min(common) if len(common) == 1 else None
+def event_table(events: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """Event rows (annotate.events.table) as an Arrow table with EVENT_SCHEMA."""
+    return pa.Table.from_pylist(list(events), schema=EVENT_SCHEMA)
 
 
-def event_table(rows: Sequence[Mapping[str, Any]], views: Mapping[str, DocView], schema: Schema) -> pd.DataFrame:
-    """One row per anchor span (outcome) with relations: the spans tied to it by each relation type, and its sentence."""
-    anchor = event_anchor(schema)
-    names = [r.name for r in schema.relations]
-    records = []
-    for row in rows if anchor else ():
-        spans = {s["id"]: s for s in row["spans"]}
-        tied: dict[str, dict[str, list[str]]] = {}
-        for rel in row["relations"]:
-            a, b = spans[rel["from_id"]], spans[rel["to_id"]]
-            outcome, other = (a, b) if a["label"] == anchor else (b, a)
-            if outcome["label"] == anchor:
-                tied.setdefault(outcome["id"], {}).setdefault(rel["label"], []).append(other["text"])
-        for span_id in sorted(tied, key=lambda i: (spans[i]["start"], spans[i]["end"])):
-            span = spans[span_id]
-            bounds = sentence_of(views[row["id"]], span["start"]) if row["id"] in views else None
-            sentence = row["text"][bounds[0]:bounds[1]].strip() if bounds else ""
-            records.append({
-                "article_id": row["id"], "task_id": row["task_id"], "split": row["split"],
-                "event_id": f"{row['id']}:{span_id}", "outcome": span["text"], "outcome_start": span["start"],
-                "outcome_end": span["end"], "outcome_source_start": span["source_start"],
-                "outcome_source_end": span["source_end"],
-                **{name: " | ".join(tied[span_id].get(name, [])) for name in names},
-                "sentence": " ".join(sentence.split()), **_meta_values(row),
-            })
-    return pd.DataFrame(records, columns=EVENT_BASE + names + ["sentence"] + _meta_columns(rows))
+def write_event_parquet(table: pa.Table, handle: Any) -> None:
+    """Write the events table as Parquet (its schema as given: no pandas index or metadata)."""
+    pq.write_table(table, handle)
+
+
+def event_csv_frame(events: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Event rows for events.csv: lists "|"-joined, dates ISO, integer columns kept integers (empty when none)."""
+    frame = pd.DataFrame(
+        [{c.name: _csv_cell(row[c.name], c.kind) for c in COLUMNS} for row in events],
+        columns=[c.name for c in COLUMNS],
+    )
+    for column in COLUMNS:
+        if column.kind == "int":
+            frame[column.name] = frame[column.name].astype("Int64")
+    return frame
+
+
+def _csv_cell(value: Any, kind: str) -> Any:
+    if kind == "strings":
+        return "|".join(value)
+    if kind == "date":
+        return None if value is None else value.isoformat()
+    return value

@@ -2,6 +2,11 @@
 
 spaCy is imported only inside annotate/preannotate (one package per third-party library), so the DocBin
 writer lives here and hands plain Python tuples back to the exporters.
+
+Relations travel in `doc.user_data["relations"]`: a list of `[head, child, type]`, where head and child index
+`doc.spans["sc"]` (head = the relation's from span, child = its to span, as in gold.jsonl), e.g.
+`[0, 1, "agent_of"]`, which is what a spaCy `rel` component's reader needs. A relation to a span that covers no
+token (left out of `doc.spans["sc"]`, reported as an alignment problem) is left out too.
 """
 
 from __future__ import annotations
@@ -23,15 +28,17 @@ DOCBIN_ATTRS = ["ORTH", "SPACY", "ENT_IOB", "ENT_TYPE"]
 SPAN_KEY = "sc"
 
 SpanKey = tuple[int, int, str]
+RelationKey = tuple[SpanKey, SpanKey, str]  # (from span, to span, relation type)
 
 
 @dataclass(frozen=True)
 class GoldInput:
-    """What the writer needs of one gold record: id, text and spans as (start, end, label)."""
+    """What the writer needs of one gold record: id, text, spans as (start, end, label), relations between them."""
 
     id: str
     text: str
     spans: tuple[SpanKey, ...]
+    relations: tuple[RelationKey, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ def _nlp() -> Language:
 def _convert(record: GoldInput) -> tuple[Doc, DocView]:
     doc = _nlp()(record.text)
     aligned: dict[SpanKey, tuple[int, int] | None] = {}
-    group, by_span = [], {}
+    group, by_span, index = [], {}, {}
     for key in record.spans:
         start, end, label = key
         span = doc.char_span(start, end, label=label, alignment_mode="expand")
@@ -74,9 +81,13 @@ def _convert(record: GoldInput) -> tuple[Doc, DocView]:
             span = None
         aligned[key] = None if span is None else (span.start_char, span.end_char)
         if span is not None:
+            index.setdefault(key, len(group))
             group.append(span)
             by_span[(span.start, span.end, label)] = key
     doc.spans[SPAN_KEY] = group
+    # Lists, not tuples: that is what msgpack gives back when the DocBin is read.
+    doc.user_data["relations"] = [[index[a], index[b], kind] for a, b, kind in record.relations
+                                  if a in index and b in index]
     doc.ents = filter_spans(group)
     in_ents = frozenset(by_span[(e.start, e.end, e.label_)] for e in doc.ents)
     doc.user_data["id"] = record.id
@@ -120,15 +131,19 @@ def write_docbins(records: Iterable[GoldInput], sides: Mapping[str, str], folder
 
 
 def read_docbin(path: Path | str) -> list[dict[str, object]]:
-    """Load a DocBin back: per doc its id, spans in spans["sc"] and entities, as (start, end, label) lists."""
+    """Load a DocBin back: per doc its id, spans in spans["sc"] and entities as sorted (start, end, label) lists,
+    and relations as (from span, to span, type) with the spans as (start, end, label)."""
     nlp = spacy.blank("en")
     out = []
     for doc in DocBin().from_disk(path).get_docs(nlp.vocab):
+        group = list(doc.spans.get(SPAN_KEY, []))
+        keys = [(s.start_char, s.end_char, s.label_) for s in group]
         out.append({
             "id": doc.user_data.get("id"),
             "text": doc.text,
             "spans": sorted((s.start_char, s.end_char, s.label_) for s in doc.spans.get(SPAN_KEY, [])),
             "ents": sorted((e.start_char, e.end_char, e.label_) for e in doc.ents),
+            "relations": sorted((keys[h], keys[c], kind) for h, c, kind in doc.user_data.get("relations", [])),
         })
     return out
 

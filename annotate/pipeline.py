@@ -20,8 +20,18 @@ from .archive import (
     write_quarantine,
 )
 from .config import Settings
+from .decisions import (
+    DECISIONS_FILE,
+    RelationDecision,
+    SpanKey,
+    append_decision,
+    load_decisions,
+    make_relation_decision,
+    validate_relation_decision,
+)
 from .errors import InputError, LabelStudioError, QualityGateError
 from .export import export_gold
+from .gold import build_gold
 from .guidelines import instructions_html, load_guidelines
 from .ingest import IngestReport, load_articles
 from .labelstudio import server as ls_server
@@ -235,3 +245,18 @@ def write_gold(settings: Settings, result: PullResult) -> list[str]:
     lines = [f"gold dataset -> {exported.folder} (latest: {settings.exports_dir / 'gold' / 'latest'})"]
     lines += [f"  {p.kind}: {p.where}: {p.message}" for p in exported.problems]
     return lines
+
+
+def record_relation_decision(settings: Settings, task: Task, source: SpanKey, target: SpanKey, label: str,
+                             action: str, by: str, *, new_label: str | None = None, note: str | None = None,
+                             archive: str | None = None, decisions_path: Path | None = None) -> RelationDecision:
+    """Check a lead's decision on one relation of `task` (schema, leads, ends among the annotations' spans or the
+    gold after span decisions) and append it to the decision log; the CLI and the dashboard both write this way."""
+    schema = load_schema(settings.guidelines_dir)
+    path = decisions_path or settings.exports_dir / DECISIONS_FILE
+    decision = make_relation_decision(task, source, target, label, action, by, schema.version, new_label=new_label,
+                                      note=note, archive=archive)
+    gold = build_gold([task], load_decisions(path), schema, settings.leads).tasks[0]
+    validate_relation_decision(decision, task, schema, settings.leads, {s.key for s in gold.spans})
+    append_decision(path, decision)
+    return decision

@@ -277,3 +277,102 @@ def test_parse_span_id_inverts_span_id(text, key):
 def test_parse_span_id_names_the_shape(text):
     with pytest.raises(InputError, match="write START-END-LABEL"):
         parse_span_id(text)
+
+
+# --- the CLI: disagreements and decide on relations ------------------------------------------------------------
+
+def _region(rid: str, key: tuple[int, int, str]) -> dict:
+    s, e, lab = key
+    return {"id": rid, "from_name": "label", "to_name": "text", "type": "labels",
+            "value": {"start": s, "end": e, "text": TEXT[s:e], "labels": [lab]}}
+
+
+def _ls_export() -> list[dict]:
+    """a@x draws Rebels -agent_of-> seized; b@x marks the same two spans and no relation."""
+    spans = [_region("r", REBELS), _region("o", SEIZED)]
+    link = {"type": "relation", "from_id": "r", "to_id": "o", "direction": "right", "labels": ["agent_of"]}
+    anns = [{"id": 1, "completed_by": {"id": 1, "email": "a@x"}, "result": [*spans, link]},
+            {"id": 2, "completed_by": {"id": 2, "email": "b@x"}, "result": spans}]
+    return [{"id": 1, "data": {"text": TEXT, "doc_id": "art-1"}, "annotations": anns}]
+
+
+@pytest.fixture
+def env(tmp_path):
+    from gold_fixtures import project
+
+    project(tmp_path)
+    path = tmp_path / "project-1.json"
+    path.write_text(json.dumps(_ls_export()))
+    return tmp_path, path
+
+
+def cli(root, *args):
+    from click.testing import CliRunner
+
+    from annotate.cli import main
+
+    return CliRunner().invoke(main, ["--root", str(root), *args], catch_exceptions=False)
+
+
+def test_cli_lists_the_relation_disagreement_in_text_and_json(env):
+    root, path = env
+    text = cli(root, "disagreements", "--from-export", str(path))
+    assert ("task 1 relation Rebels —agent_of→ seized (0-6-ACTOR -> 7-13-OUTCOME): drawn by a@x; not by b@x"
+            in text.stdout)
+    assert "1 open disagreement(s) (0 span, 1 relation)" in text.stdout
+    [row] = [json.loads(x) for x in cli(root, "disagreements", "--from-export", str(path), "--json").stdout.splitlines()]
+    assert (row["kind"], row["from_id"], row["to_id"], row["label"], row["support"]) == (
+        "relation", "0-6-ACTOR", "7-13-OUTCOME", "agent_of", ["a@x"])
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["--accept"], ["agent_of"]), (["--reject"], []), (["--change-type", "target_of"], ["target_of"])])
+def test_cli_decide_on_a_relation_then_nothing_is_open_and_the_gold_follows(env, flags, expected):
+    root, path = env
+    out = cli(root, "decide", "--from-export", str(path), "--task", "1", "--relation", "0-6-ACTOR", "7-13-OUTCOME",
+              "agent_of", *flags, "--by", "lead@x", "--note", "the rebels did it")
+    assert out.exit_code == 0, out.output
+    change = " to target_of" if "--change-type" in flags else ""
+    assert f"{change} task 1 relation Rebels —agent_of→ seized (0-6-ACTOR -> 7-13-OUTCOME) by lead@x" in out.output
+    [line] = [json.loads(x) for x in (root / "exports" / "decisions.jsonl").read_text().splitlines()]
+    assert (line["kind"], line["action"], line["note"], line["archive"], line["guideline_version"]) == (
+        "relation", "change" if "--change-type" in flags else flags[0][2:], "the rebels did it", path.name, "1.1.0")
+    assert cli(root, "disagreements", "--from-export", str(path)).stdout.strip() == "0 open disagreement(s)"
+    exported = cli(root, "export", "--from-export", str(path))
+    assert exported.exit_code == 0, exported.output
+    [gold] = [json.loads(x) for x in (root / "exports/gold/latest/gold.jsonl").read_text().splitlines()]
+    assert [r["label"] for r in gold["relations"]] == expected and gold["status"] == "adjudicated"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--relation", "0-6-ACTOR", "7-13-OUTCOME", "caused", "--accept"], "unknown relation type 'caused'"),
+    (["--relation", "7-13-OUTCOME", "0-6-ACTOR", "agent_of", "--accept"], "agent_of goes from ACTOR to OUTCOME"),
+    (["--relation", "0-6-ACTOR", "7-13-OUTCOME", "agent_of", "--change-type", "located_at"],
+     "located_at goes from OUTCOME to LOCATION"),
+    (["--relation", "0-6-ACTOR", "14-20-LOCATION", "agent_of", "--accept"], "14-20-LOCATION is not a span of any"),
+    (["--relation", "0-6", "7-13-OUTCOME", "agent_of", "--accept"], "'0-6' is not a span id"),
+    (["--relation", "0-6-ACTOR", "7-13-OUTCOME", "target_of", "--reject"], "no annotation draws target_of"),
+    (["--relation", "0-6-ACTOR", "7-13-OUTCOME", "agent_of"], "exactly one of --accept, --reject or --change-type"),
+    (["--relation", "0-6-ACTOR", "7-13-OUTCOME", "agent_of", "--accept", "--reject"], "(got --accept and --reject)"),
+    (["--relation", "0-6-ACTOR", "7-13-OUTCOME", "agent_of", "--change-to", "0", "6", "ACTOR"],
+     "--change-to: not for a relation decision"),
+    (["--start", "0", "--end", "6", "--label", "ACTOR", "--change-type", "agent_of"],
+     "--change-type: not for a span decision"),
+    (["--accept"], "a span decision needs --start, --end and --label"),
+])
+def test_cli_decide_on_a_relation_validates(env, args, message):
+    root, path = env
+    out = cli(root, "decide", "--from-export", str(path), "--task", "1", "--by", "l@x", *args)
+    assert out.exit_code == 1 and message in out.output, out.output
+    assert not (root / "exports" / "decisions.jsonl").exists()
+
+
+def test_cli_decide_accepts_a_relation_to_a_span_only_the_gold_has(env):
+    root, path = env
+    changed = cli(root, "decide", "--from-export", str(path), "--task", "1", "--start", "7", "--end", "13",
+                  "--label", "OUTCOME", "--change-to", "7", "20", "OUTCOME", "--by", "l@x")
+    assert changed.exit_code == 0, changed.output
+    out = cli(root, "decide", "--from-export", str(path), "--task", "1", "--relation", "0-6-ACTOR", "7-20-OUTCOME",
+              "agent_of", "--accept", "--by", "l@x")
+    assert out.exit_code == 0, out.output
+    assert cli(root, "disagreements", "--from-export", str(path)).stdout.strip() == "0 open disagreement(s)"

@@ -9,10 +9,18 @@ from typing import TYPE_CHECKING
 import click
 
 from ..config import Settings
-from ..decisions import DECISIONS_FILE, append_decision, load_decisions, make_decision, validate_decision
+from ..decisions import (
+    DECISIONS_FILE,
+    append_decision,
+    load_decisions,
+    make_decision,
+    parse_span_id,
+    validate_decision,
+)
 from ..errors import InputError
 from ..export import export_gold
-from ..gold import build_gold
+from ..gold import Disagreement, Open, build_gold, relation_words
+from ..records import Task
 from ..schema import load_schema
 from .app import get_settings, main
 
@@ -74,20 +82,29 @@ def export(ctx: click.Context, from_export: Path | None, refresh: bool, decision
 @click.pass_context
 def disagreements(ctx: click.Context, from_export: Path | None, refresh: bool, decisions_path: Path | None,
                   as_json: bool) -> None:
-    """List the spans annotators disagree on that no lead decision has settled yet."""
+    """List the spans and relations annotators disagree on that no lead decision has settled yet."""
     settings = get_settings(ctx)
     gold = build_gold(load_input(settings, from_export, refresh).tasks, load_decisions(_decisions_path(settings, decisions_path)),
                       load_schema(settings.guidelines_dir), settings.leads)
     for item in gold.disagreements:
-        if as_json:
-            click.echo(json.dumps(item.to_dict(), ensure_ascii=False, sort_keys=True))
-        else:
-            rivals = "; competes with " + ", ".join(f"{s}-{e} {lab}" for s, e, lab in item.competing) \
-                if item.competing else ""
-            click.echo(f"task {item.task_id} {item.start}-{item.end} {item.label} {item.text!r}: "
-                       f"marked by {', '.join(item.support)}; not by {', '.join(item.against)}{rivals}")
+        click.echo(json.dumps(item.to_dict(), ensure_ascii=False, sort_keys=True) if as_json else _describe(item))
     if not as_json:
-        click.echo(f"{len(gold.disagreements)} open disagreement(s)")
+        n_relations = sum(d.kind == "relation" for d in gold.disagreements)
+        split = f" ({len(gold.disagreements) - n_relations} span, {n_relations} relation)" if n_relations else ""
+        click.echo(f"{len(gold.disagreements)} open disagreement(s){split}")
+
+
+def _describe(item: Open) -> str:
+    """One open disagreement as a line of `annotate disagreements`."""
+    if isinstance(item, Disagreement):
+        rivals = "; competes with " + ", ".join(f"{s}-{e} {lab}" for s, e, lab in item.competing) \
+            if item.competing else ""
+        return (f"task {item.task_id} {item.start}-{item.end} {item.label} {item.text!r}: "
+                f"marked by {', '.join(item.support)}; not by {', '.join(item.against)}{rivals}")
+    rivals = "; competes with " + ", ".join(label for _, _, label in item.competing) if item.competing else ""
+    ends = f"{'-'.join(map(str, item.source))} -> {'-'.join(map(str, item.target))}"
+    return (f"task {item.task_id} relation {item.words} ({ends}): drawn by {', '.join(item.support)}; "
+            f"not by {', '.join(item.against)}{rivals}")
 
 
 @main.command()
@@ -95,43 +112,76 @@ def disagreements(ctx: click.Context, from_export: Path | None, refresh: bool, d
 @PULL
 @DECISIONS
 @click.option("--task", "task_id", type=int, required=True, help="Label Studio task id.")
-@click.option("--start", type=int, required=True, help="Span start (character offset).")
-@click.option("--end", type=int, required=True, help="Span end (character offset, exclusive).")
-@click.option("--label", required=True, help="Span label (from guidelines/schema.toml).")
-@click.option("--accept", is_flag=True, help="The span is gold.")
-@click.option("--reject", is_flag=True, help="The span is not gold.")
+@click.option("--start", type=int, help="Span start (character offset).")
+@click.option("--end", type=int, help="Span end (character offset, exclusive).")
+@click.option("--label", help="Span label (from guidelines/schema.toml).")
+@click.option("--relation", nargs=3, type=(str, str, str), metavar="FROM_SPAN TO_SPAN TYPE",
+              help="Decide on a relation instead of a span; spans as START-END-LABEL ids, e.g. 0-6-ACTOR 7-13-OUTCOME "
+                   "agent_of.")
+@click.option("--accept", is_flag=True, help="The span (or relation) is gold.")
+@click.option("--reject", is_flag=True, help="The span (or relation) is not gold.")
 @click.option("--change-to", nargs=3, type=(int, int, str), metavar="START END LABEL",
               help="Replace the span with this one.")
+@click.option("--change-type", metavar="TYPE", help="Give the relation this type instead.")
 @click.option("--by", help="Lead's email (default: the only configured lead).")
 @click.option("--note", help="Why (kept in the decision log).")
 @click.pass_context
 def decide(ctx: click.Context, from_export: Path | None, refresh: bool, decisions_path: Path | None, task_id: int,
-           start: int, end: int, label: str, accept: bool, reject: bool, change_to: tuple[int, int, str] | None,
-           by: str | None, note: str | None) -> None:
-    """Record a lead's decision on one span in the append-only decision log."""
+           start: int | None, end: int | None, label: str | None, relation: tuple[str, str, str] | None, accept: bool,
+           reject: bool, change_to: tuple[int, int, str] | None, change_type: str | None, by: str | None,
+           note: str | None) -> None:
+    """Record a lead's decision on one span or one relation in the append-only decision log."""
     settings = get_settings(ctx)
+    change_flag = "--change-type" if relation else "--change-to"
+    span_only = {"--start": start, "--end": end, "--label": label, "--change-to": change_to}
+    wrong = [flag for flag, value in (span_only if relation else {"--change-type": change_type}).items()
+             if value is not None]
+    if wrong:
+        what = "a relation decision (--relation)" if relation else "a span decision"
+        raise InputError(f"{', '.join(wrong)}: not for {what}")
+    changed = change_type if relation else change_to
     # Separate flags, not one flag_value option: with those Click lets the last flag win, so "--accept --reject"
     # would silently record a rejection.
-    given = [flag for flag, on in (("--accept", accept), ("--reject", reject), ("--change-to", change_to is not None))
-             if on]
+    given = [flag for flag, on in (("--accept", accept), ("--reject", reject), (change_flag, changed is not None)) if on]
     if len(given) != 1:
-        raise InputError(f"give exactly one of --accept, --reject or --change-to START END LABEL "
+        shape = "TYPE" if relation else "START END LABEL"
+        raise InputError(f"give exactly one of --accept, --reject or {change_flag} {shape} "
                          f"(got {' and '.join(given) or 'none'})")
     action = "accept" if accept else "reject" if reject else "change"
     if by is None:
         if len(settings.leads) != 1:
             raise InputError(f"pass --by EMAIL (configured leads: {', '.join(settings.leads) or 'none'})")
         by = settings.leads[0]
+    if not relation and (start is None or end is None or label is None):
+        raise InputError("a span decision needs --start, --end and --label (or --relation FROM_SPAN TO_SPAN TYPE)")
     source = load_input(settings, from_export, refresh)
     task = next((t for t in source.tasks if t.task_id == task_id), None)
     if task is None:
         known = ", ".join(str(t.task_id) for t in source.tasks[:20])
         raise InputError(f"no task {task_id} in {source.describe(settings)}; known task ids: {known}")
+    path = _decisions_path(settings, decisions_path)
+    if relation:
+        _decide_relation(settings, task, relation, action, by, change_type, note, source.path.name, path)
+        return
+    assert start is not None and end is not None and label is not None
     schema = load_schema(settings.guidelines_dir)
     decision = make_decision(task, start, end, label, action, by, schema.version, new=change_to, note=note,
                              archive=source.path.name)
     validate_decision(decision, task, schema, settings.leads)
-    path = _decisions_path(settings, decisions_path)
     append_decision(path, decision)
     click.echo(f"Recorded: {decision.action} task {task_id} {start}-{end} {label} {decision.span.text!r} "
                f"by {by} -> {path}")
+
+
+def _decide_relation(settings: Settings, task: Task, relation: tuple[str, str, str], action: str, by: str,
+                     new_label: str | None, note: str | None, archive: str, path: Path) -> None:
+    from ..pipeline import record_relation_decision
+
+    where = f"task {task.task_id} --relation"
+    source, target = parse_span_id(relation[0], where), parse_span_id(relation[1], where)
+    decision = record_relation_decision(settings, task, source, target, relation[2], action, by, new_label=new_label,
+                                        note=note, archive=archive, decisions_path=path)
+    changed = f" to {new_label}" if new_label else ""
+    words = relation_words(decision.source.text, decision.label, decision.target.text)
+    click.echo(f"Recorded: {decision.action}{changed} task {task.task_id} relation {words} ({relation[0]} -> "
+               f"{relation[1]}) by {by} -> {path}")

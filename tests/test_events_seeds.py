@@ -148,3 +148,17 @@ def test_docbin_relations_index_spans_sc(seed_export):
         assert found == {(by_id[r["from_id"]], by_id[r["to_id"]], r["label"]) for r in row["relations"]}
         total += len(doc.user_data["relations"])
     assert total == 157
+
+
+def test_card_documents_every_events_column_with_the_real_madira_row(seed_export):
+    from annotate.events.table import COLUMN_NAMES
+    from annotate.export.eventcard import EXAMPLE
+
+    card = (seed_export.folder / "README.md").read_text()
+    assert "## Events (events.csv, events.parquet)" in card
+    assert all(f"| `{name}` |" in card for name in COLUMN_NAMES)
+    csv = pd.read_csv(seed_export.folder / "events.csv", keep_default_na=False, dtype=str)
+    row = csv[csv["outcome"] == "killing 11 people"].iloc[0].to_dict()
+    assert set(COLUMN_NAMES) - set(EXAMPLE) == {"task_id", "split", "status"}  # these depend on the export
+    assert {k: row[k] for k in EXAMPLE} == EXAMPLE
+    assert "| `outcome` | killing 11 people |" in card

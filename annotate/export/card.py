@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .eventcard import events_lines
+
 LOADING = """\
 ```python
 import json
@@ -18,7 +20,7 @@ train = list(DocBin().from_disk("train.spacy").get_docs(nlp.vocab))  # spans: do
 
 import pandas as pd
 spans = pd.read_parquet("spans.parquet")     # or pd.read_csv("spans.csv")
-events = pd.read_csv("events.csv")
+events = pd.read_parquet("events.parquet")  # or pd.read_csv("events.csv"); relations: doc.user_data["relations"]
 ```
 
 Train a spaCy NER model on it: `python -m spacy train config.cfg --paths.train train.spacy --paths.dev dev.spacy`.
@@ -28,10 +30,13 @@ Convert the CoNLL file yourself: `python -m spacy convert gold.conll out/ --conv
 FILES = {
     "gold.jsonl": "one article per line: text, meta, status, gold spans with provenance, relations",
     "disagreements.jsonl": "spans still open for the lead (partial support), one per line",
-    "train.spacy / dev.spacy": "spaCy DocBin; every span in `doc.spans['sc']`, non-overlapping ones in `doc.ents`",
+    "train.spacy / dev.spacy": "spaCy DocBin; every span in `doc.spans['sc']`, non-overlapping ones in `doc.ents`; "
+                               "relations in `doc.user_data['relations']` as `[head, child, type]`, head and child "
+                               "indexing `doc.spans['sc']` (head = the relation's from span)",
     "gold.conll": "CoNLL-2003 style BIO (from `doc.ents`), `-DOCSTART- -X- O O` per document",
     "spans.csv / spans.parquet": "one row per gold span with document metadata",
-    "events.csv": "one row per event: outcome, the spans tied to it by each relation type, its sentence",
+    "events.csv / events.parquet": "one row per gold OUTCOME: type, casualty count, tied actors and places by span "
+                                   "id and text, its sentence (see Events)",
     "problems.jsonl": "everything reported while building (misaligned spans, quarantined annotations, ...)",
     "manifest.json": "sha256 of every file, counts",
 }
@@ -52,6 +57,8 @@ PROBLEM_KINDS = {
                        "kept, but agreement on it may not be two people's",
     "stale_decision": "a lead decision made on another text at its offsets (the article changed, or an old log "
                       "line's task id now names another article): not applied",
+    "events": "guidelines/rules/events.toml is missing or does not fit schema.toml: events written without types "
+              "and counts (or with relation types the schema lacks)",
 }
 
 
@@ -135,5 +142,6 @@ def render_card(card: CardInputs) -> str:
     lines += _table(["status", "tasks"], [(s.replace("_", " "), n) for s, n in card.statuses.items()]) + [""]
     lines += _agreement_lines(card) + _model_lines(card)
     lines += ["## Problems", ""] + (_problem_lines(card.problems) or ["None."]) + [""]
+    lines += events_lines()
     lines += ["## Files", ""] + [f"- `{name}`: {what}" for name, what in FILES.items()] + ["", "## Loading", "", LOADING]
     return "\n".join(lines)

@@ -71,6 +71,13 @@ def test_docbin_round_trip_yields_the_gold_spans(exported):
         assert docs[row["id"]]["text"] == row["text"]
 
 
+def test_docbin_carries_the_gold_relations_over_spans_sc(exported):
+    docs = {d["id"]: d for side in ("train", "dev") for d in read_docbin(exported.folder / f"{side}.spacy")}
+    assert docs["art-1"]["relations"] == [((0, 6, "ACTOR"), (7, 13, "OUTCOME"), "agent_of"),
+                                          ((7, 13, "OUTCOME"), (14, 20, "LOCATION"), "located_at")]
+    assert docs["art-2"]["relations"] == []
+
+
 def test_aligned_spans_round_trip_unchanged(exported):
     docs = {d["id"]: d for side in ("train", "dev") for d in read_docbin(exported.folder / f"{side}.spacy")}
     row = next(r for r in gold_lines(exported.folder) if r["id"] == "art-2")

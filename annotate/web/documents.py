@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 
-from ..decisions import append_decision, candidate_keys, make_decision, validate_decision
+from ..decisions import ACTIONS, append_decision, candidate_keys, make_decision, parse_span_id, validate_decision
 from ..errors import InputError
+from ..gold import relation_words
 from ..records import Task
 from . import context
 from .data import SORTS, filter_rows
@@ -97,7 +98,7 @@ def decide(task_id: int) -> Response:
     if action == "choose":
         known = candidate_keys(task)
         gold = store.gold()[task_id]
-        rivals = {k for d in gold.disagreements if (d.start, d.end, d.label) == (start, end, label) for k in d.competing}
+        rivals = {k for d in gold.span_disagreements if d.key == (start, end, label) for k in d.competing}
         made += [make_decision(task, *k, "reject", by, schema.version, note=note, archive=made[0].archive)
                  for k in sorted(rivals & known)]
     for decision in made:  # validate all before writing any, so a choice is never half recorded
@@ -106,4 +107,28 @@ def decide(task_id: int) -> Response:
         append_decision(store.decisions_path, decision)
     summary = "; ".join(f"{d.action} {d.span.text!r} {d.span.label}" for d in made)
     flash(f"Recorded: {summary}.", "ok")
+    return redirect(url_for("documents.detail", task_id=task_id) + "#disagreements")
+
+
+@bp.route("/<int:task_id>/decide-relation", methods=["POST"])
+def decide_relation(task_id: int) -> Response:
+    """Record accept / reject of a relation, or a change of its type, through the CLI's pipeline function."""
+    from ..pipeline import record_relation_decision  # the Label Studio client and spaCy stay unloaded until a decision
+
+    store, settings = context.store(), context.settings()
+    task = _task(task_id)
+    form = request.form
+    action = form.get("action", "")
+    if action not in ACTIONS:
+        raise InputError(f"action {action!r} is not one of {', '.join(ACTIONS)}")
+    source = parse_span_id(form.get("from_id", ""), "the relation's from_id")
+    target = parse_span_id(form.get("to_id", ""), "the relation's to_id")
+    new_label = form.get("new_label", "") if action == "change" else None
+    archive = store.snapshot().archive
+    decision = record_relation_decision(settings, task, source, target, form.get("label", ""), action,
+                                        session["user"], new_label=new_label, note=form.get("note", "").strip() or None,
+                                        archive=archive.name if archive else None, decisions_path=store.decisions_path)
+    changed = f" to {new_label}" if new_label else ""
+    words = relation_words(decision.source.text, decision.label, decision.target.text)
+    flash(f"Recorded: {action}{changed} {words}.", "ok")
     return redirect(url_for("documents.detail", task_id=task_id) + "#disagreements")

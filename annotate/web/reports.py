@@ -30,7 +30,7 @@ def _report() -> tuple[dict[str, Any] | None, float | None]:
 
 @bp.route("/agreement")
 def agreement() -> str:
-    """Token alpha per label with CIs, pairwise kappa / span F1 heatmaps, unitizing alpha."""
+    """Token alpha per label with CIs, pairwise kappa / span F1 heatmaps, relation F1, unitizing alpha."""
     report, waiting = _report()
     if report is None:
         return render_template("reports/agreement.html", report=None, waiting=waiting)
@@ -46,7 +46,8 @@ def agreement() -> str:
                                 "Krippendorff's alpha on tokens per label, 95% bootstrap CI")
     pairs = [r for r in report["span_f1"] if r["mode"] == "exact"]
     return render_template("reports/agreement.html", report=report, alpha=alpha, bars=bars, heatmaps=heatmaps,
-                           pairs=pairs, kappa=report["cohen_kappa"], unitizing=report["unitizing_alpha"])
+                           pairs=pairs, kappa=report["cohen_kappa"], unitizing=report["unitizing_alpha"],
+                           relations=report.get("relation_f1", []))
 
 
 @bp.route("/model")

@@ -1,12 +1,14 @@
-"""Text cut into segments for highlighting, one column per annotator, prediction and the gold."""
+"""Text cut into segments for highlighting, one column per annotator, prediction and the gold, each with its
+relations in words."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..gold import TaskGold
-from ..records import Task
+from ..decisions import RelationKey, relation_keys
+from ..gold import TaskGold, relation_words
+from ..records import Relation, Span, Task, span_id
 from ..schema import Schema
 
 SpanKey = tuple[int, int, str]
@@ -39,12 +41,24 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class RelationLine:
+    """One relation of a version, in words ("ISIL —agent_of→ seized"), with the state its marks would have."""
+
+    words: str
+    source: str  # span ids
+    target: str
+    label: str
+    state: str = ""
+
+
+@dataclass(frozen=True)
 class Column:
     title: str
     kind: str  # annotator, prediction, gold
     segments: tuple[Segment, ...]
     n_spans: int
     n_differs: int
+    relations: tuple[RelationLine, ...] = ()
 
 
 def segments(text: str, marks: Sequence[Mark]) -> tuple[Segment, ...]:
@@ -66,18 +80,40 @@ def _column(title: str, kind: str, text: str, keys: Iterable[SpanKey], flagged: 
     return Column(title, kind, segments(text, marks), len(marks), sum(bool(m.state) for m in marks))
 
 
+def _lines(text: str, relations: Iterable[RelationKey], flagged: set[RelationKey], state: str = "diff"
+           ) -> tuple[RelationLine, ...]:
+    return tuple(RelationLine(relation_words(text[a[0]:a[1]], label, text[b[0]:b[1]]), span_id(*a), span_id(*b), label,
+                              state if (a, b, label) in flagged else "")
+                 for a, b, label in sorted(relations))
+
+
+def _by_span_id(spans: Sequence[Span], relations: Iterable[Relation]) -> set[RelationKey]:
+    """Relations that point at span ids (predictions, gold) as span keys; dangling ones are left out."""
+    ids = {s.id if s.id is not None else span_id(*s.key): s.key for s in spans}
+    return {(ids[r.from_id], ids[r.to_id], r.label) for r in relations if r.from_id in ids and r.to_id in ids}
+
+
 def columns_for(task: Task, gold: TaskGold, schema: Schema) -> list[Column]:
-    """Annotator columns (spans not everyone marked are differences), predictions and gold (vs gold)."""
+    """Annotator columns (spans and relations not everyone drew are differences), predictions and gold (vs gold)."""
     anns = task.completed
     per_person = [{s.key for s in a.spans} for a in anns]
+    drawn = [relation_keys(a) for a in anns]
     shared = set.intersection(*per_person) if per_person else set()
+    agreed = set.intersection(*drawn) if drawn else set()
     gold_keys = {s.key for s in gold.spans}
-    cols = [_column(a.annotator, "annotator", task.text, keys, keys - shared, schema)
-            for a, keys in zip(anns, per_person, strict=True)]
+    gold_spans = [Span(s.start, s.end, s.label, s.text, id=s.id) for s in gold.spans]
+    gold_relations = _by_span_id(gold_spans, gold.relations)
+    cols = [replace(_column(a.annotator, "annotator", task.text, keys, keys - shared, schema),
+                    relations=_lines(task.text, rels, rels - agreed))
+            for a, keys, rels in zip(anns, per_person, drawn, strict=True)]
     for pred in task.predictions:
         keys = {s.key for s in pred.spans}
-        cols.append(_column(f"model {pred.model_version}", "prediction", task.text, keys,
-                            keys - gold_keys if anns else set(), schema))
+        rels = _by_span_id(pred.spans, pred.relations)
+        cols.append(replace(_column(f"model {pred.model_version}", "prediction", task.text, keys,
+                                    keys - gold_keys if anns else set(), schema),
+                            relations=_lines(task.text, rels, rels - gold_relations if anns else set())))
     decided = {s.key for s in gold.spans if s.decision is not None}
-    cols.append(_column("gold", "gold", task.text, gold_keys, decided, schema, state="decided"))
+    by_lead = _by_span_id(gold_spans, gold.decided_relations)
+    cols.append(replace(_column("gold", "gold", task.text, gold_keys, decided, schema, state="decided"),
+                        relations=_lines(task.text, gold_relations, by_lead, state="decided")))
     return cols

@@ -42,7 +42,7 @@ def test_export_files_and_folders_get_the_modes_the_umask_allows(tmp_path, umask
     folders = [settings.exports_dir, settings.exports_dir / "gold", result.folder]
     assert {str(d): stat.S_IMODE(d.stat().st_mode) for d in folders} == {str(d): dir_mode for d in folders}
     files = sorted(p for p in result.folder.iterdir())
-    assert len(files) == 11
+    assert len(files) == 12
     assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {p.name: oct(file_mode) for p in files}
 
 
@@ -50,6 +50,7 @@ def _exported_text(folder: Path) -> dict[str, str]:
     """Every file's bytes as text, the Parquet's cells too (its pages may be compressed)."""
     out = {p.name: p.read_bytes().decode("utf-8", errors="replace") for p in folder.iterdir()}
     out["spans.parquet (cells)"] = pd.read_parquet(folder / "spans.parquet").to_csv()
+    out["events.parquet (cells)"] = pd.read_parquet(folder / "events.parquet").to_csv()
     return out
 
 

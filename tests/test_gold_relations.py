@@ -376,3 +376,31 @@ def test_cli_decide_accepts_a_relation_to_a_span_only_the_gold_has(env):
               "agent_of", "--accept", "--by", "l@x")
     assert out.exit_code == 0, out.output
     assert cli(root, "disagreements", "--from-export", str(path)).stdout.strip() == "0 open disagreement(s)"
+
+
+def test_the_export_lists_and_counts_the_open_relation_and_the_card_has_relation_agreement(env):
+    root, path = env
+    out = cli(root, "export", "--from-export", str(path))
+    assert out.exit_code == 0 and "1 open disagreements" in out.output, out.output
+    latest = root / "exports" / "gold" / "latest"
+    [row] = [json.loads(x) for x in (latest / "disagreements.jsonl").read_text().splitlines()]
+    assert (row["kind"], row["from_id"], row["label"]) == ("relation", "0-6-ACTOR", "agent_of")
+    [gold] = [json.loads(x) for x in (latest / "gold.jsonl").read_text().splitlines()]
+    assert (gold["relations"], gold["open_disagreements"]) == ([], 1)
+    card = (latest / "README.md").read_text()
+    assert "- Open disagreements (spans and relations): 1" in card
+    assert "Relation F1 (from span, to span, type) between annotators:" in card
+    assert "| a@x | b@x | exact | 1 | 0.000 |" in card
+
+
+def test_the_card_says_n_a_when_nobody_drew_a_relation(tmp_path):
+    from gold_fixtures import project
+
+    project(tmp_path)
+    rows = _ls_export()
+    rows[0]["annotations"][0]["result"] = rows[0]["annotations"][0]["result"][:2]
+    path = tmp_path / "project-1.json"
+    path.write_text(json.dumps(rows))
+    assert cli(tmp_path, "export", "--from-export", str(path)).exit_code == 0
+    card = (tmp_path / "exports" / "gold" / "latest" / "README.md").read_text()
+    assert "| a@x | b@x | exact | 1 | n/a | n/a-n/a | no relation on the shared tasks |" in card

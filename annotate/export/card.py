@@ -29,7 +29,8 @@ Convert the CoNLL file yourself: `python -m spacy convert gold.conll out/ --conv
 
 FILES = {
     "gold.jsonl": "one article per line: text, meta, status, gold spans with provenance, relations",
-    "disagreements.jsonl": "spans still open for the lead (partial support), one per line",
+    "disagreements.jsonl": "spans and relations still open for the lead (partial support), one per line; `kind` "
+                           "says which",
     "train.spacy / dev.spacy": "spaCy DocBin; every span in `doc.spans['sc']`, non-overlapping ones in `doc.ents`; "
                                "relations in `doc.user_data['relations']` as `[head, child, type]`, head and child "
                                "indexing `doc.spans['sc']` (head = the relation's from span)",
@@ -55,6 +56,7 @@ PROBLEM_KINDS = {
     "decision": "a lead decision for an article not in this export",
     "edited_by_other": "an annotation last saved by someone other than its author (Label Studio's updated_by): "
                        "kept, but agreement on it may not be two people's",
+    "relation_end": "a lead accepted a relation whose end span is not in the gold (still open): left out until it is",
     "stale_decision": "a lead decision made on another text at its offsets (the article changed, or an old log "
                       "line's task id now names another article): not applied",
     "events": "guidelines/rules/events.toml is missing or does not fit schema.toml: events written without types "
@@ -98,12 +100,25 @@ def _agreement_lines(card: CardInputs) -> list[str]:
         lines += _table(["annotator a", "annotator b", "mode", "tasks", "F1", "95% CI"],
                         [[r["annotator_a"], r["annotator_b"], r["mode"], r["n_tasks"], _fmt(r.get("value")),
                           f"{_fmt(r.get('ci_low'))}-{_fmt(r.get('ci_high'))}"] for r in pooled]) + [""]
+    lines += _relation_lines(report)
     alpha = [r for r in report.get("token_alpha", []) if r.get("label", "all") == "all"]
     for row in alpha[:1]:
         lines += [f"Token-level Krippendorff's alpha: {_fmt(row.get('value'))}", ""]
     reasons = {k: v for k, v in (report.get("reasons") or {}).items() if v}
     lines += [f"- {k}: {v}" for k, v in sorted(reasons.items())]
     return lines + ([""] if reasons else [])
+
+
+def _relation_lines(report: Mapping[str, Any]) -> list[str]:
+    """Pooled relation F1 per annotator pair; n/a (with its reason) where neither side drew a relation."""
+    pooled = [r for r in report.get("relation_f1", []) if r.get("label") == "all"]
+    if not pooled:
+        return []
+    lines = ["Relation F1 (from span, to span, type) between annotators:", ""]
+    return lines + _table(["annotator a", "annotator b", "ends", "tasks", "F1", "95% CI", "note"],
+                          [[r["annotator_a"], r["annotator_b"], r["mode"], r["n_tasks"], _fmt(r.get("value")),
+                            f"{_fmt(r.get('ci_low'))}-{_fmt(r.get('ci_high'))}", r.get("reason") or ""]
+                           for r in pooled]) + [""]
 
 
 def _model_lines(card: CardInputs) -> list[str]:
@@ -134,7 +149,7 @@ def render_card(card: CardInputs) -> str:
              f"- Documents: {sum(card.documents.values())} ("
              + ", ".join(f"{s} {card.documents[s]}" for s in sides) + ")",
              f"- Annotators ({len(card.annotators)}): {', '.join(card.annotators) or 'none'}",
-             f"- Open disagreements: {card.open_disagreements}", "", "## Spans per label", ""]
+             f"- Open disagreements (spans and relations): {card.open_disagreements}", "", "## Spans per label", ""]
     rows = [[label, *(counts.get(s, 0) for s in sides), sum(counts.values())]
             for label, counts in sorted(card.label_counts.items())]
     lines += _table(["label", *sides, "total"], rows) + ["", "## Adjudication status of tasks", ""]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..events.table import COLUMNS
 
-TYPES = {"string": "text", "int": "integer", "date": "date", "strings": "list of text (CSV: `|`-joined)"}
+TYPES = {"string": "text", "int": "integer", "date": "date", "strings": "list of text (in the CSV joined by a bar)"}
 
 # A real row: the seed gold's "On another front, Assad loyalists shelled Madira, northeast of Damascus, killing
 # 11 people, said the Observatory." (seeds/000; tests/test_events_seeds.py checks it against the export).

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..archive import latest_raw_export
 from ..config import Settings
-from ..decisions import DECISIONS_FILE, Decision, assign_decisions, load_decisions
+from ..decisions import DECISIONS_FILE, AnyDecision, assign_decisions, load_decisions
 from ..errors import AnnotateError
 from ..gold import TaskGold, build_gold, status_text
 from ..labelstudio.convert import Quarantined, read_export, tasks_from_export
@@ -111,7 +111,7 @@ class DataStore:
         self.wait, self.report_wait = wait, report_wait
         self._gold_key: Any = None
         self._gold: dict[int, TaskGold] = {}
-        self._decided: dict[int, list[Decision]] = {}
+        self._decided: dict[int, list[AnyDecision]] = {}
         self._rows: tuple[Any, list[DocRow]] = (None, [])
         self._memo: dict[str, tuple[Any, Any]] = {}
 
@@ -265,8 +265,8 @@ class DataStore:
             self._decided, self._gold_key = decided, key
             return self._gold
 
-    def decisions_for(self, task_id: int) -> list[Decision]:
-        """The decision log's entries on this task's article, oldest first (old lines: on its task id)."""
+    def decisions_for(self, task_id: int) -> list[AnyDecision]:
+        """The log's span and relation decisions on this task's article, oldest first (old lines: on its task id)."""
         self.gold()
         return list(self._decided.get(task_id, []))
 

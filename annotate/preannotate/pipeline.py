@@ -10,11 +10,12 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..config import Settings
-from ..records import Article, Document, Span
+from ..records import Article, Document, Span, span_id
 from ..schema import Schema, load_schema
 from .matchers import RuleMatcher, model_candidates, quoted_parties, reporting_sources, taken_places
 from .model import load_model, model_version
 from .outcome import OutcomeFinder
+from .relations import RelationFinder, RelationRules, load_relation_rules
 from .resolve import Candidate, clean, extend_names, propagate, resolve
 from .rules import SOURCE_LABEL, RuleSet, load_rules
 
@@ -23,12 +24,13 @@ class Preannotator:
     """Pre-annotates Articles; `model_version` names the exact model + rules + code that produced the spans."""
 
     def __init__(self, nlp: Language, schema: Schema, rules: RuleSet, settings: Settings | None = None,
-                 model: str | None = None):
+                 model: str | None = None, relations: RelationRules | None = None):
         self.nlp = nlp
         self.mapping = {m: label.name for label in schema.labels for m in label.model_labels}
         self.rules = rules
         self.matcher = RuleMatcher(nlp, rules)
         self.outcomes = OutcomeFinder(rules)
+        self.relations = RelationFinder(relations or RelationRules({}, {}, ()))
         self.attribute_suffixes = rules.words("attribute_suffixes")
         self.reporting_verbs = rules.words("reporting_verbs")
         self.event_nouns = rules.words("event_nouns")
@@ -48,7 +50,8 @@ class Preannotator:
             if cand.label == SOURCE_LABEL:
                 continue  # a cited source: kept only to block ACTOR on these words
             piece = doc[cand.start : cand.end]
-            span = Span(piece.start_char, piece.end_char, cand.label, piece.text, round(cand.score, 3), cand.source)
+            span = Span(piece.start_char, piece.end_char, cand.label, piece.text, round(cand.score, 3), cand.source,
+                        span_id(piece.start_char, piece.end_char, cand.label))
             span.check(text)
             spans.append(span)
         return spans
@@ -68,9 +71,10 @@ class Preannotator:
         return [c for c in cleaned if c is not None]
 
     def document(self, doc: Doc, article: Article) -> Document:
-        """Wrap a parsed article as a Document."""
-        return Document(article.id, article.text, tuple(self.spans(doc, article.text)), dict(article.meta),
-                        self.model_version)
+        """Wrap a parsed article as a Document: its spans and the relations proposed between them."""
+        spans = self.spans(doc, article.text)
+        return Document(article.id, article.text, tuple(spans), dict(article.meta), self.model_version,
+                        tuple(self.relations(doc, spans)))
 
     def annotate(self, articles: Iterable[Article], processes: int = 1, batch_size: int = 32) -> Iterator[Document]:
         """Stream Documents in input order; `processes` > 1 parses in worker processes with the same result."""
@@ -96,8 +100,9 @@ def build_preannotator(settings: Settings, model: str | None = None, with_rules:
         return build_trained_preannotator(settings, model, with_rules)  # type: ignore[return-value,arg-type]
     schema = load_schema(settings.guidelines_dir)
     rules = load_rules(settings.guidelines_dir, schema.label_names)
+    relations = load_relation_rules(settings.guidelines_dir, rules.lexicon)
     nlp = load_model(model or settings.spacy_model)
-    return Preannotator(nlp, schema, rules, settings, model)
+    return Preannotator(nlp, schema, rules, settings, model, relations)
 
 
 

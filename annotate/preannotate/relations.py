@@ -145,9 +145,21 @@ class RelationFinder:
     # --- actors -------------------------------------------------------------------------------
 
     def _actors(self, word: Token, outcome: Span, owner: dict[int, Span]) -> Iterator[tuple[float, str, Span]]:
-        pred = _predicate(word)
+        preds = _predicates(word)
+        found: list[tuple[ActorPath, Span]] = []
+        for pred in preds:  # "under siege by X": the noun's own actor; else the verb's ("put X under siege")
+            found = self._found(pred, owner, outcome)
+            if found:
+                break
+        pred = preds[-1] if not found else pred
+        for path, actor in found:
+            yield path.score, self._role(path.role, pred, path), actor
+        yield from self._opponents(pred, owner, outcome)
+
+    def _found(self, pred: Token, owner: dict[int, Span], outcome: Span, levels: int = 4) -> list[tuple[ActorPath, Span]]:
+        """(path, actor) pairs from the paths that apply to `pred`, the best path of each group only."""
         kind = "NOUN" if pred.pos_ in ("NOUN", "PROPN") else "VERB"
-        best: dict[str, float] = {}  # group -> best score that found an actor
+        best: dict[str, float] = {}  # group -> score of the path that found an actor
         found: list[tuple[ActorPath, Span]] = []
         for path in sorted(self.rules.paths, key=lambda p: -p.score):
             if path.pos not in (None, kind) or best.get(path.group, path.score) > path.score:
@@ -156,11 +168,94 @@ class RelationFinder:
                 for actor in self._parties(end, owner, outcome):
                     best[path.group] = path.score
                     found.append((path, actor))
-        if not any(p.group == "subject" for p, _ in found):
-            found += [(p, a) for p, a in self._inherited_subject(pred, owner, outcome)]
-        for path, actor in found:
-            yield path.score, self._role(path.role, pred, path), actor
-        yield from self._opponents(pred, owner, outcome)
+        if levels and "subject" not in best and not self._has_own_subject(pred):
+            found += self._inherited(pred, owner, outcome, set(best), levels)
+        if levels and not any(p.group == "subject" for p, _ in found):
+            found += self._resolved_subject(pred, owner)
+        if "subject" not in best and kind == "NOUN":
+            found += self._owner_pronoun(pred, owner, outcome)
+        return found
+
+    def _has_own_subject(self, pred: Token) -> bool:
+        """A subject (or owner) that is a noun but no actor: "the group won" takes no one else's subject."""
+        deps = ("poss",) if pred.pos_ in ("NOUN", "PROPN") else _SUBJECTS
+        return any(c.dep_ in deps and c.pos_ != "PRON" and not self._pointer(c) for c in pred.children)
+
+    def _pointer(self, tok: Token) -> bool:
+        """A pronoun or a bare noun that only points back ("they", "the group"): guidelines section 6, rule 2."""
+        if tok.lower_ in self.rules["subject_pronouns"]:
+            return True
+        return tok.lower_ in self.rules["pointer_nouns"] and any(c.lower_ == "the" for c in tok.children) \
+            and len(list(tok.children)) == 1
+
+    def _resolved_subject(self, pred: Token, owner: dict[int, Span]) -> list[tuple[ActorPath, Span]]:
+        """The antecedent of the outcome's pointing subject or owner ("The group has fended off", "the group's loss")."""
+        deps = ("poss",) if pred.pos_ in ("NOUN", "PROPN") else _SUBJECTS
+        out = []
+        for subj in (c for c in pred.children if c.dep_ in deps and self._pointer(c)):
+            span = self._antecedent(subj, owner)
+            if span is not None:
+                role = "target_of" if subj.dep_ == "nsubjpass" else "subject"
+                out.append((ActorPath((Step(subj.dep_),), role, 0.6, "subject"), span))
+        return out
+
+    def _owner_pronoun(self, noun: Token, owner: dict[int, Span], outcome: Span) -> list[tuple[ActorPath, Span]]:
+        """"resentment toward ISIL ... over their kidnapping": an owner pronoun stands for the nearest actor before it."""
+        pron = next((c for c in noun.children if c.dep_ == "poss" and c.lower_ in self.rules["owner_pronouns"]), None)
+        if pron is None:
+            return []
+        for i in range(pron.i - 1, pron.sent.start - 1, -1):
+            span = owner.get(i)
+            if span is not None and span.label == "ACTOR" and not _in_apposition(noun.doc[i], pron.sent.root):
+                return [(ActorPath((), "subject", 0.6, "subject"), span)]
+        return []
+
+    def _antecedent(self, pron: Token, owner: dict[int, Span]) -> Span | None:
+        """The actor a subject pronoun or "the group" stands for: the nearest earlier actor that is a subject
+        (of its verb, or the named party in it: "Dozens of his fighters") within a few sentences."""
+        person = pron.lower_ in self.rules["person_pronouns"]
+        doc, first = pron.doc, pron.sent.start
+        for _ in range(int(self.rules.places.get("antecedent_sentences", 2))):
+            if first > 0:
+                first = doc[first - 1].sent.start
+        for i in range(pron.i - 1, first - 1, -1):
+            span = owner.get(i)
+            if span is None or span.label != "ACTOR" or (person and doc[i].ent_type_ != "PERSON"):
+                continue
+            root = doc.char_span(span.start, span.end).root  # type: ignore[union-attr]
+            while root.dep_ in ("conj", "pobj", "prep", "compound") and root.head.i != root.i:
+                root = root.head
+            if root.dep_ in _SUBJECTS:
+                return span
+        return None
+
+    def _inherited(self, pred: Token, owner: dict[int, Span], outcome: Span, groups: set[str],
+                   levels: int) -> list[tuple[ActorPath, Span]]:
+        """What the clause leaves out, from the clause it hangs from: a conjunct shares every missing
+        argument ("defected and joined Al Nusra", "kidnapping and killing of opponents"), a subordinate
+        clause its subject ("shelled Madira, killing 11 people", "managed to besiege", "by seizing")."""
+        link, head = pred.dep_, pred.head
+        if link in ("pcomp", "pobj") and head.dep_ == "prep":
+            head = head.head  # "by seizing territory", "hours after his withdrawal, Maarouf issued"
+        if link not in self.rules["subject_links"] or head.i == pred.i:
+            return []
+        if link == "pobj" and (head.pos_ != "VERB" or pred.head.lower_ not in self.rules["pobj_subject_preps"]):
+            return []
+        if link == "xcomp" and head.lemma_.lower() in self.rules["causative_verbs"]:
+            return self._caused(head, owner, outcome)
+        inherited = self._found(head, owner, outcome, levels - 1)
+        # a conjunct shares the object too, unless its subject is the one that undergoes it ("left them and pulled out")
+        shares_all = link == "conj" and (pred.pos_ == "NOUN" or pred.lemma_.lower() not in self.rules["undergoer_verbs"])
+        return [(p, a) for p, a in inherited if p.group not in groups and (shares_all or p.group == "subject")]
+
+    def _caused(self, verb: Token, owner: dict[int, Span], outcome: Span) -> list[tuple[ActorPath, Span]]:
+        """"forcing Maarouf to pull out": the object undergoes the outcome, the forcer is its agent."""
+        out = []
+        for obj in (c for c in verb.children if c.dep_ == "dobj"):
+            out += [(ActorPath((), "subject", 0.85, "subject"), a) for a in self._parties(obj, owner, outcome)]
+        out += [(ActorPath((), AGENT, 0.8, "cause"), a) for p, a in self._found(verb, owner, outcome, 2)
+                if p.group == "subject"]
+        return out
 
     def _parties(self, end: Token, owner: dict[int, Span], outcome: Span) -> Iterator[Span]:
         """The ACTOR spans at `end`: its own span, else a party naming it ("FSA factions"), plus conjuncts."""
@@ -173,34 +268,6 @@ class RelationFinder:
                              and c.i in owner and owner[c.i].label == "ACTOR"), None)
             if span is not None and span.label == "ACTOR" and span is not outcome:
                 yield span
-
-    def _inherited_subject(self, pred: Token, owner: dict[int, Span], outcome: Span) -> Iterator[tuple[ActorPath, Span]]:
-        """A subject the clause leaves out or gives as a pronoun, taken from the clause it hangs from."""
-        subject_path = next((p for p in self.rules.paths if p.group == "subject" and p.steps[0].dep == "nsubj"), None)
-        if subject_path is None:
-            return
-        clause = pred
-        for _ in range(4):
-            link = clause.dep_
-            head = clause.head
-            if link == "pcomp" and head.dep_ == "prep":
-                head = head.head  # "by seizing territory"
-            if link not in self.rules["subject_links"] or head.i == clause.i:
-                return
-            if link == "xcomp" and head.lemma_.lower() in self.rules["causative_verbs"]:
-                obj = next((c for c in head.children if c.dep_ == "dobj"), None)
-                if obj is not None:  # "forcing Maarouf to pull out": Maarouf is the subject of "pull out"
-                    yield from ((subject_path, a) for a in self._parties(obj, owner, outcome))
-                    forcer = ActorPath((), AGENT, subject_path.score, "cause")
-                    for subj in _subjects(head):
-                        yield from ((forcer, a) for a in self._parties(subj, owner, outcome))
-                    return
-            clause = head
-            subjects = [s for s in _subjects(clause) if s.pos_ != "PRON"]
-            for subj in subjects:
-                yield from ((subject_path, a) for a in self._parties(subj, owner, outcome))
-            if subjects:
-                return
 
     def _opponents(self, pred: Token, owner: dict[int, Span], outcome: Span) -> Iterator[tuple[float, str, Span]]:
         """The other side in a fight the outcome came out of: "withdrew after a battle against local rebels"."""
@@ -241,10 +308,14 @@ class RelationFinder:
     # --- places -------------------------------------------------------------------------------
 
     def _places(self, word: Token, outcome: Span, owner: dict[int, Span]) -> list[Span]:
-        pred = _predicate(word)
-        places = self._places_under(pred, owner, outcome, skip=None)
-        if pred.i != word.i:
-            places += self._places_under(word, owner, outcome, skip=None)
+        preds = _predicates(word)
+        pred = preds[-1]
+        tops = {t.i: t for t in (word, *preds)}.values()
+        places = [p for top in tops for p in self._places_under(top, owner, outcome, skip=None)]
+        if places:
+            return _unique(places)
+        for conj in (c for c in pred.children if c.dep_ == "conj" and c.pos_ == pred.pos_):
+            places += self._places_under(conj, owner, outcome, skip=None)  # "killed or injured in the fighting"
         if places:
             return _unique(places)
         node = pred
@@ -253,12 +324,18 @@ class RelationFinder:
                 break
             came_from, node = node, node.head
             span = owner.get(node.i)
-            if span is not None and span.label == "LOCATION":
+            if span is not None and span.label == "LOCATION" and not self._reference(node):
                 return [span]
             places = self._places_under(node, owner, outcome, skip=came_from)
             if places:
                 return _unique(places)
         return []
+
+    def _reference(self, tok: Token) -> bool:
+        """A place named only to say where another lies: "the border with Turkey", "between A and B"."""
+        while tok.dep_ == "conj":
+            tok = tok.head
+        return tok.dep_ == "pobj" and tok.head.lower_ in self.rules.places.get("reference_preps", ())
 
     def _places_under(self, top: Token, owner: dict[int, Span], outcome: Span, skip: Token | None) -> list[Span]:
         """LOCATION spans reached from `top` through place preps and deps, then through container links."""
@@ -275,28 +352,36 @@ class RelationFinder:
         while frontier:
             tok, depth = frontier.pop(0)
             span = owner.get(tok.i)
-            if span is not None and span.label == "LOCATION" and span not in found:
-                found.append(span)
-            elif span is not None and span.label != "LOCATION" and span is not outcome and tok.dep_ not in ("pobj",):
-                continue  # an actor or another outcome is no way to a place
-            if depth >= self.depth:
+            is_place = span is not None and span.label == "LOCATION"
+            if is_place and span not in found and not self._reference(tok):
+                found.append(span)  # type: ignore[arg-type]
+            if depth >= self.depth or self._reference(tok):
                 continue
-            for child in tok.children:
-                if child.dep_ in places.get("container_deps", ()):
-                    frontier.append((child, depth + 1))
-                elif child.dep_ == "prep" and (child.lower_ in places.get("container_preps", ())
-                                               or tok.dep_ == "prep" and child.lower_ in places.get("preps", ())):
-                    frontier += [(c, depth + 2) for c in child.children if c.dep_ in ("pobj", "prep")]
-                elif tok.pos_ == "ADP" and child.dep_ == "pobj":
-                    frontier.append((child, depth + 1))
+            frontier += [(c, depth + n) for c, n in self._container_links(tok, is_place)]
         return found
 
+    def _container_links(self, tok: Token, is_place: bool) -> Iterator[tuple[Token, int]]:
+        """Children of `tok` that still name where the event is, with the steps taken to reach them."""
+        places = self.rules.places
+        for child in tok.children:
+            if child.dep_ in places.get("container_deps", ()):
+                # "Syria's Idlib region", "Madira, northeast of Damascus": a description or a reference point
+                if is_place and (child.dep_ in ("poss", "compound") or child.lower_ in places.get("relative_words", ())):
+                    continue
+                yield child, 1
+            elif child.dep_ == "prep" and (child.lower_ in places.get("container_preps", ())
+                                           or tok.dep_ == "prep" and child.lower_ in places.get("preps", ())):
+                yield from ((c, 2) for c in child.children if c.dep_ in ("pobj", "prep"))
+            elif tok.pos_ == "ADP" and child.dep_ == "pobj":
+                yield child, 1
 
-def _predicate(word: Token) -> Token:
-    """The word whose arguments the outcome takes: itself, or the verb of "put ... under siege"."""
-    if word.pos_ == "ADP" and word.head.pos_ in ("VERB", "AUX"):
-        return word.head
-    return word
+
+def _predicates(word: Token) -> list[Token]:
+    """The words whose arguments the outcome takes: itself, or for "under siege" the noun, then the verb."""
+    if word.pos_ != "ADP":
+        return [word]
+    nouns = [c for c in word.children if c.dep_ == "pobj"]
+    return nouns + ([word.head] if word.head.pos_ in ("VERB", "AUX") else [])
 
 
 def _follow(start: Token, steps: tuple[Step, ...]) -> list[Token]:
@@ -308,6 +393,15 @@ def _follow(start: Token, steps: tuple[Step, ...]) -> list[Token]:
             nodes = [c for n in nodes for c in n.children
                      if c.dep_ == step.dep and (not step.words or c.lower_ in step.words)]
     return nodes
+
+
+def _in_apposition(tok: Token, root: Token) -> bool:
+    """True when `tok` lies inside an apposition ("ISIL, a version of al Qaeda in Iraq")."""
+    while tok.i != root.i and tok.head.i != tok.i:
+        if tok.dep_ == "appos":
+            return True
+        tok = tok.head
+    return False
 
 
 def _subjects(verb: Token) -> list[Token]:

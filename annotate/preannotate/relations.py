@@ -194,7 +194,102 @@ class RelationFinder:
         out = []
         for subj in (c for c in pred.children if c.dep_ in deps and self._pointer(c)):
             span = self._antecedent(subj, owner)
-            if span is not None:
+            if span is not None and span.label == "ACTOR":
+                role = "target_of" if subj.dep_ == "nsubjpass" else "subject"
+                out.append((ActorPath((Step(subj.dep_),), role, 0.6, "subject"), span))
+        return out
+
+    def _owner_pronoun(self, noun: Token, owner: dict[int, Span], outcome: Span) -> list[tuple[ActorPath, Span]]:
+        """"resentment toward ISIL ... over their kidnapping": an owner pronoun stands for the nearest actor before it."""
+        pron = next((c for c in noun.children if c.dep_ == "poss" and c.lower_ in self.rules["owner_pronouns"]), None)
+        if pron is None:
+            return []
+        for i in range(pron.i - 1, pron.sent.start - 1, -1):
+            span = owner.get(i)
+            if span is not None and span.label == "ACTOR" and not _in_apposition(noun.doc[i], pron.sent.root):
+                return [(ActorPath((), "subject", 0.6, "subject"), span)]
+        return []
+
+    def _antecedent(self, pron: Token, owner: dict[int, Span], hops: int = 3) -> Span | None:
+        """The span a pointing subject stands for: the nearest earlier ACTOR (for "it", also LOCATION) that is
+        a subject, within a few sentences; an earlier pointing subject passes on its own antecedent."""
+        person = pron.lower_ in self.rules["person_pronouns"]
+        labels = ("ACTOR", "LOCATION") if pron.lower_ in ("it", "its") else ("ACTOR",)
+        doc, first = pron.doc, pron.sent.start
+        for _ in range(int(self.rules.places.get("antecedent_sentences", 2))):
+            if first > 0:
+                first = doc[first - 1].sent.start
+        for i in range(pron.i - 1, first - 1, -1):
+            span = owner.get(i)
+            if span is None:
+                tok = doc[i]
+                if hops and tok.dep_ in _SUBJECTS and self._pointer(tok) and (tok.lower_ in ("it", "its")) == (labels != ("ACTOR",)):
+                    return self._antecedent(tok, owner, hops - 1)
+                continue
+            if span.label not in labels or (person and doc[i].ent_type_ != "PERSON"):
+                continue
+            root = doc.char_span(span.start, span.end).root  # type: ignore[union-attr]
+            if root.i != i:
+                continue
+            while root.dep_ in ("conj", "compound") or (root.dep_ == "pobj" and root.head.lower_ in ("of", "from")):
+                root = root.head.head if root.dep_ == "pobj" else root.head  # "Dozens of his fighters"
+            if root.dep_ in _SUBJECTS:
+                return span
+        return None
+
+    # --- actors -------------------------------------------------------------------------------
+
+    def _actors(self, word: Token, outcome: Span, owner: dict[int, Span]) -> Iterator[tuple[float, str, Span]]:
+        preds = _predicates(word)
+        found: list[tuple[ActorPath, Span]] = []
+        for pred in preds:  # "under siege by X": the noun's own actor; else the verb's ("put X under siege")
+            found = self._found(pred, owner, outcome)
+            if found:
+                break
+        pred = preds[-1] if not found else pred
+        for path, actor in found:
+            yield path.score, self._role(path.role, pred, path), actor
+        yield from self._opponents(pred, owner, outcome)
+
+    def _found(self, pred: Token, owner: dict[int, Span], outcome: Span, levels: int = 4) -> list[tuple[ActorPath, Span]]:
+        """(path, actor) pairs from the paths that apply to `pred`, the best path of each group only."""
+        kind = "NOUN" if pred.pos_ in ("NOUN", "PROPN") else "VERB"
+        best: dict[str, float] = {}  # group -> score of the path that found an actor
+        found: list[tuple[ActorPath, Span]] = []
+        for path in sorted(self.rules.paths, key=lambda p: -p.score):
+            if path.pos not in (None, kind) or best.get(path.group, path.score) > path.score:
+                continue
+            for end in _follow(pred, path.steps):
+                for actor in self._parties(end, owner, outcome):
+                    best[path.group] = path.score
+                    found.append((path, actor))
+        if levels and "subject" not in best and not self._has_own_subject(pred):
+            found += self._inherited(pred, owner, outcome, set(best), levels)
+        if levels and not any(p.group == "subject" for p, _ in found):
+            found += self._resolved_subject(pred, owner)
+        if "subject" not in best and kind == "NOUN":
+            found += self._owner_pronoun(pred, owner, outcome)
+        return found
+
+    def _has_own_subject(self, pred: Token) -> bool:
+        """A subject (or owner) that is a noun but no actor: "the group won" takes no one else's subject."""
+        deps = ("poss",) if pred.pos_ in ("NOUN", "PROPN") else _SUBJECTS
+        return any(c.dep_ in deps and c.pos_ != "PRON" and not self._pointer(c) for c in pred.children)
+
+    def _pointer(self, tok: Token) -> bool:
+        """A pronoun or a bare noun that only points back ("they", "the group"): guidelines section 6, rule 2."""
+        if tok.lower_ in self.rules["subject_pronouns"]:
+            return True
+        return tok.lower_ in self.rules["pointer_nouns"] and any(c.lower_ == "the" for c in tok.children) \
+            and len(list(tok.children)) == 1
+
+    def _resolved_subject(self, pred: Token, owner: dict[int, Span]) -> list[tuple[ActorPath, Span]]:
+        """The antecedent of the outcome's pointing subject or owner ("The group has fended off", "the group's loss")."""
+        deps = ("poss",) if pred.pos_ in ("NOUN", "PROPN") else _SUBJECTS
+        out = []
+        for subj in (c for c in pred.children if c.dep_ in deps and self._pointer(c)):
+            span = self._antecedent(subj, owner)
+            if span is not None and span.label == "ACTOR":
                 role = "target_of" if subj.dep_ == "nsubjpass" else "subject"
                 out.append((ActorPath((Step(subj.dep_),), role, 0.6, "subject"), span))
         return out
@@ -223,8 +318,8 @@ class RelationFinder:
             if span is None or span.label != "ACTOR" or (person and doc[i].ent_type_ != "PERSON"):
                 continue
             root = doc.char_span(span.start, span.end).root  # type: ignore[union-attr]
-            while root.dep_ in ("conj", "pobj", "prep", "compound") and root.head.i != root.i:
-                root = root.head
+            while root.dep_ in ("conj", "compound") or (root.dep_ == "pobj" and root.head.lower_ in ("of", "from")):
+                root = root.head.head if root.dep_ == "pobj" else root.head  # "Dozens of his fighters"
             if root.dep_ in _SUBJECTS:
                 return span
         return None
@@ -314,6 +409,10 @@ class RelationFinder:
         places = [p for top in tops for p in self._places_under(top, owner, outcome, skip=None)]
         if places:
             return _unique(places)
+        for subj in (c for c in pred.children if c.dep_ in _SUBJECTS and c.lower_ == "it"):
+            span = self._antecedent(subj, owner)  # "Saraqeb was once ... it fell to ISIL"
+            if span is not None and span.label == "LOCATION":
+                return [span]
         for conj in (c for c in pred.children if c.dep_ == "conj" and c.pos_ == pred.pos_):
             places += self._places_under(conj, owner, outcome, skip=None)  # "killed or injured in the fighting"
         if places:

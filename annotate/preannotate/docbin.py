@@ -146,9 +146,3 @@ def read_docbin(path: Path | str) -> list[dict[str, object]]:
             "relations": sorted((keys[h], keys[c], kind) for h, c, kind in doc.user_data.get("relations", [])),
         })
     return out
-
-
-def sentence_of(view: DocView, offset: int) -> tuple[int, int] | None:
-    """The (start, end) of the sentence containing character `offset`, if any."""
-    return next(((s, e) for s, e in view.sentences if s <= offset < e), None)
-

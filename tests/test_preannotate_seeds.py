@@ -155,7 +155,8 @@ def test_cli_preannotate_writes_documents_and_reports_rejects(tmp_path: Path) ->
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 1 and list(rows[0]) == ["id", "text", "meta", "model_version", "spans", "relations"]
     assert rows[0]["model_version"].startswith("rules-") and rows[0]["spans"]
-    assert set(rows[0]["spans"][0]) == {"start", "end", "label", "text", "score", "source"}
+    assert set(rows[0]["spans"][0]) == {"start", "end", "label", "text", "score", "source", "id"}
+    assert rows[0]["relations"] and {"from_id", "to_id", "label"} == set(rows[0]["relations"][0])
     assert len(list(read_documents(out))) == 1
 
 

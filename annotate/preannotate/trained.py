@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..records import Article, Document, Span
+from ..records import Article, Document, Span, span_id
 from .train import META_FILE, MODEL_DIR, read_meta
 
 if TYPE_CHECKING:
@@ -55,7 +55,8 @@ class TrainedModel:
         out = []
         for ent in doc.ents:
             score = min(1.0, probs.get((ent.start, ent.end, ent.label_), 0.0))
-            span = Span(ent.start_char, ent.end_char, ent.label_, ent.text, round(score, 3), SOURCE)
+            span = Span(ent.start_char, ent.end_char, ent.label_, ent.text, round(score, 3), SOURCE,
+                        span_id(ent.start_char, ent.end_char, ent.label_))
             span.check(doc.text)
             out.append(span)
         return out
@@ -89,7 +90,11 @@ class TrainedPreannotator:
         self.model_version = model.model_version + (f"+{rules.model_version}" if rules else "")
 
     def annotate(self, articles: Iterable[Article], processes: int = 1, batch_size: int = 32) -> Iterator[Document]:
-        """Stream Documents in input order; with rules, both span sets are combined per document."""
+        """Stream Documents in input order; with rules, both span sets are combined per document.
+
+        The relations are the rules' (the trained pipeline has no parser): they join rule spans, which
+        combine_spans keeps whole, so every relation still names a span of the combined document.
+        """
         if self.rules is None:
             yield from self.model.documents(articles, batch_size)
             return
@@ -97,7 +102,7 @@ class TrainedPreannotator:
         ruled = self.rules.annotate(articles, processes=processes, batch_size=batch_size)
         for learned, rule_doc in zip(self.model.documents(articles, batch_size), ruled, strict=True):
             spans = combine_spans(rule_doc.spans, learned.spans)
-            yield Document(learned.id, learned.text, spans, learned.meta, self.model_version)
+            yield Document(learned.id, learned.text, spans, learned.meta, self.model_version, rule_doc.relations)
 
 
 def build_trained_preannotator(settings: Settings, model: str | Path, with_rules: bool = True) -> TrainedPreannotator:

@@ -43,7 +43,7 @@ from browser_fixtures import (
 from annotate.config import Settings
 from annotate.gold import build_gold
 from annotate.labelstudio.tasks import task_payload
-from annotate.pipeline import pull, push
+from annotate.pipeline import preannotate_inputs, pull, push
 from annotate.records import Document, Relation, Span, span_id
 from annotate.schema import load_schema
 
@@ -150,6 +150,23 @@ def test_pushed_relations_are_pre_drawn_in_words_and_an_accepted_prediction_keep
     assert task.predictions[0].relations == RELATIONS and task.predictions[0].model_version == "rules-rel"
     (ann,) = task.completed
     assert (ann.annotator, ann.relations) == (anna.email, RELATIONS)
+
+
+def test_a_seed_pushed_through_the_real_pipeline_shows_its_proposed_relations_as_arcs(
+        anna: Annotator, live_server: Any, chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> None:  # noqa: F811
+    """The whole way a lead runs it: ingest and pre-annotate a seed with the real rules, push, open the task."""
+    settings = project_settings(live_server, tmp_path_factory.mktemp("seed-relations") / "project", "seed relations")
+    docs, _ = preannotate_inputs(settings, [settings.root / "seeds" / "001_67a0044d06e7e842.txt"])
+    (doc,) = docs
+    assert len(doc.relations) >= 10, "the pre-annotator proposes the seed's relations"
+    ref, report = push(settings, docs)
+    task_id = report.task_ids[doc.id]
+    with browser_page(chromium, anna.state) as page:
+        open_task_ready(page, live_server.url, ref.id, task_id)
+        wait_for_highlights(page, len(doc.spans))
+        page.wait_for_function(f"n => document.querySelectorAll('{ARCS} text').length === n", arg=len(doc.relations))
+        assert sorted(arc_labels(page)) == sorted(r.label for r in doc.relations)
+        screenshot(page, "relations-seed-pre-drawn")
 
 
 def test_a_relation_drawn_with_mouse_and_hotkey_but_no_type_is_quarantined_and_the_spans_count(

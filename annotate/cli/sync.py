@@ -117,7 +117,7 @@ def demo(ctx: click.Context) -> None:
     leads = ", ".join(allowed_users(settings))
     click.echo(f"Dashboard:     {board.url}/  (login {leads}; `annotate serve --reset-password EMAIL` sets a new "
                "password)")
-    click.echo("\nCorrect the spans in the browser, then pull them into exports/ with:\n    .venv/bin/annotate pull\n"
+    click.echo("\nCorrect the spans and relations in the browser, then pull them into exports/ with:\n    .venv/bin/annotate pull\n"
                "(or press \"Pull from Label Studio\" on the dashboard).")
     stops = ".venv/bin/annotate dashboard stop" + ("" if settings.external else " && .venv/bin/annotate server stop")
     click.echo(f"Stop the servers with:\n    {stops}")

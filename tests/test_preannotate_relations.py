@@ -9,7 +9,8 @@ from annotate.config import load_settings
 from annotate.evaluate import score_documents
 from annotate.ingest import load_articles
 from annotate.preannotate import build_preannotator
-from annotate.preannotate.relations import RelationFinder, RelationRules, load_relation_rules
+from annotate.preannotate.relations import RelationFinder
+from annotate.preannotate.relrules import RelationRules, load_relation_rules
 from annotate.preannotate.rules import load_rules
 from annotate.records import Article, Span, read_documents, span_id
 from annotate.schema import load_schema

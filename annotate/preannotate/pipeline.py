@@ -15,7 +15,8 @@ from ..schema import Schema, load_schema
 from .matchers import RuleMatcher, model_candidates, quoted_parties, reporting_sources, taken_places
 from .model import load_model, model_version
 from .outcome import OutcomeFinder
-from .relations import RelationFinder, RelationRules, load_relation_rules
+from .relations import RelationFinder
+from .relrules import RelationRules, load_relation_rules
 from .resolve import Candidate, clean, extend_names, propagate, resolve
 from .rules import SOURCE_LABEL, RuleSet, load_rules
 

@@ -1,0 +1,41 @@
+"""What a pointing word stands for: "they", "it", "the group" and the earlier mention they point back to.
+
+Guidelines section 6, rule 2: a party or place given only by a pronoun or "the group" links the nearest
+earlier marked mention of it.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Token
+
+from ..records import Span
+from .deptree import SUBJECTS
+from .relrules import RelationRules
+
+
+def is_pointer(tok: Token, rules: RelationRules) -> bool:
+    """A pronoun or a bare noun that only points back ("they", "the group")."""
+    if tok.lower_ in rules["subject_pronouns"]:
+        return True
+    return tok.lower_ in rules["pointer_nouns"] and any(c.lower_ == "the" for c in tok.children) \
+        and len(list(tok.children)) == 1
+
+
+def antecedent(pron: Token, owner: dict[int, Span], rules: RelationRules) -> Span | None:
+    """The ACTOR a subject pronoun or "the group" stands for: the nearest earlier actor that is a subject
+    (of its verb, or the named party in it: "Dozens of his fighters") within a few sentences."""
+    person = pron.lower_ in rules["person_pronouns"]
+    doc, first = pron.doc, pron.sent.start
+    for _ in range(int(rules.places.get("antecedent_sentences", 2))):
+        if first > 0:
+            first = doc[first - 1].sent.start
+    for i in range(pron.i - 1, first - 1, -1):
+        span = owner.get(i)
+        if span is None or span.label != "ACTOR" or (person and doc[i].ent_type_ != "PERSON"):
+            continue
+        root = doc.char_span(span.start, span.end).root  # type: ignore[union-attr]
+        while root.dep_ in ("conj", "compound") or (root.dep_ == "pobj" and root.head.lower_ in ("of", "from")):
+            root = root.head.head if root.dep_ == "pobj" else root.head  # "Dozens of his fighters"
+        if root.dep_ in SUBJECTS:
+            return span
+    return None

@@ -58,6 +58,11 @@ def relations_of(pre, text: str) -> set[tuple[str, str, str]]:
         ("a forced outcome", "Taliban fighters overran the district of Ghormach, forcing Afghan troops to retreat.",
          {("Afghan troops", "target_of", "retreat"), ("Taliban fighters", "agent_of", "retreat")}),
         ("owner of a result noun", "The army's capture of Palmyra was hailed by officials.", {("army", "agent_of", "capture")}),
+        # guidelines section 6 rule 2: "it" stands for "the group", which stands for the name three sentences back
+        ("a pronoun through 'the group' to its name",
+         "Al-Shabaab emerged from the Islamic Courts Union in 2006. Its insurgency spread across southern Somalia "
+         "within two years. The group was driven out of Mogadishu in 2011. But it has since recaptured several towns "
+         "in the Bay region.", {("Al-Shabaab", "agent_of", "recaptured")}),
     ],
 )
 def test_rule_family(pre, family: str, text: str, expected: set) -> None:
@@ -143,8 +148,6 @@ def test_seed_relation_figures(seed_docs) -> None:
     # In-sample: the rules were written looking at these seeds. Goal: P >= 0.75 and R >= 0.60 per type, exact.
     scores = score_documents(read_documents(PROJECT_ROOT / "guidelines" / "seed-gold.jsonl"), seed_docs)
     types = scores["relations"]["exact"]["types"]
+    # Reached: agent_of 35/57 (0.614), target_of 33/52, located_at 30/48; 45 agent_of ones have both ends predicted.
     assert all(types[t]["precision"] >= 0.75 for t in ("agent_of", "target_of", "located_at")), types
-    assert types["target_of"]["recall"] >= 0.60 and types["located_at"]["recall"] >= 0.60, types
-    # agent_of misses the goal (0.579 when written): most misses have an end span the span step gets wrong,
-    # or an antecedent in another sentence. This floor keeps what was reached.
-    assert types["agent_of"]["recall"] >= 0.57, types
+    assert all(types[t]["recall"] >= 0.60 for t in ("agent_of", "target_of", "located_at")), types

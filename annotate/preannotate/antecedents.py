@@ -21,9 +21,10 @@ def is_pointer(tok: Token, rules: RelationRules) -> bool:
         and len(list(tok.children)) == 1
 
 
-def antecedent(pron: Token, owner: dict[int, Span], rules: RelationRules) -> Span | None:
+def antecedent(pron: Token, owner: dict[int, Span], rules: RelationRules, hops: int = 3) -> Span | None:
     """The ACTOR a subject pronoun or "the group" stands for: the nearest earlier actor that is a subject
-    (of its verb, or the named party in it: "Dozens of his fighters") within a few sentences."""
+    (of its verb, or the named party in it: "Dozens of his fighters") within a few sentences, or what
+    a nearer "the group" stands for ("X emerged ... The group was pushed out ... it has recaptured")."""
     person = pron.lower_ in rules["person_pronouns"]
     doc, first = pron.doc, pron.sent.start
     for _ in range(int(rules.places.get("antecedent_sentences", 2))):
@@ -31,6 +32,9 @@ def antecedent(pron: Token, owner: dict[int, Span], rules: RelationRules) -> Spa
             first = doc[first - 1].sent.start
     for i in range(pron.i - 1, first - 1, -1):
         span = owner.get(i)
+        if span is None and hops and _chains(doc[i], person, rules):
+            # the nearer pointer is the nearer mention: it stands for the same party, so follow it back
+            return antecedent(doc[i], owner, rules, hops - 1)
         if span is None or span.label != "ACTOR" or (person and doc[i].ent_type_ != "PERSON"):
             continue
         root = doc.char_span(span.start, span.end).root  # type: ignore[union-attr]
@@ -39,3 +43,10 @@ def antecedent(pron: Token, owner: dict[int, Span], rules: RelationRules) -> Spa
         if root.dep_ in SUBJECTS:
             return span
     return None
+
+
+def _chains(tok: Token, person: bool, rules: RelationRules) -> bool:
+    """A subject "the group" (not a person's pronoun's antecedent) that a later pointer may stand for.
+
+    Only the pointer nouns: they always name a party, where "it" may stand for a claim or a town."""
+    return not person and tok.dep_ in SUBJECTS and tok.lower_ in rules["pointer_nouns"] and is_pointer(tok, rules)

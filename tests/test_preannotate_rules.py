@@ -90,6 +90,18 @@ def test_model_version_changes_when_a_rule_file_changes(tmp_path: Path, blank) -
     assert before.startswith("rules-") and before.endswith("+en_pipeline-0.0.0") and len(before.split("+")[0]) == 14
 
 
+@pytest.mark.parametrize(("name", "changes"), [("events.toml", False), ("relations.toml", True)])
+def test_model_version_follows_only_the_files_pre_annotation_reads(tmp_path: Path, blank, name: str,
+                                                                    changes: bool) -> None:
+    # events.toml is the export's lexicon (annotate/events/lexicon.py): editing it changes no prediction.
+    root = copy_guidelines(tmp_path)
+    before = model_version(blank, load_rules(root / "guidelines", LABELS).digest, "{}")
+    path = root / "guidelines" / "rules" / name
+    path.write_text(path.read_text() + "\n# an edit\n")
+    after = model_version(blank, load_rules(root / "guidelines", LABELS).digest, "{}")
+    assert (before != after) is changes
+
+
 def test_model_version_changes_with_the_label_mapping(rules, blank) -> None:
     assert model_version(blank, rules.digest, '{"ORG": "ACTOR"}') != model_version(blank, rules.digest, "{}")
 

@@ -10,8 +10,9 @@ from spacy.language import Language
 
 from ..errors import ConfigError
 
-# Bump when the rule-applying code changes behaviour: it is part of model_version.
-CODE_VERSION = "4"
+# Bump when the rule-applying code changes behaviour: it is part of model_version, which every prediction
+# carries (Label Studio, review reports, export provenance). 5: relations proposed from the parse.
+CODE_VERSION = "5"
 # Components the pre-annotator does not use; excluded in the run AND in the benchmark baseline.
 UNUSED_COMPONENTS: tuple[str, ...] = ()
 # Repackaged builds of a model that may be installed instead of the official name.

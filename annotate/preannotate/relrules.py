@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .rules import RULES_DIR
+from .rules import RELATIONS_FILE, RULES_DIR
 
-RELATIONS_FILE = "relations.toml"
 AGENT, TARGET, PLACE = "agent_of", "target_of", "located_at"
 _ROLES = (AGENT, TARGET, "subject", "object", "opponent")
 

@@ -1,6 +1,7 @@
 """Pre-annotation rules as data: read `guidelines/rules/` into a RuleSet (no spaCy needed here).
 
-Files (any change to any of them changes the pre-annotator's model_version):
+Files (any change to any of them changes the pre-annotator's model_version; other files in the folder,
+such as the export's `events.toml`, are not read here and are left out of the digest):
 - `lexicon.toml`: `[lists]` of words; a pattern value "@name" expands to the list `name`.
 - `*.jsonl` except `outcome_verbs.jsonl`: one rule per line, either
   `{"id", "label", "score", "pattern": [spaCy Matcher token dicts], "span": [first, last]?}` where `span`
@@ -10,6 +11,7 @@ Files (any change to any of them changes the pre-annotator's model_version):
   `label` is a schema label or SOURCE (a cited source: never output, suppresses ACTOR there).
 - `outcome_verbs.jsonl`: `{"lemma", "object"?, "particle"?, "prep"?, "score"?}`; an event verb whose
   parse has any listed object lemma / particle / preposition (when given) marks an OUTCOME.
+- `relations.toml`: the relation rules, read by relrules.py.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..errors import InputError
 RULES_DIR = "rules"
 LEXICON_FILE = "lexicon.toml"
 VERBS_FILE = "outcome_verbs.jsonl"
+RELATIONS_FILE = "relations.toml"
 SOURCE_LABEL = "SOURCE"
 
 
@@ -74,7 +77,9 @@ def load_rules(guidelines_dir: Path | str, label_names: tuple[str, ...]) -> Rule
     folder = Path(guidelines_dir) / RULES_DIR
     if not folder.is_dir():
         raise InputError(f"rules folder not found; pre-annotation rules must live in {folder}", str(folder))
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".jsonl", ".toml") and p.is_file())
+    # Only what pre-annotation reads: every .jsonl, and of the .toml files the lexicon and the relation rules.
+    files = sorted(p for p in folder.iterdir() if p.is_file()
+                   and (p.suffix == ".jsonl" or p.name in (LEXICON_FILE, RELATIONS_FILE)))
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")

@@ -63,10 +63,22 @@ def relations_of(pre, text: str) -> set[tuple[str, str, str]]:
          "Al-Shabaab emerged from the Islamic Courts Union in 2006. Its insurgency spread across southern Somalia "
          "within two years. The group was driven out of Mogadishu in 2011. But it has since recaptured several towns "
          "in the Bay region.", {("Al-Shabaab", "agent_of", "recaptured")}),
+        # rule 2: "as a result" links the previous sentence's subject
+        ("'as a result': the previous sentence's subject is the agent",
+         "Government forces shelled the town of Rastan on Monday. At least nine civilians were killed as a result.",
+         {("Government forces", "agent_of", "killed")}),
+        ("'as a consequence' too", "Houthi fighters attacked an army base in Marib. Dozens of soldiers have died as a consequence.",
+         {("Houthi fighters", "agent_of", "died")}),
     ],
 )
 def test_rule_family(pre, family: str, text: str, expected: set) -> None:
     assert expected <= relations_of(pre, text), family
+
+
+def test_as_a_result_of_names_its_own_cause(pre) -> None:
+    got = relations_of(pre, "Government forces shelled the town of Rastan on Monday. At least nine civilians were "
+                            "killed as a result of clashes with Kurdish militias.")
+    assert ("Government forces", "agent_of", "killed") not in got
 
 
 def test_a_reporting_source_is_never_linked(pre) -> None:
@@ -148,6 +160,6 @@ def test_seed_relation_figures(seed_docs) -> None:
     # In-sample: the rules were written looking at these seeds. Goal: P >= 0.75 and R >= 0.60 per type, exact.
     scores = score_documents(read_documents(PROJECT_ROOT / "guidelines" / "seed-gold.jsonl"), seed_docs)
     types = scores["relations"]["exact"]["types"]
-    # Reached: agent_of 35/57 (0.614), target_of 33/52, located_at 30/48; 45 agent_of ones have both ends predicted.
+    # Reached: agent_of 36/57 (0.632), target_of 33/52, located_at 30/48; 45 agent_of ones have both ends predicted.
     assert all(types[t]["precision"] >= 0.75 for t in ("agent_of", "target_of", "located_at")), types
     assert all(types[t]["recall"] >= 0.60 for t in ("agent_of", "target_of", "located_at")), types

@@ -6,7 +6,7 @@ earlier marked mention of it.
 
 from __future__ import annotations
 
-from spacy.tokens import Token
+from spacy.tokens import Doc, Token
 
 from ..records import Span
 from .deptree import SUBJECTS
@@ -37,12 +37,29 @@ def antecedent(pron: Token, owner: dict[int, Span], rules: RelationRules, hops: 
             return antecedent(doc[i], owner, rules, hops - 1)
         if span is None or span.label != "ACTOR" or (person and doc[i].ent_type_ != "PERSON"):
             continue
-        root = doc.char_span(span.start, span.end).root  # type: ignore[union-attr]
-        while root.dep_ in ("conj", "compound") or (root.dep_ == "pobj" and root.head.lower_ in ("of", "from")):
-            root = root.head.head if root.dep_ == "pobj" else root.head  # "Dozens of his fighters"
-        if root.dep_ in SUBJECTS:
+        if _is_subject(span, pron.doc):
             return span
     return None
+
+
+def previous_subject(word: Token, owner: dict[int, Span]) -> Span | None:
+    """The last actor that is a subject in the sentence before `word`'s ("X shelled Y. ... died as a result")."""
+    start = word.sent.start
+    if start == 0:
+        return None
+    for i in range(start - 1, word.doc[start - 1].sent.start - 1, -1):
+        span = owner.get(i)
+        if span is not None and span.label == "ACTOR" and _is_subject(span, word.doc):
+            return span
+    return None
+
+
+def _is_subject(span: Span, doc: Doc) -> bool:
+    """True when the actor is its verb's subject, or the named party in it ("Dozens of his fighters")."""
+    root = doc.char_span(span.start, span.end).root  # type: ignore[union-attr]
+    while root.dep_ in ("conj", "compound") or (root.dep_ == "pobj" and root.head.lower_ in ("of", "from")):
+        root = root.head.head if root.dep_ == "pobj" else root.head
+    return root.dep_ in SUBJECTS
 
 
 def _chains(tok: Token, person: bool, rules: RelationRules) -> bool:

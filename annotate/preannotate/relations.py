@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from spacy.tokens import Doc, Token
 
 from ..records import Relation, Span
-from .antecedents import antecedent, is_pointer
+from .antecedents import antecedent, is_pointer, previous_subject
 from .deptree import SUBJECTS, clause_tokens, conjuncts, follow, in_apposition, predicates
 from .places import PlaceFinder
 from .relrules import AGENT, PLACE, TARGET, ActorPath, RelationRules, Step
@@ -72,6 +72,18 @@ class RelationFinder:
         for path, actor in found:
             yield path.score, self._role(path.role, pred, path), actor
         yield from self._opponents(pred, owner, outcome)
+        yield from self._cause(pred, owner)
+
+    def _cause(self, pred: Token, owner: dict[int, Span]) -> Iterator[tuple[float, str, Span]]:
+        """"X shelled the town. Five people died as a result": the previous sentence's subject brought it about
+        (guidelines section 6, rule 2); only for an outcome its subject suffers."""
+        for prep in (c for c in pred.children if c.dep_ == "prep" and c.lower_ == "as"):
+            results = [c for c in prep.children if c.dep_ == "pobj" and c.lower_ in self.rules["result_nouns"]]
+            # "as a result of the clashes" names its own cause
+            if any(not any(g.dep_ == "prep" for g in c.children) for c in results) and self._undergoes(pred):
+                actor = previous_subject(pred, owner)
+                if actor is not None:
+                    yield 0.6, AGENT, actor
 
     def _found(self, pred: Token, owner: dict[int, Span], outcome: Span, levels: int = 4) -> list[tuple[ActorPath, Span]]:
         """(path, actor) pairs from the paths that apply to `pred`, the best path of each group only."""

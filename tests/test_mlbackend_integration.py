@@ -167,10 +167,16 @@ def test_imported_task_gets_a_prediction_from_the_served_model(connected, model)
     assert get("model_version") == version and version.startswith(model.name + "+rules-")
     result = get("result")
     assert result, "the served model predicted no span on a sentence the rules alone cover"
-    for item in result:
+    spans = [item for item in result if item["type"] == "labels"]
+    assert spans, "the served model predicted no span on a sentence the rules alone cover"
+    for item in spans:
         value = item["value"]
         assert TEXT[value["start"]:value["end"]] == value["text"]
         assert value["labels"][0] in ("ACTOR", "LOCATION", "OUTCOME")
+    ids = {item["id"] for item in spans}
+    assert len(result) > len(spans), "the served model proposed no relation for 'Jihadists ... withdrew from Saraqeb'"
+    for item in result[len(spans):]:  # after the spans: the relations between them, pre-drawn for the annotator
+        assert item["type"] == "relation" and {item["from_id"], item["to_id"]} <= ids and len(item["labels"]) == 1
 
 
 def test_new_annotation_reaches_the_webhook_and_starts_a_retraining(authorised_webhook):

@@ -20,15 +20,8 @@ from .archive import (
     write_quarantine,
 )
 from .config import Settings
-from .decisions import (
-    DECISIONS_FILE,
-    RelationDecision,
-    SpanKey,
-    append_decision,
-    load_decisions,
-    make_relation_decision,
-    validate_relation_decision,
-)
+from .decide import make_relation_decision, validate_relation_decision
+from .decisions import DECISIONS_FILE, RelationDecision, SpanKey, append_decision, load_decisions
 from .errors import InputError, LabelStudioError, QualityGateError
 from .export import export_gold
 from .gold import build_gold

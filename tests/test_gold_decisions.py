@@ -7,14 +7,8 @@ import json
 import pytest
 from gold_fixtures import ROOT, TEXT, ann, span, task
 
-from annotate.decisions import (
-    Decision,
-    append_decision,
-    final_decisions,
-    load_decisions,
-    make_decision,
-    validate_decision,
-)
+from annotate.decide import make_decision, validate_decision
+from annotate.decisions import Decision, append_decision, final_decisions, load_decisions
 from annotate.errors import InputError, OffsetError, SchemaError
 from annotate.gold import build_gold
 from annotate.schema import load_schema

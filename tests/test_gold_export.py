@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from gold_fixtures import TEXT, ann, project, span, task
 
-from annotate.decisions import append_decision, make_decision
+from annotate.decide import make_decision
+from annotate.decisions import append_decision
 from annotate.errors import ExportError, QualityGateError
 from annotate.export import export_gold, pooled_span_f1
 from annotate.preannotate.docbin import read_docbin

@@ -14,7 +14,8 @@ from itertools import combinations
 
 import numpy as np
 
-from ..decisions import RelationKey, SpanKey, relation_keys
+from ..decisions import RelationKey, SpanKey
+from ..goldrelations import relation_keys
 from ..records import Task
 from .measures import PairCounts
 from .spans import COUNT_FIELDS

@@ -9,17 +9,12 @@ from typing import TYPE_CHECKING
 import click
 
 from ..config import Settings
-from ..decisions import (
-    DECISIONS_FILE,
-    append_decision,
-    load_decisions,
-    make_decision,
-    parse_span_id,
-    validate_decision,
-)
+from ..decide import make_decision, parse_span_id, validate_decision
+from ..decisions import DECISIONS_FILE, append_decision, load_decisions
 from ..errors import InputError
 from ..export import export_gold
-from ..gold import Disagreement, Open, build_gold, relation_words
+from ..gold import Disagreement, Open, build_gold
+from ..goldrelations import relation_words
 from ..records import Task
 from ..schema import load_schema
 from .app import get_settings, main

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..csvsafe import write_csv
-from ..decisions import DECISIONS_FILE, load_decisions
+from ..decisions import DECISIONS_FILE, SpanKey, load_decisions
 from ..errors import ExportError, InputError, QualityGateError
 from ..files import atomic_write
-from ..gold import GATING, GoldSet, Problem, SpanKey, TaskGold, build_gold
+from ..gold import GoldSet, TaskGold, build_gold
 from ..records import Task
 from ..schema import Schema, load_schema
+from ..screening import GATING, Problem
 from ..split import assign_split
 from . import card, folder
 from .rows import disagreement_rows, dumps_lines, gold_row, portable, project_roots, scrub

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, OffsetError
-from ..gold import relation_misfit
+from ..goldrelations import relation_misfit
 from ..records import Annotation, Prediction, Relation, Span, Task
 from ..schema import Schema
 from .offsets import OffsetMap

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 
-from ..decisions import ACTIONS, append_decision, candidate_keys, make_decision, parse_span_id, validate_decision
+from ..decide import candidate_keys, make_decision, parse_span_id, validate_decision
+from ..decisions import ACTIONS, append_decision
 from ..errors import InputError
-from ..gold import relation_words
+from ..goldrelations import relation_words
 from ..records import Task
 from . import context
 from .data import SORTS, filter_rows

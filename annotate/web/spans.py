@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from ..decisions import RelationKey, relation_keys
-from ..gold import TaskGold, relation_words
+from ..decisions import RelationKey
+from ..gold import TaskGold
+from ..goldrelations import relation_keys, relation_words
 from ..records import Relation, Span, Task, span_id
 from ..schema import Schema
 

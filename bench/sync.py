@@ -23,10 +23,10 @@ from annotate.labelstudio import server as ls_server
 from annotate.labelstudio.client import Connection, connect
 from annotate.labelstudio.convert import task_from_row
 from annotate.labelstudio.labelconfig import build_label_config
+from annotate.labelstudio.payloads import prediction_result, task_payload
 from annotate.labelstudio.pull import pull_raw
 from annotate.labelstudio.push import push_documents
 from annotate.labelstudio.sandbox import start_sandbox
-from annotate.labelstudio.tasks import prediction_result, task_payload
 from annotate.records import Document, Span
 from annotate.schema import load_schema
 

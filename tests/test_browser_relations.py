@@ -42,7 +42,7 @@ from browser_fixtures import (
 
 from annotate.config import Settings
 from annotate.gold import build_gold
-from annotate.labelstudio.tasks import task_payload
+from annotate.labelstudio.payloads import task_payload
 from annotate.pipeline import preannotate_inputs, pull, push
 from annotate.records import Document, Relation, Span, span_id
 from annotate.schema import load_schema

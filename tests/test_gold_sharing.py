@@ -15,7 +15,7 @@ from gold_fixtures import ROOT, TEXT, ann, project, span, task
 
 from annotate.export import export_gold
 from annotate.labelstudio.convert import tasks_from_export
-from annotate.labelstudio.tasks import task_payload
+from annotate.labelstudio.payloads import task_payload
 from annotate.records import Document
 from annotate.schema import load_schema
 

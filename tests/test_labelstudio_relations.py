@@ -11,7 +11,7 @@ import pytest
 
 from annotate.labelstudio.convert import tasks_from_export
 from annotate.labelstudio.labelconfig import build_label_config
-from annotate.labelstudio.tasks import prediction_result, task_payload
+from annotate.labelstudio.payloads import prediction_result, task_payload
 from annotate.mlbackend.app import prediction
 from annotate.records import Document, Relation, Span, span_id
 from annotate.schema import load_schema

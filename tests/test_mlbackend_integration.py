@@ -217,7 +217,7 @@ def test_train_button_sends_start_training(connected):
 @pytest.mark.slow
 def test_default_retraining_pulls_gold_and_trains_a_new_model(live_server, project_root):
     """The retraining the webhook starts: pull the annotations, write the gold export, train on it."""
-    from annotate.labelstudio.tasks import prediction_result
+    from annotate.labelstudio.payloads import prediction_result
     from annotate.mlbackend.training import newest_model, retrain
     from annotate.records import read_documents
 

@@ -152,7 +152,7 @@ def test_every_annotators_drafts_reach_the_archive(live_server, project_root):
     import httpx
     from test_sync_integration import _token_of, _user
 
-    from annotate.labelstudio.tasks import task_payload
+    from annotate.labelstudio.payloads import task_payload
 
     settings = _settings(live_server, project_root)
     conn, project_id, ids = _pushed(settings, 2)

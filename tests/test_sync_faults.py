@@ -17,7 +17,7 @@ import pytest
 from annotate import pipeline
 from annotate.config import load_settings
 from annotate.labelstudio.client import connect
-from annotate.labelstudio.tasks import task_payload
+from annotate.labelstudio.payloads import task_payload
 from annotate.records import Document, Span
 
 pytestmark = pytest.mark.integration

@@ -30,7 +30,7 @@ from ..goldrelations import relation_misfit
 from ..records import Annotation, Prediction, Relation, Span, Task
 from ..schema import Schema
 from .offsets import OffsetMap
-from .tasks import ID_KEY
+from .payloads import ID_KEY
 
 log = logging.getLogger(__name__)
 # What a result item not shaped as Label Studio writes it raises on the way (a string where an object belongs...).

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from ..errors import LabelStudioError
 from .client import Connection
-from .tasks import ID_KEY, Copy, Listing, copy_of, tasks_since
+from .payloads import ID_KEY
+from .tasks import Copy, Listing, copy_of, tasks_since
 
 log = logging.getLogger(__name__)
 

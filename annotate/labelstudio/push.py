@@ -28,17 +28,9 @@ from . import manifest
 from .client import Connection, is_transient, never_sent
 from .dedupe import Dedupe, handle_duplicates, remove_retry_copies
 from .manifest import Existing
+from .payloads import ID_KEY, prediction_payload, prediction_version, task_payload, text_sha
 from .project import set_model_version
-from .tasks import (
-    ID_KEY,
-    Listing,
-    list_tasks,
-    prediction_payload,
-    prediction_version,
-    task_payload,
-    tasks_since,
-    text_sha,
-)
+from .tasks import Listing, list_tasks, tasks_since
 
 __all__ = ["PushReport", "push_documents"]
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from ..config import Settings
 from ..errors import AnnotateError
 from ..hosts import host_allowed, refusal, served_names
 from ..labelstudio.labelconfig import FROM_NAME, TO_NAME
-from ..labelstudio.tasks import ID_KEY, prediction_payload
+from ..labelstudio.payloads import ID_KEY, prediction_payload
 from ..records import Article, Document
 from .credentials import CREDENTIALS_FILE, Credentials, ensure_credentials
 from .state import Annotator, ModelHolder, Retrainer

@@ -55,7 +55,8 @@ def gold_lines(folder: Path) -> list[dict]:
 def test_export_writes_every_file(exported):
     names = sorted(p.name for p in exported.folder.iterdir())
     assert names == ["README.md", "dev.spacy", "disagreements.jsonl", "events.csv", "events.parquet", "gold.conll",
-                     "gold.jsonl", "manifest.json", "problems.jsonl", "spans.csv", "spans.parquet", "train.spacy"]
+                     "gold.jsonl", "labelstudio.json", "manifest.json", "problems.jsonl", "spans.csv", "spans.parquet",
+                     "train.spacy"]
 
 
 def test_latest_points_at_the_new_folder(exported, settings):

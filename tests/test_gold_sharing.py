@@ -42,7 +42,7 @@ def test_export_files_and_folders_get_the_modes_the_umask_allows(tmp_path, umask
     folders = [settings.exports_dir, settings.exports_dir / "gold", result.folder]
     assert {str(d): stat.S_IMODE(d.stat().st_mode) for d in folders} == {str(d): dir_mode for d in folders}
     files = sorted(p for p in result.folder.iterdir())
-    assert len(files) == 12
+    assert len(files) == 13
     assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {p.name: oct(file_mode) for p in files}
 
 

@@ -141,3 +141,19 @@ def instructions_html(guidelines: Guidelines, schema: Schema | None = None) -> s
     banner = (f'<p class="guidelines-version"><strong>Guidelines version {html.escape(guidelines.version)}</strong>'
               " (recorded with every annotation export and adjudication decision)</p>")
     return banner + "\n" + render_guidelines_html(guidelines.markdown, colors)
+
+
+_PAGE_STYLE = """body { font: 16px/1.5 system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; }
+pre, code { font-family: ui-monospace, monospace; background: #f4f4f4; }
+pre { padding: .5rem; overflow-x: auto; }
+blockquote { border-left: 3px solid #ccc; margin-left: 0; padding-left: 1rem; }
+mark.span { padding: 0 .1em; } .span-label { font-size: .7em; margin-left: .2em; }"""
+
+
+def guidelines_document(guidelines: Guidelines, schema: Schema | None = None) -> str:
+    """A whole HTML page of the guidelines (doctype, charset, title, a small style) to open or share as a file."""
+    title = html.escape(f"Annotation guidelines {guidelines.version}")
+    return (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{title}</title>\n'
+            f"<style>\n{_PAGE_STYLE}\n</style>\n</head>\n<body>\n{instructions_html(guidelines, schema)}\n"
+            "</body>\n</html>\n")

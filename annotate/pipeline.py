@@ -23,7 +23,7 @@ from .config import Settings
 from .decide import make_relation_decision, validate_relation_decision
 from .decisions import DECISIONS_FILE, RelationDecision, SpanKey, append_decision, load_decisions
 from .errors import InputError, LabelStudioError, QualityGateError
-from .export import export_gold
+from .export import ExportResult, export_gold
 from .gold import build_gold
 from .guidelines import instructions_html, load_guidelines
 from .ingest import IngestReport, load_articles
@@ -31,7 +31,7 @@ from .labelstudio import server as ls_server
 from .labelstudio.client import Connection, connect
 from .labelstudio.convert import Quarantined, read_export, task_from_row, tasks_from_export
 from .labelstudio.mlconnect import Connected, connect_backend
-from .labelstudio.project import ProjectRef, ensure_project, find_project
+from .labelstudio.project import Change, ProjectRef, configure_overlap, ensure_project, find_project
 from .labelstudio.pull import PullStats, pull_raw
 from .labelstudio.push import PushReport, push_documents
 from .labelstudio.users import resolve_users
@@ -80,6 +80,17 @@ def open_project(settings: Settings) -> tuple[Connection, ProjectRef]:
     conn = connect(settings)
     with _project_lock(settings):
         return conn, _ensure(conn, settings)
+
+
+def configure_project(settings: Settings, annotators_per_task: int | None = None,
+                      overlap_percent: int | None = None) -> tuple[ProjectRef, tuple[Change, ...]]:
+    """`annotate project`: create or update the project, then set the overlap given (the only place that does)."""
+    conn = connect(settings)
+    with _project_lock(settings):
+        ref = _ensure(conn, settings)
+        if ref.created:  # created with the settings' overlap already
+            return ref, ()
+        return ref, ref.changes + configure_overlap(conn, ref.id, annotators_per_task, overlap_percent)
 
 
 def push(settings: Settings, docs: list[Document], progress: Progress = _no_progress,
@@ -224,20 +235,31 @@ def describe_source(path: Path) -> str:
     return f"Label Studio export {path.name} (sha256 {digest})"
 
 
-def write_gold(settings: Settings, result: PullResult) -> list[str]:
-    """Build the gold dataset from a pull; lines to show the user (nothing is written without annotations)."""
+def export_pulled(settings: Settings, result: PullResult) -> ExportResult | None:
+    """Build the gold dataset from a pull; None (nothing written) when no annotation is submitted yet."""
     if not any(task.completed for task in result.tasks):
-        return [f"no submitted annotations yet in project {result.project_id}: no gold written. "
-                "Annotate in Label Studio, then pull again."]
+        return None
     notes = [q.note() for q in result.quarantine]
     try:
-        exported = export_gold(result.tasks, settings, source=describe_source(result.stats.path), quarantined=notes)
+        return export_gold(result.tasks, settings, source=describe_source(result.stats.path), quarantined=notes)
     except QualityGateError as exc:
         # A pull's job is the archive; what does not fit is reported and quarantined, and the pull goes on.
-        exported = exc.result  # type: ignore[attr-defined]
+        return exc.result  # type: ignore[attr-defined, no-any-return]
+
+
+def gold_lines(settings: Settings, result: PullResult, exported: ExportResult | None) -> list[str]:
+    """What `annotate pull` says about the gold it built (or did not build) from the pull."""
+    if exported is None:
+        return [f"no submitted annotations yet in project {result.project_id}: no gold written. "
+                "Annotate in Label Studio, then pull again."]
     lines = [f"gold dataset -> {exported.folder} (latest: {settings.exports_dir / 'gold' / 'latest'})"]
     lines += [f"  {p.kind}: {p.where}: {p.message}" for p in exported.problems]
     return lines
+
+
+def write_gold(settings: Settings, result: PullResult) -> list[str]:
+    """Build the gold dataset from a pull; lines to show the user (nothing is written without annotations)."""
+    return gold_lines(settings, result, export_pulled(settings, result))
 
 
 def record_relation_decision(settings: Settings, task: Task, source: SpanKey, target: SpanKey, label: str,

@@ -23,7 +23,8 @@ def test_guidelines_command_checks_and_writes_html(tmp_path):
     result = CliRunner().invoke(main, ["--root", str(root), "guidelines", "--html", str(root / "g.html")])
     assert result.exit_code == 0, result.output
     assert "consistent" in result.output
-    assert (root / "g.html").read_text(encoding="utf-8").startswith('<p class="guidelines-version">')
+    page = (root / "g.html").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and '<p class="guidelines-version">' in page
 
 
 def test_guidelines_command_fails_on_a_stale_changelog(tmp_path):

@@ -7,17 +7,24 @@ from pathlib import Path
 import click
 
 from .app import get_settings, main
+from .jsonreport import JSON_OPTION, echo_json, guidelines_json
 
 
 @main.command()
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the guidelines as one HTML page (what annotators see in Label Studio).")
+              help="Also write the guidelines as one whole HTML page (what annotators see in Label Studio).")
+@JSON_OPTION
 @click.pass_context
-def guidelines(ctx: click.Context, html_path: Path | None) -> None:
-    """Check the guidelines against schema.toml and CHANGELOG.md; print their version."""
+def guidelines(ctx: click.Context, html_path: Path | None, as_json: bool) -> None:
+    """Check the guidelines against schema.toml and CHANGELOG.md; print their version.
+
+    \b
+    --json keys: path, guidelines_version, labels, consistent (true; problems
+    are an error on stderr), html (the page written, or null).
+    """
     from ..errors import SchemaError
     from ..files import atomic_write
-    from ..guidelines import check_guidelines, instructions_html, load_guidelines
+    from ..guidelines import check_guidelines, guidelines_document, load_guidelines
     from ..schema import load_schema
 
     settings = get_settings(ctx)
@@ -28,7 +35,10 @@ def guidelines(ctx: click.Context, html_path: Path | None) -> None:
         raise SchemaError("; ".join(problems))
     if html_path is not None:
         with atomic_write(html_path) as handle:
-            handle.write(instructions_html(loaded, schema))
+            handle.write(guidelines_document(loaded, schema))
+    if as_json:
+        echo_json("guidelines", guidelines_json(loaded, schema, html_path))
+        return
     click.echo(f"{loaded.path}: version {loaded.version}, labels {', '.join(schema.label_names)}: consistent"
                + (f"; wrote {html_path}" if html_path else ""))
 

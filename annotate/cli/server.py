@@ -7,6 +7,7 @@ import click
 from ..errors import ConfigError
 from ..labelstudio import server as ls_server
 from .app import get_settings, main
+from .jsonreport import JSON_OPTION, echo_json, status_json
 
 
 @main.group()
@@ -51,13 +52,24 @@ def stop(ctx: click.Context) -> None:
 
 
 @server.command()
+@JSON_OPTION
 @click.pass_context
-def status(ctx: click.Context) -> None:
-    """Show the embedded server's URL, PID, health and data folder; exit 1 when it is not running."""
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show the embedded server's URL, PID, health and data folder; exit 1 when it is not running.
+
+    \b
+    --json keys: running, url, pid, port, healthy, data (url, pid and port null
+    when not running).
+    """
     settings = _embedded_settings(ctx)
     info = ls_server.server_status(settings)
+    data = info.data_dir if info else ls_server.server_paths(settings).data
+    if as_json:
+        echo_json("server status", status_json(info, data=str(data)))
+    elif info is None:
+        click.echo(f"not running (data folder {data})")
+    else:
+        click.echo(f"url:     {info.url}\npid:     {info.pid}\nhealth:  {'UP' if info.healthy else 'NOT ANSWERING'}\n"
+                   f"data:    {info.data_dir}")
     if info is None:
-        click.echo(f"not running (data folder {ls_server.server_paths(settings).data})")
         ctx.exit(1)
-    click.echo(f"url:     {info.url}\npid:     {info.pid}\nhealth:  {'UP' if info.healthy else 'NOT ANSWERING'}\n"
-               f"data:    {info.data_dir}")

@@ -14,6 +14,7 @@ from .. import pipeline
 from ..dashboard import start_dashboard
 from ..records import read_documents
 from .app import get_settings, main
+from .jsonreport import JSON_OPTION, echo_json, pull_json, push_json
 from .web import echo_new_logins
 
 PROGRESS_MIN = 20  # no bar for a handful of tasks
@@ -52,25 +53,35 @@ def project(ctx: click.Context, annotators_per_task: int | None, overlap_percent
               help="Import order (Label Studio's queue follows it): uncertain = lowest span scores first.")
 @click.option("--dedupe", is_flag=True, help="Delete the extra tasks of an article that is in the project more than "
               "once, keeping the one with annotations; a task with annotations is never deleted.")
+@JSON_OPTION
 @click.pass_context
 def push(ctx: click.Context, inputs: tuple[Path, ...], preannotated: Path | None, processes: int,
-         model: str | None, with_rules: bool, order: str, dedupe: bool) -> None:
-    """Pre-annotate INPUTS (default: seeds/) and upsert them as tasks with predictions (never duplicated)."""
+         model: str | None, with_rules: bool, order: str, dedupe: bool, as_json: bool) -> None:
+    """Pre-annotate INPUTS (default: seeds/) and upsert them as tasks with predictions (never duplicated).
+
+    \b
+    --json keys: project {id, title, url}, created, skipped, predictions_added,
+    recovered, duplicates {article: [task ids]}, removed [task ids],
+    kept_annotated {article: [task ids]}, rejected [messages].
+    """
     from ..ordering import order_documents
 
     settings = get_settings(ctx)
-    rejected = 0
+    rejected: list[str] = []
     if preannotated:
         docs = list(read_documents(preannotated))
     else:
         docs, report = pipeline.preannotate_inputs(settings, inputs or [settings.seeds_dir], processes, model,
                                                    with_rules)
-        rejected = len(report.rejected)
-        for err in report.rejected:
+        rejected = [str(err) for err in report.rejected]
+        for err in rejected:
             click.secho(f"rejected: {err}", fg="yellow", err=True)
     docs = order_documents(docs, order)
     ref, pushed = pipeline.push(settings, docs, _progress, dedupe=dedupe)
-    click.echo(f"project {ref.id}: {pushed.summary()}\n{ref.url}")
+    if as_json:
+        echo_json("push", push_json(ref, pushed, rejected))
+    else:
+        click.echo(f"project {ref.id}: {pushed.summary()}\n{ref.url}")
     for line in pushed.duplicate_lines():
         click.secho(f"duplicate: {line}", fg="yellow", err=True)
     if pushed.duplicates and not dedupe:
@@ -80,14 +91,27 @@ def push(ctx: click.Context, inputs: tuple[Path, ...], preannotated: Path | None
 
 
 @main.command()
+@click.option("--archive-only", is_flag=True, help="Archive the raw pull (and its quarantine file) in exports/raw/; "
+              "build no gold.")
+@JSON_OPTION
 @click.pass_context
-def pull(ctx: click.Context) -> None:
-    """Pull every annotation into exports/raw/ (the archive gold is built from) and write the gold dataset."""
+def pull(ctx: click.Context, archive_only: bool, as_json: bool) -> None:
+    """Pull every annotation into exports/raw/ (the archive gold is built from) and write the gold dataset.
+
+    \b
+    --json keys: project_id, archive, unchanged_since, tasks, annotations, drafts,
+    missed, changed, deleted [task ids], quarantined [{task_id, article_id, annotator,
+    annotation_id, reason, scope}], quarantine_file, gold (null with --archive-only or
+    without submitted annotations, else as `annotate export --json`: folder, counts,
+    agreement, problems).
+    """
     settings = get_settings(ctx)
     result = pipeline.pull(settings, _progress)
     stats = result.stats
-    where = f"unchanged since {stats.path} (no new file)" if stats.unchanged_since else str(stats.path)
-    click.echo(f"pulled {stats.tasks} task(s), {stats.annotations} annotation(s), {stats.drafts} draft(s) -> {where}")
+    if not as_json:
+        where = f"unchanged since {stats.path} (no new file)" if stats.unchanged_since else str(stats.path)
+        click.echo(f"pulled {stats.tasks} task(s), {stats.annotations} annotation(s), {stats.drafts} draft(s) -> "
+                   f"{where}")
     for line in stats.changes():
         click.secho(f"during the pull: {line}", fg="yellow", err=True)
     if result.quarantine:
@@ -95,7 +119,14 @@ def pull(ctx: click.Context) -> None:
         what = ", ".join(f"{n} {scope}(s)" for scope, n in sorted(scopes.items()))
         click.secho(f"quarantined {what}, each named by task and annotator -> {result.quarantine_path}", fg="yellow",
                     err=True)
-    for line in pipeline.write_gold(settings, result):
+    gold = None if archive_only else pipeline.export_pulled(settings, result)
+    if as_json:
+        echo_json("pull", pull_json(result, gold))
+        return
+    if archive_only:
+        click.echo("--archive-only: no gold written (build it with `annotate export`)")
+        return
+    for line in pipeline.gold_lines(settings, result, gold):
         click.echo(line)
 
 

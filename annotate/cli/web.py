@@ -8,11 +8,12 @@ import threading
 import click
 
 from ..config import Settings
-from ..dashboard import dashboard_status, start_dashboard, stop_dashboard
+from ..dashboard import dashboard_status, logfile, start_dashboard, stop_dashboard
 from ..errors import ConfigError, ServerError
 from ..hosts import wildcard_hint
 from ..procs import port_is_free
 from .app import get_settings, main
+from .jsonreport import JSON_OPTION, echo_json, status_json
 
 
 def _loopback(host: str) -> bool:
@@ -105,12 +106,23 @@ def dashboard_stop(ctx: click.Context) -> None:
 
 
 @dashboard.command("status")
+@JSON_OPTION
 @click.pass_context
-def dashboard_status_cmd(ctx: click.Context) -> None:
-    """Show the background dashboard's URL, PID and health; exit 1 when it is not running."""
-    info = dashboard_status(get_settings(ctx))
-    if info is None:
+def dashboard_status_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Show the background dashboard's URL, PID and health; exit 1 when it is not running.
+
+    \b
+    --json keys: running, url, pid, port, healthy, log (url, pid and port null
+    when not running).
+    """
+    settings = get_settings(ctx)
+    info = dashboard_status(settings)
+    if as_json:
+        echo_json("dashboard status", status_json(info, log=str(info.log if info else logfile(settings))))
+    elif info is None:
         click.echo("not running")
+    else:
+        click.echo(f"url:     {info.url}/\npid:     {info.pid}\nhealth:  {'UP' if info.healthy else 'NOT ANSWERING'}\n"
+                   f"log:     {info.log}")
+    if info is None:
         ctx.exit(1)
-    click.echo(f"url:     {info.url}/\npid:     {info.pid}\nhealth:  {'UP' if info.healthy else 'NOT ANSWERING'}\n"
-               f"log:     {info.log}")

@@ -18,6 +18,7 @@ from ..goldrelations import relation_words
 from ..records import Task
 from ..schema import load_schema
 from .app import get_settings, main
+from .jsonreport import JSON_OPTION, echo_json, export_json
 
 if TYPE_CHECKING:
     from ..pipeline import TaskSource
@@ -50,17 +51,33 @@ def _decisions_path(settings: Settings, path: Path | None) -> Path:
 @PULL
 @DECISIONS
 @click.option("--min-agreement", type=float, help="Exit with code 3 if pooled exact span F1 is below this.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the gold folder here instead of exports/gold/<hash>/ (exports/gold/latest is not touched); "
+                   "DIR must be new, empty, or an earlier export.")
+@JSON_OPTION
 @click.pass_context
 def export(ctx: click.Context, from_export: Path | None, refresh: bool, decisions_path: Path | None,
-           min_agreement: float | None) -> None:
-    """Adjudicate and write the gold dataset (JSONL, DocBin, CoNLL, tables, card) to exports/gold/."""
+           min_agreement: float | None, out_dir: Path | None, as_json: bool) -> None:
+    """Adjudicate and write the gold dataset (JSONL, DocBin, CoNLL, tables, card) to exports/gold/.
+
+    \b
+    --json keys: folder, counts {documents {train, dev}, spans, events,
+    open_disagreements, statuses, problems}, agreement, problems [{kind, where,
+    message}]. A failed quality gate is an error on stderr (exit 3), no JSON.
+    """
     settings = get_settings(ctx)
+    from ..export.folder import check_target
     from ..pipeline import describe_source
 
+    if out_dir is not None:  # refused before anything is read or pulled
+        check_target(out_dir, settings.exports_dir / "gold")
     source = load_input(settings, from_export, refresh)
     result = export_gold(source.tasks, settings, decisions_path=_decisions_path(settings, decisions_path),
                          min_agreement=min_agreement, source=describe_source(source.path),
-                         quarantined=[q.note() for q in source.quarantine])
+                         quarantined=[q.note() for q in source.quarantine], out=out_dir)
+    if as_json:
+        echo_json("export", export_json(result) or {})
+        return
     docs = result.counts["documents"]
     click.echo(f"Gold written to {result.folder} ({docs['train']} train, {docs['dev']} dev documents, "
                f"{result.counts['spans']} spans, {result.counts['events']} events, "

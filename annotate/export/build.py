@@ -128,8 +128,9 @@ def _write(path: Path, text: str) -> None:
 
 def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Path | None = None,
                 min_agreement: float | None = None, source: str = "unspecified",
-                quarantined: Sequence[str] = ()) -> ExportResult:
-    """Adjudicate and write every gold file into exports/gold/<content hash>/, then point exports/gold/latest at it.
+                quarantined: Sequence[str] = (), out: Path | None = None) -> ExportResult:
+    """Adjudicate and write every gold file into exports/gold/<content hash>/, then point exports/gold/latest at it
+    (with `out`: into that folder instead, leaving exports/gold/ alone; see folder.check_target).
 
     Raises ExportError (nothing written) for unusable input, QualityGateError (after writing) when
     annotations were quarantined, offsets were wrong, or agreement is below `min_agreement`. Agreement is checked
@@ -139,6 +140,9 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
     from ..preannotate.docbin import GoldInput, write_docbins
 
     schema = load_schema(settings.guidelines_dir)
+    parent = settings.exports_dir / "gold"
+    if out is not None:
+        folder.check_target(out, parent)
     if not tasks:
         raise ExportError(f"no tasks to export (source: {source}); is the project empty?")
     decisions = load_decisions(decisions_path or settings.exports_dir / DECISIONS_FILE)
@@ -156,8 +160,7 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
     agreement = pooled_span_f1(tasks)
     too_low = _agreement_gate(agreement, min_agreement)
     report, reason = _agreement_report(tasks, schema)
-    parent = settings.exports_dir / "gold"
-    with folder.staging(parent) as tmp:
+    with folder.staging(out.parent if out else parent) as tmp:
         inputs = [GoldInput(g.article_id, g.text, tuple(s.key for s in g.spans), _relation_keys(g)) for g in golds]
         views = {v.id: v for v in write_docbins(inputs, sides, tmp, SIDES)}
         problems += _alignment_problems(golds, views)
@@ -169,9 +172,10 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
         _write(tmp / "README.md", card.render_card(_card_inputs(rows, gold, problems, agreement, report, reason,
                                                                 source, predicted)))
         _write_manifest(tmp, counts, source)
-        final = folder.publish(tmp, parent, folder.content_hash(tmp), latest=too_low is None)
+        final = (folder.publish_into(tmp, out) if out else
+                 folder.publish(tmp, parent, folder.content_hash(tmp), latest=too_low is None))
     result = ExportResult(final, counts, tuple(problems), agreement)
-    _gate(result, too_low, parent / folder.LATEST)
+    _gate(result, too_low, None if out else parent / folder.LATEST)
     return result
 
 
@@ -238,15 +242,18 @@ def _agreement_gate(agreement: float | None, min_agreement: float | None) -> str
     return None
 
 
-def _gate(result: ExportResult, too_low: str | None, latest: Path) -> None:
-    """Raise QualityGateError naming every failed gate; the export is already written by then."""
+def _gate(result: ExportResult, too_low: str | None, latest: Path | None) -> None:
+    """Raise QualityGateError naming every failed gate; the export is already written by then (`latest` None: it
+    went to an --out folder and no `latest` link was touched)."""
     reasons = [f"{n} {kind} problem(s)" for kind, n in result.counts["problems"].items() if kind in GATING]
     if too_low is None and not reasons:
         return
-    if too_low is None:
+    reasons += [too_low] if too_low else []
+    if latest is None:
+        where = f"export written to {result.folder}"
+    elif too_low is None:
         where = f"export written to {result.folder} and published as {latest}"
     else:
-        reasons.append(too_low)
         now = f"still {latest.resolve().name}" if latest.exists() else "none yet"
         where = (f"NOT published: {latest} is unchanged ({now}); the build is in {result.folder} for review")
     error = QualityGateError(f"quality gate failed: {'; '.join(reasons)} ({where}; see problems.jsonl and "

@@ -1,15 +1,18 @@
-"""Publishing an export folder atomically: build in a temp dir, rename, then swing the `latest` link."""
+"""Publishing an export folder atomically: build in a temp dir, rename, then swing the `latest` link (or, for
+`annotate export --out DIR`, put the build at DIR and leave `latest` alone)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..errors import ExportError
 from ..files import shared_mode
 
 LATEST = "latest"
@@ -50,3 +53,37 @@ def publish(tmp: Path, parent: Path, name: str, latest: bool = True) -> Path:
     os.symlink(name, link_tmp)
     os.replace(link_tmp, parent / LATEST)
     return final
+
+
+def is_export(path: Path) -> bool:
+    """Whether `path` is a folder an export wrote: its manifest.json lists files and counts."""
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and {"files", "counts"} <= manifest.keys()
+
+
+def check_target(out: Path, parent: Path) -> None:
+    """Refuse an --out folder that is a file, lies among the content-addressed exports, or is neither empty nor a
+    previous export (so nothing of the user's is ever replaced)."""
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"--out {out}: is a file; give a new or empty folder, or an earlier export's folder")
+    if out.resolve().is_relative_to(parent.resolve()):
+        raise ExportError(f"--out {out}: inside {parent}, which holds the content-addressed exports; choose a folder "
+                          "outside it")
+    if out.is_dir() and any(out.iterdir()) and not is_export(out):
+        raise ExportError(f"--out {out}: not empty and not a previous export (no manifest.json with files and "
+                          "counts); give a new or empty folder, or an earlier export's folder")
+
+
+def publish_into(tmp: Path, out: Path) -> Path:
+    """Put the staged folder at `out` (staged beside it), replacing an empty folder or a previous export there."""
+    if out.is_dir() and any(out.iterdir()):
+        aside = out.parent / f".{out.name}.replaced-{os.getpid()}"
+        os.rename(out, aside)
+        os.rename(tmp, out)
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        os.replace(tmp, out)  # an empty folder is replaced in one step
+    return out

@@ -142,7 +142,7 @@ def test_docbin_relations_index_spans_sc(seed_export):
     total = 0
     for doc in docs:
         row = gold[doc.user_data["id"]]
-        by_id = {s["id"]: (s["token_start"], s["token_end"], s["label"]) for s in row["spans"]}
+        by_id = {s["id"]: (s["aligned_start"], s["aligned_end"], s["label"]) for s in row["spans"]}
         group = [(s.start_char, s.end_char, s.label_) for s in doc.spans["sc"]]
         found = {(group[h], group[c], kind) for h, c, kind in doc.user_data["relations"]}
         assert found == {(by_id[r["from_id"]], by_id[r["to_id"]], r["label"]) for r in row["relations"]}

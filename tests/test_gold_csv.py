@@ -42,8 +42,10 @@ def test_span_and_event_tables_neutralise_formulas_and_keep_numbers(tmp_path):
     result = export_gold([t], project(tmp_path))
     rows = _reader(result.folder / "spans.csv")
     assert [r["text"] for r in rows] == ["'=HYPERLINK(x)", "seized", "'@Home", "'-5 killed", "'+1 fled"]
-    assert {r["annotators"] for r in rows} == {"'=evil@x"} and {r["meta_title"] for r in rows} == {"'=cmd|' /C calc'!A0"}
-    assert [(r["start"], r["end"], r["meta_n"]) for r in rows[:1]] == [("0", "13", "7")]  # numbers untouched
+    assert {r["annotators"] for r in rows} == {"'=evil@x"}
+    # Metadata is one JSON column: it starts with "{", so the formula-like title inside it is no formula.
+    assert {r["meta"] for r in rows} == {json.dumps({"n": 7, "title": "=cmd|' /C calc'!A0"})}
+    assert [(r["start"], r["end"]) for r in rows[:1]] == [("0", "13")]  # numbers untouched
     assert pd.read_csv(result.folder / "spans.csv")["start"].dtype.kind == "i"
     event, *_ = _reader(result.folder / "events.csv")  # one row per OUTCOME: "seized" comes first
     assert (event["outcome"], event["agent_of"], event["located_at"]) == ("seized", "'=HYPERLINK(x)", "'@Home")

@@ -67,8 +67,8 @@ def test_latest_points_at_the_new_folder(exported, settings):
 def test_docbin_round_trip_yields_the_gold_spans(exported):
     docs = {d["id"]: d for side in ("train", "dev") for d in read_docbin(exported.folder / f"{side}.spacy")}
     for row in gold_lines(exported.folder):
-        expected = sorted((s["token_start"], s["token_end"], s["label"]) for s in row["spans"]
-                          if s["token_start"] is not None)
+        expected = sorted((s["aligned_start"], s["aligned_end"], s["label"]) for s in row["spans"]
+                          if s["aligned_start"] is not None)
         assert docs[row["id"]]["spans"] == expected
         assert docs[row["id"]]["text"] == row["text"]
 
@@ -96,7 +96,7 @@ def test_overlapping_spans_stay_in_sc_but_not_in_ents(exported):
 def test_misaligned_span_is_reported_and_expanded_not_dropped(exported):
     row = next(r for r in gold_lines(exported.folder) if r["id"] == "art-3")
     hom = next(s for s in row["spans"] if s["label"] == "LOCATION")
-    assert (hom["text"], hom["token_start"], hom["token_end"], hom["token_aligned"]) == ("Hom", 17, 21, False)
+    assert (hom["text"], hom["aligned_start"], hom["aligned_end"], hom["token_aligned"]) == ("Hom", 17, 21, False)
     assert any(p.kind == "alignment" and "'Homs'" in p.message for p in exported.problems)
 
 
@@ -264,7 +264,7 @@ def test_whitespace_only_span_is_reported_and_kept_out_of_docbin(settings):
     blank = task(1, [ann(1, "a@x", [span(0, 6, "ACTOR"), span(6, 7, "OUTCOME")])])
     result = export_gold([blank], settings)
     row = gold_lines(result.folder)[0]
-    assert [(s["text"], s["token_start"]) for s in row["spans"]] == [("Rebels", 0), (" ", None)]
+    assert [(s["text"], s["aligned_start"]) for s in row["spans"]] == [("Rebels", 0), (" ", None)]
     (doc,) = [d for side in ("train", "dev") for d in read_docbin(result.folder / f"{side}.spacy")]
     assert doc["spans"] == [(0, 6, "ACTOR")]
     assert any(p.kind == "alignment" and "covers no token" in p.message for p in result.problems)

@@ -182,7 +182,7 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
 def _write_files(tmp: Path, rows: list[dict[str, Any]], views: Mapping[str, DocView], gold: GoldSet,
                  problems: list[Problem], events: list[dict[str, Any]]) -> dict[str, Any]:
     from .conll import conll_text
-    from .tables import event_csv_frame, event_table, span_table, write_event_parquet
+    from .tables import event_csv_frame, event_table, span_table, write_event_parquet, write_span_parquet
 
     _write(tmp / "gold.jsonl", dumps_lines(rows))
     _write(tmp / "disagreements.jsonl", dumps_lines(disagreement_rows(gold.disagreements)))
@@ -190,7 +190,7 @@ def _write_files(tmp: Path, rows: list[dict[str, Any]], views: Mapping[str, DocV
     spans = span_table(rows)
     write_csv(spans, tmp / "spans.csv")  # formula-like cells neutralised; the Parquet keeps the exact text
     with atomic_write(tmp / "spans.parquet", "wb") as handle:
-        spans.to_parquet(handle, index=False)
+        write_span_parquet(spans, handle)
     write_csv(event_csv_frame(events), tmp / "events.csv")  # formula-like cells neutralised, as for spans.csv
     with atomic_write(tmp / "events.parquet", "wb") as handle:
         write_event_parquet(event_table(events), handle)

@@ -81,9 +81,11 @@ def span_row(span: GoldSpan, aligned: Aligned, in_ents: frozenset[SpanKey],
         "correction": origin.correction,
         "model_version": origin.model_version,
         "predicted": None if origin.predicted is None else dict(zip(("start", "end", "label"), origin.predicted, strict=True)),
-        # DocBin/CoNLL offsets: equal to start/end unless the span cuts through a token (then expanded).
-        "token_start": None if token is None else token[0],
-        "token_end": None if token is None else token[1],
+        # Character offsets as the DocBin and CoNLL hold the span: start/end unless it cuts through a token (then
+        # expanded). Not named token_start/token_end: in Prodigy-style JSONL, which spaCy users know, those are
+        # token indices.
+        "aligned_start": None if token is None else token[0],
+        "aligned_end": None if token is None else token[1],
         "token_aligned": token == (span.start, span.end),
         "in_ents": span.key in in_ents,
     }

@@ -12,29 +12,34 @@ import pyarrow.parquet as pq
 
 from ..events.table import COLUMNS, INTERNAL_META
 
-SPAN_COLUMNS = ["article_id", "task_id", "split", "status", "span_id", "start", "end", "source_start", "source_end",
-                "label", "text",
-                "annotators", "n_annotators", "origin", "correction", "model_version", "lead_action", "decided_by",
-                "token_aligned", "in_ents"]
-ARROW_TYPES = {"string": pa.string(), "int": pa.int64(), "date": pa.date32(), "strings": pa.list_(pa.string())}
-# The same for every export whatever its data, so exports stack (pd.read_parquet([a, b]), pyarrow.dataset).
+ARROW_TYPES = {"string": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "date": pa.date32(),
+               "strings": pa.list_(pa.string())}
+# The same for every export whatever its data, so exports stack (pd.read_parquet([a, b]), pyarrow.dataset): a
+# column is never Arrow `null` because no row has a value, and metadata is one JSON column (`meta`), not one column
+# per input key.
+SPAN_FIELDS = (("article_id", "string"), ("task_id", "int"), ("split", "string"), ("status", "string"),
+               ("span_id", "string"), ("start", "int"), ("end", "int"), ("source_start", "int"), ("source_end", "int"),
+               ("label", "string"), ("text", "string"), ("annotators", "string"), ("n_annotators", "int"),
+               ("origin", "string"), ("correction", "string"), ("model_version", "string"),
+               ("lead_action", "string"), ("decided_by", "string"), ("token_aligned", "bool"), ("in_ents", "bool"),
+               ("meta", "string"))
+SPAN_COLUMNS = [name for name, _ in SPAN_FIELDS]
+SPAN_SCHEMA = pa.schema([pa.field(name, ARROW_TYPES[kind]) for name, kind in SPAN_FIELDS])
 EVENT_SCHEMA = pa.schema([pa.field(c.name, ARROW_TYPES[c.kind]) for c in COLUMNS])
+PANDAS_DTYPES = {"string": "string", "int": "Int64", "bool": "boolean"}
 
 
-def _meta_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    return sorted({f"meta_{k}" for row in rows for k in row["meta"] if k not in INTERNAL_META})
-
-
-def _meta_values(row: Mapping[str, Any]) -> dict[str, Any]:
-    # Nested metadata becomes JSON text so every cell of the table is a scalar.
-    return {f"meta_{k}": v if v is None or isinstance(v, str | int | float | bool) else json.dumps(v, sort_keys=True)
-            for k, v in row["meta"].items() if k not in INTERNAL_META}
+def meta_json(meta: Mapping[str, Any] | None) -> str:
+    """An article's metadata as one JSON text (sorted keys), without the keys only gold.jsonl needs."""
+    return json.dumps({k: v for k, v in (meta or {}).items() if k not in INTERNAL_META}, sort_keys=True,
+                      ensure_ascii=False)
 
 
 def span_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per gold span, with its article's status, split and metadata (meta_* columns)."""
+    """One row per gold span, with its article's status, split and metadata (`meta`, JSON), typed as SPAN_SCHEMA."""
     records = []
     for row in rows:
+        meta = meta_json(row["meta"])
         for span in row["spans"]:
             decision = span["lead_decision"] or {}
             records.append({
@@ -45,9 +50,22 @@ def span_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
                 "n_annotators": len(span["annotators"]), "origin": span["origin"], "correction": span["correction"],
                 "model_version": span["model_version"], "lead_action": decision.get("action"),
                 "decided_by": decision.get("by"), "token_aligned": span["token_aligned"], "in_ents": span["in_ents"],
-                **_meta_values(row),
+                "meta": meta,
             })
-    return pd.DataFrame(records, columns=SPAN_COLUMNS + _meta_columns(rows))
+    # Nullable dtypes: a column with no value in this export keeps its type instead of becoming all-NaN objects.
+    frame = pd.DataFrame(records, columns=SPAN_COLUMNS)
+    return frame.astype({name: PANDAS_DTYPES[kind] for name, kind in SPAN_FIELDS})
+
+
+def span_arrow(frame: pd.DataFrame) -> pa.Table:
+    """The span table as Arrow with SPAN_SCHEMA (no pandas index or metadata, as for events)."""
+    table = pa.Table.from_pandas(frame[SPAN_COLUMNS], schema=SPAN_SCHEMA, preserve_index=False)
+    return table.replace_schema_metadata(None)
+
+
+def write_span_parquet(frame: pd.DataFrame, handle: Any) -> None:
+    """Write spans.parquet with SPAN_SCHEMA, whatever the data."""
+    pq.write_table(span_arrow(frame), handle)
 
 
 def event_table(events: Sequence[Mapping[str, Any]]) -> pa.Table:

@@ -44,21 +44,23 @@ class FakeTraining:
         self.calls = 0
         self.active = 0
         self.max_active = 0
+        self.projects: list[int] = []
         self.release = threading.Event()
         if not block:
             self.release.set()
         self._lock = threading.Lock()
 
-    def __call__(self) -> str:
+    def __call__(self, project_id: int) -> str:
         with self._lock:
             self.calls += 1
+            self.projects.append(project_id)
             self.active += 1
             self.max_active = max(self.max_active, self.active)
             number = self.calls
         self.release.wait(10)
         with self._lock:
             self.active -= 1
-        return f"models/m{number}"
+        return f"models/p{project_id}-m{number}"
 
 
 def _authed(app, settings):
@@ -89,13 +91,32 @@ def app(settings, training):
     return _authed(create_backend(settings, None, train=training, build=FakeAnnotator, retrain_every=2), settings)
 
 
+PROJECT = "1.1700000000"  # how Label Studio names a project to its ML backend: "<id>.<created_at unix time>"
+
+
+def _setup(client, project: str = PROJECT, config: str | None = None):
+    from pathlib import Path
+
+    config = config or build_label_config(load_schema(Path(__file__).resolve().parent.parent / "guidelines"))
+    response = client.post("/setup", json={"project": project, "schema": config})
+    assert response.status_code == 200, response.get_json()
+    return response
+
+
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A client of a backend that project 1 has been set up with, as Label Studio does on connect."""
+    client = app.test_client()
+    _setup(client)
+    return client
 
 
-def _retrainer(app):
-    return app.extensions["annotate_backend"]["retrainer"]
+def _predict(client, tasks, project: str = PROJECT, **extra):
+    return client.post("/predict", json={"tasks": tasks, "project": project, **extra})
+
+
+def _retrainer(app, project: int = 1):
+    return app.extensions["annotate_backend"]["projects"].get(project, "test").retrainer
 
 
 def _task(task_id: int, text: str = TEXT) -> dict:
@@ -116,15 +137,49 @@ def test_setup_returns_the_served_model_version(client, settings):
     assert response.get_json() == {"model_version": "fake-rules"}
 
 
-def test_setup_refuses_a_foreign_label_config(client):
-    response = client.post("/setup", json={"project": "1", "schema": '<View><Text name="body" value="$body"/></View>'})
+@pytest.mark.parametrize(("config", "message"), [
+    ('<View><Text name="body" value="$body"/></View>', "has no <Labels> on a <Text"),
+    ('<View><Labels name="label" toName="text">', "cannot be parsed"),
+    ('<View><Labels name="label" toName="text"><Label value="A"/></Labels><Text name="text" value="text"/></View>',
+     "has no <Labels> on a <Text"),
+])
+def test_setup_refuses_a_label_config_without_spans_on_text(app, config, message):
+    response = app.test_client().post("/setup", json={"project": "2.1700000000", "schema": config})
     assert response.status_code == 400
-    assert 'Labels name="label"' in response.get_json()["error"]
+    assert message in response.get_json()["error"] and "\n" not in response.get_json()["error"]
+    assert app.test_client().post("/predict", json={"tasks": [], "project": "2.1"}).status_code == 404
+
+
+def test_setup_parses_the_names_the_project_uses(app):
+    """A project whose config says <Labels name="ner" toName="body"> on $content: predictions use those names."""
+    config = ('<View><Labels name="ner" toName="body"><Label value="ACTOR"/><Label value="LOCATION"/>'
+              '<Label value="OUTCOME"/></Labels><Text name="body" value="$content"/></View>')
+    client = app.test_client()
+    _setup(client, "3.1700000000", config)
+    response = _predict(client, [{"id": 9, "data": {"content": TEXT}}], "3.1700000000", label_config=config)
+    assert response.status_code == 200, response.get_json()
+    first = response.get_json()["results"][0]["result"][0]
+    assert (first["from_name"], first["to_name"], first["value"]["text"]) == ("ner", "body", "ISIL")
+
+
+def test_the_generated_label_config_is_valid_for_label_studio(settings):
+    """The config `annotate project` sends, checked by the SDK's own parser (LabelInterface), and its names."""
+    from label_studio_sdk.label_interface import LabelInterface
+
+    from annotate.labelstudio.labelconfig import FROM_NAME, TO_NAME, parse_span_config
+
+    schema = load_schema(settings.guidelines_dir)
+    config = build_label_config(schema)
+    interface = LabelInterface(config)
+    assert interface.get_control(FROM_NAME).tag == "Labels"
+    assert interface.get_object(TO_NAME).tag == "Text"
+    parsed = parse_span_config(config)
+    assert (parsed.from_name, parsed.to_name, parsed.data_key) == (FROM_NAME, TO_NAME, TO_NAME)
+    assert parsed.labels == tuple(schema.label_names)
 
 
 def test_predict_gives_one_prediction_per_task_in_order(client):
-    response = client.post("/predict", json={"tasks": [_task(7), _task(8, "Rebels seized Saraqeb.")], "project": "1",
-                                             "label_config": None, "params": {}})
+    response = _predict(client, [_task(7), _task(8, "Rebels seized Saraqeb.")], label_config=None, params={})
     assert response.status_code == 200
     results = response.get_json()["results"]
     assert [[r["value"]["text"] for r in item["result"]] for item in results] == [
@@ -132,7 +187,7 @@ def test_predict_gives_one_prediction_per_task_in_order(client):
 
 
 def test_predict_result_uses_label_studio_format_and_offsets(client):
-    item = client.post("/predict", json={"tasks": [_task(7)]}).get_json()["results"][0]
+    item = _predict(client, [_task(7)]).get_json()["results"][0]
     first = item["result"][0]
     # "🔥 " is two code points: ISIL starts at 2 (Label Studio 1.23 stores code points, see offsets.py)
     assert (first["from_name"], first["to_name"], first["type"]) == ("label", "text", "labels")
@@ -142,19 +197,40 @@ def test_predict_result_uses_label_studio_format_and_offsets(client):
 
 
 def test_predict_with_no_tasks_returns_no_results(client):
-    assert client.post("/predict", json={"tasks": []}).get_json()["results"] == []
+    assert _predict(client, []).get_json()["results"] == []
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ({"project": "1"}, "expected {\"tasks\": [...]}"),
-    ({"tasks": "abc"}, "expected {\"tasks\": [...]}"),
-    ({"tasks": [{"id": 3}]}, "tasks[0] must be an object with a 'data' object"),
-    ({"tasks": [_task(1), {"id": 4, "data": {"body": "x"}}]}, "tasks[1] (id 4) has no string data.text"),
+    ({"project": PROJECT}, "expected {\"tasks\": [...]}"),
+    ({"tasks": "abc", "project": PROJECT}, "expected {\"tasks\": [...]}"),
+    ({"tasks": [{"id": 3}], "project": PROJECT}, "tasks[0] must be an object with a 'data' object"),
+    ({"tasks": [_task(1), {"id": 4, "data": {"body": "x"}}], "project": PROJECT},
+     "tasks[1] (id 4) has no string data.text"),
+    ({"tasks": []}, "expected the Label Studio project as \"project\""),
+    ({"tasks": [], "project": "abc.123"}, "expected the Label Studio project as \"project\""),
 ])
 def test_predict_rejects_malformed_requests(client, body, message):
     response = client.post("/predict", json=body)
     assert response.status_code == 400
     assert message in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/predict", {"tasks": [_task(1)], "project": "5.1700000000"}),
+    ("/webhook", {"action": "START_TRAINING", "project": {"id": 5}}),
+    ("/webhook", {"action": "ANNOTATION_CREATED", "project": {"id": 5}}),
+])
+def test_a_project_that_was_not_set_up_is_refused(app, client, training, path, body):
+    response = client.post(path, json=body)
+    assert response.status_code == 404
+    error = response.get_json()["error"]
+    assert "project 5 is not set up with this backend (set up: 1)" in error and "\n" not in error
+    assert training.calls == 0
+
+
+def test_metrics_answers_an_empty_object_as_label_studio_ml_does(client):
+    response = client.get("/metrics")
+    assert (response.status_code, response.get_json()) == (200, {})
 
 
 @pytest.mark.parametrize("path", ["/predict", "/setup", "/webhook"])
@@ -176,25 +252,54 @@ def test_webhook_without_action_is_400(client):
     assert "'action'" in response.get_json()["error"]
 
 
+def _start_training(client, project: int = 1):
+    return client.post("/webhook", json={"action": "START_TRAINING", "project": {"id": project}})
+
+
 def test_start_training_retrains_and_serves_the_new_model(app, client, training):
-    response = client.post("/webhook", json={"action": "START_TRAINING", "project": {"id": 1}})
+    response = _start_training(client)
     assert response.get_json()["training_started"] is True
     assert _retrainer(app).wait(5)
     assert training.calls == 1
-    assert client.post("/setup", json={}).get_json() == {"model_version": "fake-models/m1"}
+    assert _setup(client).get_json() == {"model_version": "fake-models/p1-m1"}
 
 
-def test_every_second_annotation_starts_a_retraining(app, client, training):
-    started = [client.post("/webhook", json={"action": action, "annotation": {"id": i}}).get_json()["training_started"]
-               for i, action in enumerate(["ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATION_CREATED"])]
+def test_each_project_trains_and_is_served_its_own_model(app, client, training):
+    """Start training in project 2 trained for project 2 and served project 1 the result (issue 17)."""
+    _setup(client, "2.1700000099")
+    _start_training(client, 2)
+    _retrainer(app, 2).wait(5)
+    assert training.projects == [2]
+    assert _setup(client, "2.1700000099").get_json() == {"model_version": "fake-models/p2-m1"}
+    assert _predict(client, [_task(1)]).get_json()["model_version"] == "fake-rules"  # project 1 is unchanged
+    _start_training(client, 1)
+    _retrainer(app, 1).wait(5)
+    assert training.projects == [2, 1]
+    assert _predict(client, [_task(1)]).get_json()["model_version"] == "fake-models/p1-m2"
+    assert _predict(client, [_task(1)], "2.1700000099").get_json()["model_version"] == "fake-models/p2-m1"
+
+
+def test_a_restarted_backend_serves_each_project_its_retrained_model(settings, app, client, training):
+    _start_training(client)
     _retrainer(app).wait(5)
-    assert started == [False, True, False]
-    assert training.calls == 1
+    again = _authed(create_backend(settings, None, train=training, build=FakeAnnotator), settings).test_client()
+    assert _predict(again, [_task(1)]).get_json()["model_version"] == "fake-models/p1-m1"
+    assert _predict(again, [_task(1)], "7.1").status_code == 404
+
+
+@pytest.mark.parametrize("deleting", ["ANNOTATIONS_DELETED"])  # the name Label Studio 1.23.2 sends
+def test_every_second_annotation_event_starts_a_retraining(app, client, training, deleting):
+    actions = ["ANNOTATION_CREATED", "ANNOTATION_UPDATED", deleting, "ANNOTATION_CREATED"]
+    started = [client.post("/webhook", json={"action": action, "annotation": {"id": i}, "project": {"id": 1}})
+               .get_json()["training_started"] for i, action in enumerate(actions)]
+    _retrainer(app).wait(5)
+    assert started == [False, True, False, True]
+    assert training.calls == 2
 
 
 def test_other_events_do_not_count(app, client, training):
     for _ in range(3):
-        client.post("/webhook", json={"action": "TASKS_CREATED"})
+        client.post("/webhook", json={"action": "TASKS_CREATED", "project": {"id": 1}})
     assert _retrainer(app).count == 0
     assert training.calls == 0
 
@@ -203,9 +308,9 @@ def test_webhook_answers_at_once_and_never_runs_two_trainings(settings):
     training = FakeTraining(block=True)
     app = _authed(create_backend(settings, None, train=training, build=FakeAnnotator), settings)
     client = app.test_client()
+    _setup(client)
     started = time.perf_counter()
-    answers = [client.post("/webhook", json={"action": "START_TRAINING"}).get_json()["training_started"]
-               for _ in range(3)]
+    answers = [_start_training(client).get_json()["training_started"] for _ in range(3)]
     elapsed = time.perf_counter() - started
     training.release.set()
     assert _retrainer(app).wait(5)
@@ -216,16 +321,17 @@ def test_webhook_answers_at_once_and_never_runs_two_trainings(settings):
 
 
 def test_a_failed_retraining_is_reported_and_the_old_model_kept(settings):
-    def failing() -> str:
+    def failing(project_id: int) -> str:
         raise RuntimeError("no gold yet")
 
     app = _authed(create_backend(settings, "models/m0", train=failing, build=FakeAnnotator), settings)
     client = app.test_client()
-    client.post("/webhook", json={"action": "START_TRAINING"})
+    _setup(client)
+    _start_training(client)
     _retrainer(app).wait(5)
     status = client.get("/training").get_json()
-    assert status["last"]["error"] == "RuntimeError: no gold yet"
-    assert client.post("/setup", json={}).get_json() == {"model_version": "fake-models/m0"}
+    assert status["projects"]["1"]["last"]["error"] == "RuntimeError: no gold yet"
+    assert _setup(client).get_json() == {"model_version": "fake-models/m0"}
 
 
 # --- Host names (DNS rebinding) -----------------------------------------------------------------------------
@@ -247,8 +353,9 @@ def test_the_backend_answers_to_its_own_host_names(hosted, host):
 
 @pytest.mark.parametrize("host", ["evil.example:9090", "127.0.0.1.evil.example", "", "10.0.0.6:9090"])
 def test_a_foreign_host_starts_no_training(hosted, training, host):
+    hosted.extensions["annotate_backend"]["projects"].setup(1)  # a project set up, so only the Host can refuse
     client = hosted.test_client()
-    response = client.post("/webhook", json={"action": "START_TRAINING"}, headers={"Host": host})
+    response = client.post("/webhook", json={"action": "START_TRAINING", "project": {"id": 1}}, headers={"Host": host})
     assert response.status_code == 400 and "is not served here" in response.get_json()["error"]
     assert client.get("/health", headers={"Host": host}).status_code == 400
     _retrainer(hosted).wait(5)
@@ -285,13 +392,15 @@ def _wrong_headers(kind: str, settings) -> dict[str, str]:
 @pytest.mark.parametrize("kind", WRONG_AUTH)
 @pytest.mark.parametrize(("method", "path", "body"), [
     ("post", "/webhook", {"action": "START_TRAINING", "project": {"id": 1}}),
-    ("post", "/webhook", {"action": "ANNOTATION_CREATED"}),
-    ("get", "/health", None), ("get", "/", None), ("post", "/setup", {}), ("post", "/predict", {"tasks": []}),
+    ("post", "/webhook", {"action": "ANNOTATION_CREATED", "project": {"id": 1}}),
+    ("get", "/health", None), ("get", "/", None), ("post", "/setup", {"project": "1.1"}),
+    ("post", "/predict", {"tasks": [], "project": "1.1"}),
     ("get", "/training", None), ("get", "/nothing", None),
 ])
 def test_every_endpoint_needs_basic_auth(settings, training, kind, method, path, body):
     """One request without the right login used to start a pull, a gold export and a training."""
     app = create_backend(settings, None, train=training, build=FakeAnnotator, retrain_every=1)
+    app.extensions["annotate_backend"]["projects"].setup(1)  # a project set up, so only the login can refuse
     client = app.test_client()
     headers = _wrong_headers(kind, settings)
     response = getattr(client, method)(path, json=body, headers=headers) if body is not None \

@@ -43,7 +43,8 @@ def ml_backend(ctx: click.Context, host: str, port: int, model: Path | None, wit
                          train=default_train(settings, max_steps), host=host)
     if hint := wildcard_hint(settings, host):
         click.echo(f"Warning: {hint}", err=True)
-    served = app.extensions["annotate_backend"]["holder"].get()  # load now, not on Label Studio's first call
+    projects = app.extensions["annotate_backend"]["projects"]
+    served = projects.load(projects.default_model)  # load now, not on Label Studio's first call
     server = make_server(host, port, app, threaded=True)
     click.echo(f"ML backend serving {served.model_version} on http://{host}:{server.port} (Ctrl+C stops)", err=True)
     url = f"http://{host}:{server.port}"

@@ -16,8 +16,10 @@ Relations in Label Studio 1.23.2 (frontend source `libs/editor/src/tags/control/
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
+from ..errors import ConfigError
 from ..schema import Schema
 
 FROM_NAME = "label"
@@ -46,3 +48,35 @@ def build_label_config(schema: Schema) -> str:
         f'  <Text name="{TO_NAME}" value="$text" granularity="word"/>\n'
         "</View>\n"
     )
+
+
+@dataclass(frozen=True)
+class SpanConfig:
+    """What a project's labelling config names: the span control, the text it labels and the task data key."""
+
+    from_name: str
+    to_name: str
+    data_key: str
+    labels: tuple[str, ...]
+
+
+def parse_span_config(xml: str) -> SpanConfig:
+    """The first <Labels> control on a <Text> object, parsed with the SDK's LabelInterface (ConfigError if none)."""
+    from label_studio_sdk._legacy.exceptions import (
+        LabelStudioValidationErrorSentryIgnored,
+        LabelStudioXMLSyntaxErrorSentryIgnored,
+        LSConfigParseException,
+    )
+    from label_studio_sdk.label_interface import LabelInterface
+
+    try:
+        interface = LabelInterface(xml)
+    except (LSConfigParseException, LabelStudioXMLSyntaxErrorSentryIgnored, LabelStudioValidationErrorSentryIgnored,
+            ValueError, KeyError) as exc:
+        raise ConfigError(f"the project's labelling config cannot be parsed: {' '.join(str(exc).split())}") from exc
+    for control in interface.controls:
+        texts = [o for o in control.objects if o.tag == "Text"] if control.tag == "Labels" else []
+        if texts and str(texts[0].value or "").startswith("$"):
+            return SpanConfig(control.name, texts[0].name, texts[0].value[1:], tuple(control.labels or ()))
+    raise ConfigError("the project's labelling config has no <Labels> on a <Text value=\"$...\">; connect this "
+                      "backend to a project made by `annotate project` (or use its config)")

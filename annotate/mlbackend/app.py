@@ -1,14 +1,16 @@
-"""Label Studio's ML backend protocol over Flask: /health, /setup, /predict, /webhook (and /training).
+"""Label Studio's ML backend protocol over Flask: /health, /setup, /predict, /webhook, /metrics (and /training).
 
 Label Studio calls /predict on every task import into a connected project and sends every project event to
-/webhook (START_TRAINING when someone presses "Start training"). Predictions reuse the push's result
-format, offsets converted at the boundary by OffsetMap.
+/webhook (START_TRAINING when someone presses "Start training"). Each request names its project, and each
+project is served and retrained on its own (see projects.py). Predictions reuse the push's result format,
+renamed to the names the project's labelling config uses.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +20,22 @@ from werkzeug.exceptions import HTTPException
 from ..config import Settings
 from ..errors import AnnotateError
 from ..hosts import host_allowed, refusal, served_names
-from ..labelstudio.labelconfig import FROM_NAME, TO_NAME
+from ..labelstudio.labelconfig import FROM_NAME, TO_NAME, SpanConfig, parse_span_config
 from ..labelstudio.payloads import ID_KEY, prediction_payload
 from ..records import Article, Document
 from .credentials import CREDENTIALS_FILE, Credentials, ensure_credentials
-from .state import Annotator, ModelHolder, Retrainer
+from .projects import BadRequest, Projects, project_id
+from .state import Annotator
 
 log = logging.getLogger(__name__)
 MODEL_CLASS = "AnnotateSpanModel"
-ANNOTATION_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED")
+# Label Studio 1.23.2 names a deletion ANNOTATIONS_DELETED (webhooks/models.py); a deleted annotation changes the
+# gold as much as a new one, so it counts towards --retrain-every too.
+ANNOTATION_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
 TRAIN_ACTION = "START_TRAINING"
 REALM = "annotate ml-backend"
-
-
-class BadRequest(AnnotateError):
-    """A request that does not follow Label Studio's ML backend protocol (HTTP 400)."""
+STATE_DIR = "ml-backend"  # under .annotate/: the project list, and each project's own pull and gold build
+OURS = SpanConfig(FROM_NAME, TO_NAME, TO_NAME, ())  # what prediction_payload writes
 
 
 def _json_body() -> dict[str, Any]:
@@ -42,36 +45,47 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def _article(task: Any, index: int) -> Article:
+def _article(task: Any, index: int, names: SpanConfig) -> Article:
     """A Label Studio task -> Article; the text is used as stored, so offsets match what the editor shows."""
     if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
         raise BadRequest(f"/predict: tasks[{index}] must be an object with a 'data' object")
-    text = task["data"].get(TO_NAME)
+    text = task["data"].get(names.data_key)
     if not isinstance(text, str):
-        raise BadRequest(f"/predict: tasks[{index}] (id {task.get('id')}) has no string data.{TO_NAME}; "
-                         f"the labelling config reads the text from ${TO_NAME}")
+        raise BadRequest(f"/predict: tasks[{index}] (id {task.get('id')}) has no string data.{names.data_key}; "
+                         f"the labelling config reads the text from ${names.data_key}")
     doc_id = task["data"].get(ID_KEY) or f"task-{task.get('id', index)}"
     return Article(str(doc_id), text, {"task_id": task.get("id")})
 
 
-def prediction(doc: Document) -> dict[str, Any]:
+def prediction(doc: Document, names: SpanConfig = OURS) -> dict[str, Any]:
     """One Label Studio prediction for a document, the push's own: model_version, mean span score, result items
-    (spans and the relations between them)."""
-    return prediction_payload(doc)
+    (spans and the relations between them), with the project's control and object names."""
+    payload = prediction_payload(doc)
+    for item in payload["result"]:
+        if "from_name" in item:
+            item["from_name"], item["to_name"] = names.from_name, names.to_name
+    return payload
 
 
-def _check_label_config(config: Any) -> None:
+@lru_cache(maxsize=32)
+def _parsed(config: str) -> SpanConfig:
+    return parse_span_config(config)
+
+
+def span_config(config: Any, where: str) -> SpanConfig:
+    """The names in the project's labelling config (sent with /setup and /predict); ours when none is sent."""
     if config is None:
-        return
+        return OURS
     if not isinstance(config, str):
-        raise BadRequest("label_config/schema must be the labelling config XML as a string")
-    if f'name="{FROM_NAME}"' not in config or f'name="{TO_NAME}"' not in config:
-        raise BadRequest(f"the project's labelling config has no Labels name=\"{FROM_NAME}\" on Text name=\"{TO_NAME}\"; "
-                         "connect this backend to a project made by `annotate project` (or use its config)")
+        raise BadRequest(f"{where}: label_config/schema must be the labelling config XML as a string")
+    try:
+        return _parsed(config)
+    except AnnotateError as exc:
+        raise BadRequest(f"{where}: {exc}") from exc
 
 
 def create_backend(settings: Settings, model: str | Path | None = None, *, with_rules: bool = True,
-                   retrain_every: int = 0, train: Callable[[], Path | str | None] | None = None,
+                   retrain_every: int = 0, train: Callable[[int], Path | str | None] | None = None,
                    build: Callable[[str | None], Annotator] | None = None, host: str | None = None,
                    credentials: Credentials | None = None) -> Flask:
     """The ML backend app; `model` is served (default: the newest models/ folder, else the rules).
@@ -79,18 +93,19 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
     It answers to the Host names of loopback, `allowed_hosts` and `host` (the address it listens on), and only
     to HTTP basic auth with `credentials` (default: .annotate/ml-backend.json, made on first start).
 
-    `train` runs a retraining and returns the new model folder (default: pull, export gold, `annotate train`);
+    `train(project_id)` retrains for that project and returns the new model folder (default: pull that project,
+    build its own gold, `annotate train`);
     `build` turns a model folder into a pre-annotator (default: annotate.preannotate.build_preannotator).
     """
     from .training import default_build, default_train, newest_model
 
     chosen = str(model) if model else newest_model(settings)
-    holder = ModelHolder(build or default_build(settings, with_rules), chosen)
-    retrainer = Retrainer(train or default_train(settings), holder.swap, retrain_every)
+    projects = Projects(settings.state_dir / STATE_DIR, build or default_build(settings, with_rules), chosen,
+                        train or default_train(settings), retrain_every)
     names = served_names(settings, host)
     login = credentials or ensure_credentials(settings)
     app = Flask(__name__)
-    app.extensions["annotate_backend"] = {"holder": holder, "retrainer": retrainer}
+    app.extensions["annotate_backend"] = {"projects": projects}
 
     @app.before_request
     def check_host() -> None:  # before anything else: a DNS-rebinding page must not start a training
@@ -121,13 +136,19 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
     @app.get("/health")
     @app.get("/")
     def health():  # type: ignore[no-untyped-def]
-        return jsonify({"status": "UP", "model_class": MODEL_CLASS, "model": holder.model})
+        return jsonify({"status": "UP", "model_class": MODEL_CLASS, "model": projects.default_model,
+                        "projects": [p.id for p in projects.all()]})
+
+    @app.get("/metrics")
+    def metrics():  # type: ignore[no-untyped-def]
+        return jsonify({})  # what label_studio_ml answers: Label Studio asks, and has no metrics format of its own
 
     @app.post("/setup")
     def setup():  # type: ignore[no-untyped-def]
         body = _json_body()
-        _check_label_config(body.get("schema", body.get("label_config")))
-        return jsonify({"model_version": holder.get().model_version})
+        span_config(body.get("schema", body.get("label_config")), "/setup")
+        state = projects.setup(project_id(body.get("project"), "/setup"))
+        return jsonify({"model_version": state.holder.get().model_version})
 
     @app.post("/predict")
     def predict():  # type: ignore[no-untyped-def]
@@ -135,11 +156,12 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
         tasks = body.get("tasks")
         if not isinstance(tasks, list):
             raise BadRequest("/predict: expected {\"tasks\": [...]} with a list of Label Studio tasks")
-        _check_label_config(body.get("label_config"))
-        articles = [_article(task, i) for i, task in enumerate(tasks)]
-        served = holder.get()  # one model for the whole request, even if a retraining swaps it meanwhile
+        state = projects.get(project_id(body.get("project"), "/predict"), "/predict")
+        names = span_config(body.get("label_config"), "/predict")
+        articles = [_article(task, i, names) for i, task in enumerate(tasks)]
+        served = state.holder.get()  # one model for the whole request, even if a retraining swaps it meanwhile
         docs = list(served.annotate(articles)) if articles else []
-        return jsonify({"results": [prediction(doc) for doc in docs], "model_version": served.model_version})
+        return jsonify({"results": [prediction(doc, names) for doc in docs], "model_version": served.model_version})
 
     @app.post("/webhook")
     def webhook():  # type: ignore[no-untyped-def]
@@ -147,15 +169,19 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
         action = body.get("action")
         if not isinstance(action, str):
             raise BadRequest("/webhook: expected a Label Studio event with an 'action' string")
-        started = False
+        if action != TRAIN_ACTION and action not in ANNOTATION_ACTIONS:
+            return jsonify({"status": "ignored", "action": action, "training_started": False})
+        state = projects.get(project_id(body.get("project"), "/webhook"), "/webhook")
         if action == TRAIN_ACTION:
-            started = retrainer.start("START_TRAINING from Label Studio")
-        elif action in ANNOTATION_ACTIONS:
-            started = retrainer.note_annotation()
-        return jsonify({"status": "ok", "action": action, "training_started": started, **retrainer.status()})
+            started = state.retrainer.start("START_TRAINING from Label Studio")
+        else:
+            started = state.retrainer.note_annotation()
+        return jsonify({"status": "ok", "action": action, "project": state.id, "training_started": started,
+                        **state.retrainer.status()})
 
     @app.get("/training")
     def training():  # type: ignore[no-untyped-def]
-        return jsonify({"model": holder.model, **retrainer.status()})
+        return jsonify({"projects": {str(p.id): {"model": p.holder.model, **p.retrainer.status()}
+                                     for p in projects.all()}})
 
     return app

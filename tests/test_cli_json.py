@@ -54,8 +54,18 @@ def test_export_json_is_the_summary_as_one_object(exported):
     assert body["command"] == "export"
     assert body["counts"]["documents"] == {"train": 1, "dev": 0} and body["counts"]["spans"] == 1
     assert body["counts"]["open_disagreements"] == 1
-    assert Path(body["folder"]) == (root / "exports" / "gold" / "latest").resolve()
+    assert Path(body["folder"]) == (root / "exports" / "gold" / "latest").resolve() and body["quality_gate"] is None
     assert "reading project-1.json" in result.stderr  # the note stays on stderr
+
+
+def test_export_json_on_a_failed_quality_gate_still_reports_the_build(exported):
+    root, path = exported
+    result = run(root, "export", "--from-export", str(path), "--min-agreement", "0.9", "--json")
+    assert result.exit_code == 3
+    body = one_object(result)
+    assert "agreement 0.667 is below --min-agreement 0.9" in body["quality_gate"]
+    assert Path(body["folder"]).is_dir() and body["agreement"] == pytest.approx(2 / 3)
+    assert result.stderr.startswith("reading ") and "Error: quality gate failed" in result.stderr
 
 
 def test_export_out_writes_there_and_leaves_latest_alone(exported, tmp_path_factory):

@@ -11,7 +11,7 @@ import click
 from ..config import Settings
 from ..decide import make_decision, parse_span_id, validate_decision
 from ..decisions import DECISIONS_FILE, append_decision, load_decisions
-from ..errors import InputError
+from ..errors import InputError, QualityGateError
 from ..export import export_gold
 from ..gold import Disagreement, Open, build_gold
 from ..goldrelations import relation_words
@@ -63,7 +63,8 @@ def export(ctx: click.Context, from_export: Path | None, refresh: bool, decision
     \b
     --json keys: folder, counts {documents {train, dev}, spans, events,
     open_disagreements, statuses, problems}, agreement, problems [{kind, where,
-    message}]. A failed quality gate is an error on stderr (exit 3), no JSON.
+    message}], quality_gate (null, or the failure: then also an error on stderr,
+    exit 3).
     """
     settings = get_settings(ctx)
     from ..export.folder import check_target
@@ -72,11 +73,16 @@ def export(ctx: click.Context, from_export: Path | None, refresh: bool, decision
     if out_dir is not None:  # refused before anything is read or pulled
         check_target(out_dir, settings.exports_dir / "gold")
     source = load_input(settings, from_export, refresh)
-    result = export_gold(source.tasks, settings, decisions_path=_decisions_path(settings, decisions_path),
-                         min_agreement=min_agreement, source=describe_source(source.path),
-                         quarantined=[q.note() for q in source.quarantine], out=out_dir)
+    try:
+        result = export_gold(source.tasks, settings, decisions_path=_decisions_path(settings, decisions_path),
+                             min_agreement=min_agreement, source=describe_source(source.path),
+                             quarantined=[q.note() for q in source.quarantine], out=out_dir)
+    except QualityGateError as exc:  # written, but a gate failed: the report still says what and where
+        if as_json:
+            echo_json("export", {**(export_json(exc.result) or {}), "quality_gate": str(exc)})  # type: ignore[attr-defined]
+        raise
     if as_json:
-        echo_json("export", export_json(result) or {})
+        echo_json("export", {**(export_json(result) or {}), "quality_gate": None})
         return
     docs = result.counts["documents"]
     click.echo(f"Gold written to {result.folder} ({docs['train']} train, {docs['dev']} dev documents, "

@@ -51,7 +51,7 @@ def _decisions_path(settings: Settings, path: Path | None) -> Path:
 @PULL
 @DECISIONS
 @click.option("--min-agreement", type=float, help="Exit with code 3 if pooled exact span F1 is below this.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write the gold folder here instead of exports/gold/<hash>/ (exports/gold/latest is not touched); "
                    "DIR must be new, empty, or an earlier export.")
 @JSON_OPTION

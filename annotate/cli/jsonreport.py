@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 REPORT_VERSION = 1
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True,
-                           help="Print one JSON object (keys in this command's help) on stdout instead of text.")
+                           help="Print one JSON object on stdout instead of text: report_version (1), command "
+                                "and the keys listed above.")
 
 
 def echo_json(command: str, body: dict[str, Any]) -> None:

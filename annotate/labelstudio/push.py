@@ -29,7 +29,7 @@ from .client import Connection, is_transient, never_sent
 from .dedupe import Dedupe, handle_duplicates, remove_retry_copies
 from .manifest import Existing
 from .payloads import ID_KEY, prediction_payload, prediction_version, task_payload, text_sha
-from .project import set_model_version
+from .project import Change, update_model_version
 from .tasks import Listing, list_tasks, tasks_since
 
 __all__ = ["PushReport", "push_documents"]
@@ -50,10 +50,21 @@ class PushReport(Dedupe):
     predictions_added: int = 0
     task_ids: dict[str, int] = field(default_factory=dict)
     recovered: int = 0  # batches whose answer was lost and that were checked on the server
+    model_version: Change | None = None  # set because this push added predictions of a new version
+    kept_backend: str | None = None  # the connected ML backend's title that model_version kept (not overwritten)
 
     def summary(self) -> str:
         return (f"{self.created} task(s) created, {self.predictions_added} prediction(s) added to existing tasks, "
                 f"{self.skipped} unchanged task(s) skipped")
+
+    def setting_lines(self) -> list[str]:
+        """What the push changed in the project's settings, or why it left the model version alone."""
+        if self.model_version is not None:
+            return [f"{self.model_version.describe()} (the editor pre-fills from this push's predictions)"]
+        if self.kept_backend is not None:
+            return [f"model_version: kept {self.kept_backend!r}, the connected ML backend's title (the new predictions "
+                    "are in the project; choose them under Settings > Machine Learning to show them instead)"]
+        return []
 
     def duplicate_lines(self) -> list[str]:
         """One line per article still in several tasks, and per task removed."""
@@ -124,12 +135,24 @@ def push_documents(conn: Connection, project_id: int, docs: Iterable[Document], 
         progress(report.skipped)
     if report.recovered:
         report.task_ids.update(remove_retry_copies(conn, project_id, before.max_task_id, {d.id for d in new}, report))
-    versions = [d.model_version for d in docs if d.model_version]
-    if versions:
-        set_model_version(conn, project_id, versions[-1])
+    version = _new_version(existing, new, add_predictions)
+    if version is not None:
+        report.model_version, report.kept_backend = update_model_version(conn, project_id, version)
     if state is not None and not report.duplicates and (cached is None or new or add_predictions or report.removed):
         _record(conn, project_id, state, before, existing, new, add_predictions, report)
     return report
+
+
+def _new_version(existing: dict[str, Existing], new: list[Document],
+                 added: list[tuple[int, Document]]) -> str | None:
+    """The last model version whose predictions this push added and that no task carried before, if any.
+
+    Only then does a push touch the project's model_version: a push of known versions leaves the lead's choice be.
+    """
+    before = {version for task in existing.values() for version in task.model_versions}
+    pushed = [prediction_version(d) for d in new] + [str(d.model_version) for _, d in added]
+    fresh = [version for version in pushed if version is not None and version not in before]
+    return fresh[-1] if fresh else None
 
 
 def _record(conn: Connection, project_id: int, state: Path | None, before: manifest.Fingerprint,

@@ -34,10 +34,20 @@ def _progress(desc: str, total: int) -> Callable[[int], None]:
 @click.option("--overlap-percent", type=int, help="Share of tasks (0-100) that get that many annotators.")
 @click.pass_context
 def project(ctx: click.Context, annotators_per_task: int | None, overlap_percent: int | None) -> None:
-    """Create the Label Studio project, or update it from the schema and guidelines."""
+    """Create the Label Studio project, or update it from the schema and guidelines; set overlap when given.
+
+    This is the only command that changes an existing project's overlap; it prints each setting it changes.
+    """
     settings = get_settings(ctx, annotators_per_task=annotators_per_task, overlap_percent=overlap_percent)
-    _, ref = pipeline.open_project(settings)
-    click.echo(f"{'created' if ref.created else 'updated'} project {ref.id} {ref.title!r}: {ref.url}")
+    ref, changes = pipeline.configure_project(settings, annotators_per_task, overlap_percent)
+    if ref.created:
+        click.echo(f"created project {ref.id} {ref.title!r}: {ref.url}")
+        return
+    click.echo(f"project {ref.id} {ref.title!r}: {ref.url}")
+    for change in changes:
+        click.echo(f"  {change.describe()}")
+    if not changes:
+        click.echo("  no setting changed")
 
 
 @main.command()
@@ -82,6 +92,10 @@ def push(ctx: click.Context, inputs: tuple[Path, ...], preannotated: Path | None
         echo_json("push", push_json(ref, pushed, rejected))
     else:
         click.echo(f"project {ref.id}: {pushed.summary()}\n{ref.url}")
+        for change in ref.changes:
+            click.echo(f"project {ref.id}: {change.describe()}")
+        for line in pushed.setting_lines():
+            click.echo(f"project {ref.id}: {line}")
     for line in pushed.duplicate_lines():
         click.secho(f"duplicate: {line}", fg="yellow", err=True)
     if pushed.duplicates and not dedupe:

@@ -159,7 +159,7 @@ def test_agreement_json_has_relation_agreement(tmp_path):
                                     "--bootstrap", "0"])
     assert out.exit_code == 0, out.output
     report = json.loads(out.stdout)
-    assert report["report_version"] == 2
+    assert report["report_version"] == 3
     assert f1(report, label="all", mode="exact")["value"] == 0.0
     assert f1(report, label="agent_of", mode="exact")["n_relations_a"] == 1
     text = CliRunner().invoke(main, ["--root", str(tmp_path), "agreement", "--from-export", str(export),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..provenance import ACCEPTED, inflation_caveat
 from ..records import Document, Span
 from . import tables as t
 from .coefficients import bootstrap_weights, percentile_interval
@@ -16,6 +21,26 @@ from .spans import match_counts, precision_recall
 Gold = Sequence[Document] | Mapping[str, Sequence[Span]]
 GOLD_COLUMNS = [t.MODEL_VERSION, t.LABEL, "mode", "n_tasks", "n_gold", "n_predicted", "tp", "precision", "recall",
                 "f1", "f1_ci_low", "f1_ci_high", "reason"]
+
+
+def gold_origins(path: Path | str) -> dict[str, int]:
+    """Gold spans per `origin` (gold.jsonl's provenance: prediction, corrected, hand; "unknown" where absent)."""
+    counts: Counter[str] = Counter()
+    with Path(path).open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                counts.update(str(s.get("origin") or "unknown") for s in json.loads(line).get("spans") or ())
+    return dict(sorted(counts.items()))
+
+
+def gold_provenance(origins: Mapping[str, int] | None, gold_spans: int) -> dict[str, Any]:
+    """How much of the gold is predictions accepted unchanged, and the one-line caveat to show beside the scores."""
+    total = sum(origins.values()) if origins else gold_spans
+    known = bool(origins) and not origins.get("unknown")
+    accepted = origins.get(ACCEPTED, 0) if origins and known else None
+    return {"n_spans": total, "origins": dict(origins or {}), "accepted_unchanged": accepted,
+            "accepted_share": None if accepted is None or not total else accepted / total,
+            "caveat": inflation_caveat(accepted, total)}
 
 
 def gold_table(tables: t.Tables, gold: Gold) -> tuple[pd.DataFrame, np.ndarray]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from .report import section_frames
+from .report import INTERVALS, section_frames
 
 TITLES = {
     "token_alpha": "Krippendorff's alpha (nominal) on tokens, 95% bootstrap CI over tasks",
@@ -35,8 +35,12 @@ def render_report(report: dict[str, Any]) -> str:
         lines += ["", TITLES[name], "-" * len(TITLES[name])]
         if report["reasons"].get(name):
             lines.append(f"({report['reasons'][name]})")
+        if name == "model_vs_gold" and report.get("gold_provenance"):
+            lines.append(report["gold_provenance"]["caveat"])
         if frame.empty:
             continue
+        if name in INTERVALS:
+            frame = _ci_column(frame, *INTERVALS[name][1:])
         if name == "documents":
             frame = frame.sort_values("token_alpha", na_position="last").head(WORST_DOCUMENTS)
         frame = frame.drop(columns=[c for c in HIDDEN.get(name, []) if c in frame])
@@ -44,6 +48,22 @@ def render_report(report: dict[str, Any]) -> str:
             frame["value"] = frame["value"].map(lambda v: "n/a" if v is None or pd.isna(v) else f"{v:.3f}")
         lines.append(_table(frame))
     return "\n".join(lines)
+
+
+def _ci_column(frame: pd.DataFrame, low: str, high: str) -> pd.DataFrame:
+    """The interval as one "95% CI" column: [low, high], or why there is none (too few tasks)."""
+    def cell(row: pd.Series) -> str:
+        reason = row.get("ci_reason")
+        if isinstance(reason, str) and reason:  # a missing reason reads back from the frame as NaN, not None
+            return reason
+        if pd.isna(row[low]) or pd.isna(row[high]):
+            return ""
+        return f"[{row[low]:.3f}, {row[high]:.3f}]"
+
+    out = frame.copy()
+    position = list(out.columns).index(low)
+    out.insert(position, "95% CI", out.apply(cell, axis=1) if len(out) else [])
+    return out.drop(columns=[low, high, "ci_reason"])
 
 
 def _table(frame: pd.DataFrame) -> str:

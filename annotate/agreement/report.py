@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 
 from .. import csvsafe
-from ..records import Task
+from ..records import Document, Task
 from ..schema import Schema
 from . import tables as t
 from .annotators import rubber_stamping, time_per_task
-from .coefficients import bootstrap_weights, nominal_alpha
+from .coefficients import MIN_INTERVAL_TASKS, bootstrap_weights, nominal_alpha, too_few_tasks
 from .measures import (
     PairCounts,
     f1_rows,
@@ -27,7 +27,7 @@ from .measures import (
     token_alpha_rows,
     unitizing_rows,
 )
-from .model_vs_gold import Gold, score_models
+from .model_vs_gold import Gold, gold_provenance, score_models
 from .model_vs_human import classify, outcome_table
 from .relations import relation_pair_counts
 from .spans import f1_from_counts
@@ -35,10 +35,13 @@ from .tokens import code_tokens
 
 log = logging.getLogger(__name__)
 
-REPORT_VERSION = 2  # 2: relation_f1 added
+REPORT_VERSION = 3  # 2: relation_f1 added; 3: ci_reason (small samples get no interval), gold_provenance
 SECTIONS = ("token_alpha", "cohen_kappa", "span_f1", "relation_f1", "unitizing_alpha", "documents", "model_vs_human",
             "model_vs_gold", "time_per_task", "rubber_stamping")
 AGREEMENT_SECTIONS = ("token_alpha", "cohen_kappa", "span_f1", "relation_f1", "unitizing_alpha", "documents")
+# Sections whose rows carry a bootstrap interval: (value, low, high) keys; each row also gets `ci_reason`.
+INTERVALS = {"token_alpha": ("value", "ci_low", "ci_high"), "span_f1": ("value", "ci_low", "ci_high"),
+             "relation_f1": ("value", "ci_low", "ci_high"), "model_vs_gold": ("f1", "f1_ci_low", "f1_ci_high")}
 BREAKDOWNS = (None, t.LABEL, t.MODEL_VERSION, t.SOURCE, t.ANNOTATOR)
 Tokenizer = Callable[[Sequence[str]], Sequence[Any]]
 
@@ -51,8 +54,11 @@ def _default_tokenizer() -> Tokenizer:
 
 
 def agreement_report(tasks: Sequence[Task], schema: Schema, gold: Gold | None = None, *, bootstrap: int = 1000,
-                     seed: int = 0, tokenize: Tokenizer | None = None) -> dict[str, Any]:
-    """Every agreement and model-vs-human measure for these tasks, JSON-able, with stable keys."""
+                     seed: int = 0, tokenize: Tokenizer | None = None,
+                     gold_origins: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """Every agreement and model-vs-human measure for these tasks, JSON-able, with stable keys.
+
+    `gold_origins` (model_vs_gold.gold_origins of the gold file) says how much of the gold is accepted pre-fill."""
     labels = list(schema.label_names)
     tables = t.build_tables(tasks)
     done = shared_docs(tables)
@@ -81,7 +87,7 @@ def agreement_report(tasks: Sequence[Task], schema: Schema, gold: Gold | None = 
         "report_version": REPORT_VERSION,
         "labels": labels,
         "bootstrap": {"replicates": bootstrap, "seed": seed, "resampled_unit": "task", "level": 0.95,
-                      "n_tasks": int(shared.sum())},
+                      "n_tasks": int(shared.sum()), "min_tasks": MIN_INTERVAL_TASKS},
         "data": {"n_tasks": n_docs, "n_tasks_annotated": int(done.any(axis=0).sum()),
                  "n_tasks_shared": int(shared.sum()), "n_annotators": n_people, "annotators": list(tables.annotators),
                  "n_tasks_with_predictions": int(tables.prediction_sets[t.DOC].nunique())},
@@ -96,8 +102,27 @@ def agreement_report(tasks: Sequence[Task], schema: Schema, gold: Gold | None = 
         "model_vs_gold": _records(score_models(tables, gold, labels, bootstrap, seed)) if gold is not None else [],
         "time_per_task": _records(time_per_task(tables)),
         "rubber_stamping": _records(rubber_stamping(tables, outcomes)),
+        "gold_provenance": None if gold is None else gold_provenance(gold_origins, _n_gold_spans(gold)),
     }
-    return _clean(report)
+    return _clean(_withhold_small_intervals(report))
+
+
+def _n_gold_spans(gold: Gold) -> int:
+    entries = gold.values() if isinstance(gold, Mapping) else gold
+    return sum(len(e.spans) if isinstance(e, Document) else len(e) for e in entries)
+
+
+def _withhold_small_intervals(report: dict[str, Any]) -> dict[str, Any]:
+    """Drop every interval resting on fewer than MIN_INTERVAL_TASKS tasks; `ci_reason` says so (None otherwise)."""
+    for name, (value, low, high) in INTERVALS.items():
+        for row in report[name]:
+            point = row.get(value)
+            # No value (its own reason says why): no interval to explain either.
+            reason = too_few_tasks(int(row["n_tasks"])) if point is not None and np.isfinite(point) else None
+            row["ci_reason"] = reason
+            if reason:
+                row[low] = row[high] = None
+    return report
 
 
 def _relation_reason(types: Sequence[str], pc: PairCounts) -> str | None:

@@ -29,6 +29,7 @@ def agreement(ctx: click.Context, from_export: Path | None, refresh: bool, gold_
     """Inter-annotator agreement (alpha, kappa, span F1, u-alpha) and how annotators treated predictions."""
     from .. import pipeline
     from ..agreement import agreement_report
+    from ..agreement.model_vs_gold import gold_origins
     from ..agreement.render import render_report
     from ..agreement.report import write_csv
     from ..records import read_documents
@@ -39,7 +40,9 @@ def agreement(ctx: click.Context, from_export: Path | None, refresh: bool, gold_
     click.echo(f"reading {source.describe(settings)}", err=True)
     tasks = source.tasks
     gold = list(read_documents(gold_path)) if gold_path else None
-    report = agreement_report(tasks, load_schema(settings.guidelines_dir), gold, bootstrap=bootstrap, seed=seed)
+    origins = gold_origins(gold_path) if gold_path else None  # how much gold is accepted pre-fill: the caveat
+    report = agreement_report(tasks, load_schema(settings.guidelines_dir), gold, bootstrap=bootstrap, seed=seed,
+                              gold_origins=origins)
     if csv_dir is not None:
         written = write_csv(report, csv_dir)
         click.echo(f"wrote {len(written)} tables to {csv_dir}", err=True)

@@ -59,7 +59,7 @@ def backend(live_server, project_root, model, request):
     settings = live_server.settings(root=project_root, project_title=f"mlb-{request.node.name}"[:50])
     trainings: list[float] = []
 
-    def train() -> str:
+    def train(project_id: int) -> str:
         trainings.append(time.time())
         return str(model)
 
@@ -79,7 +79,7 @@ def backend(live_server, project_root, model, request):
         yield settings, f"http://127.0.0.1:{server.port}", app, received, trainings
     finally:
         server.shutdown()
-        app.extensions["annotate_backend"]["retrainer"].wait(30)
+        _wait_trainings(app)
 
 
 @pytest.fixture
@@ -91,6 +91,11 @@ def connected(backend):
     ml = conn.sdk.ml.create(url=url, project=project.id, title="annotate backend", is_interactive=False,
                             auth_method="BASIC_AUTH", basic_auth_user=creds.user, basic_auth_pass=creds.password)
     return conn, project.id, ml, app, received, trainings
+
+
+def _wait_trainings(app, timeout: float = 120) -> None:
+    for state in app.extensions["annotate_backend"]["projects"].all():
+        assert state.retrainer.wait(timeout), f"project {state.id}: the retraining did not end in {timeout} s"
 
 
 def _backend_webhook(conn, project_id: int, url: str):
@@ -151,9 +156,8 @@ def test_start_training_without_the_right_login_starts_nothing(backend, login):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(urllib.request.Request(f"{url}/webhook", body, headers), timeout=10)
     assert refused.value.code == 401 and refused.value.headers["WWW-Authenticate"].startswith("Basic ")
-    retrainer = app.extensions["annotate_backend"]["retrainer"]
     time.sleep(0.5)
-    assert trainings == [] and not retrainer.runs and not retrainer.running
+    assert trainings == [] and not any(p.retrainer.runs for p in app.extensions["annotate_backend"]["projects"].all())
 
 
 def test_imported_task_gets_a_prediction_from_the_served_model(connected, model):
@@ -161,7 +165,7 @@ def test_imported_task_gets_a_prediction_from_the_served_model(connected, model)
     task_id = _import(conn, project_id)
     predictions = _wait("a prediction on the imported task",
                         lambda: conn.sdk.tasks.get(id=task_id).predictions)
-    version = app.extensions["annotate_backend"]["holder"].get().model_version
+    version = app.extensions["annotate_backend"]["projects"].get(project_id, "test").holder.get().model_version
     prediction = predictions[0]
     get = (lambda k: prediction.get(k)) if isinstance(prediction, dict) else (lambda k: getattr(prediction, k))
     assert get("model_version") == version and version.startswith(model.name + "+rules-")
@@ -214,25 +218,34 @@ def test_train_button_sends_start_training(connected):
     _wait("the retraining", lambda: trainings)
 
 
+def _annotated_project(settings, docs) -> int:
+    """A project titled settings.project_title holding `docs` as tasks, each annotated with the doc's spans."""
+    from annotate.labelstudio.payloads import prediction_result
+
+    project, pushed = pipeline.push(settings, [d.__class__(d.id, d.text, (), d.meta, None) for d in docs])
+    conn = pipeline.connect(settings)
+    for doc in docs:
+        result = [{k: v for k, v in item.items() if k != "origin"} for item in prediction_result(doc)]
+        conn.sdk.annotations.create(id=pushed.task_ids[doc.id], result=result)
+    return project.id
+
+
 @pytest.mark.slow
 def test_default_retraining_pulls_gold_and_trains_a_new_model(live_server, project_root):
     """The retraining the webhook starts: pull the annotations, write the gold export, train on it."""
-    from annotate.labelstudio.payloads import prediction_result
     from annotate.mlbackend.training import newest_model, retrain
     from annotate.records import read_documents
 
     settings = live_server.settings(root=project_root, project_title="mlb-retrain")
     gold = list(read_documents(ROOT / "guidelines" / "seed-gold.jsonl"))
-    _, pushed = pipeline.push(settings, [d.__class__(d.id, d.text, (), d.meta, None) for d in gold])
-    conn = pipeline.connect(settings)
-    for doc in gold:
-        result = [{k: v for k, v in item.items() if k != "origin"} for item in prediction_result(doc)]
-        conn.sdk.annotations.create(id=pushed.task_ids[doc.id], result=result)
-    folder = retrain(settings, max_steps=20)
+    project = _annotated_project(settings, gold)
+    folder = retrain(settings, project, max_steps=20)
     assert folder.parent == project_root / "models" and newest_model(settings) == str(folder)
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     assert meta["gold"]["kind"] == "export" and meta["documents"]["train"] + meta["documents"]["dev"] == 5
     assert set(meta["scores"]["trained"]["exact"]["labels"]) == {"ACTOR", "LOCATION", "OUTCOME"}
+    assert Path(meta["gold"]["path"]) == settings.state_dir / "ml-backend" / f"project-{project}" / "gold"
+    assert not (settings.exports_dir / "gold").exists(), "the retraining wrote the lead's exports/gold"
 
 
 def test_connect_gives_the_backend_and_its_webhook_the_login(backend):
@@ -283,3 +296,96 @@ def test_cli_connect_serves_and_connects(live_server, project_root):
     settings = live_server.settings(root=project_root, project_title="mlb-cli-connect")
     assert ensure_credentials(settings).password not in output
     assert proc.returncode == 0, output
+
+
+def _served_version(conn, project_id: int, text: str) -> str:
+    """Import one task; the model_version of the prediction Label Studio got from the backend for it."""
+    task_id = int(conn.sdk.projects.import_tasks(id=project_id, request=[{"data": {"text": text, "title": "t"}}],
+                                                 return_task_ids=True).task_ids[0])
+    predictions = _wait(f"a prediction on task {task_id}", lambda: conn.sdk.tasks.get(id=task_id).predictions)
+    first = predictions[0]
+    return first["model_version"] if isinstance(first, dict) else first.model_version
+
+
+def test_two_projects_on_one_backend_each_train_on_their_own_annotations(live_server, project_root, model):
+    """Issue 17: "Start training" in a second project trained on the first one's annotations and served that model
+    to the second. Each project now pulls and builds its own gold, trains on it and is served its own model."""
+    from annotate.mlbackend.training import default_train
+    from annotate.records import read_documents
+
+    gold = list(read_documents(ROOT / "guidelines" / "seed-gold.jsonl"))
+    first = live_server.settings(root=project_root, project_title="mlb-two-first")
+    second = live_server.settings(root=project_root, project_title="mlb-two-second")
+    owned = {_annotated_project(first, gold[:3]): {d.id for d in gold[:3]},
+             _annotated_project(second, gold[3:]): {d.id for d in gold[3:]}}
+    app = create_backend(first, model, train=default_train(first, max_steps=20))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.port}"
+    conn = pipeline.connect(first)
+    creds = ensure_credentials(first)
+    try:
+        backends = {pid: conn.sdk.ml.create(url=url, project=pid, title="annotate backend", is_interactive=False,
+                                            auth_method="BASIC_AUTH", basic_auth_user=creds.user,
+                                            basic_auth_pass=creds.password).id for pid in owned}
+        projects = app.extensions["annotate_backend"]["projects"]
+        assert [p.id for p in projects.all()] == sorted(owned)  # both set up by Label Studio's /setup on connect
+        for pid in sorted(owned, reverse=True):  # the second project first: the order of the bug report
+            conn.sdk.ml.train(id=backends[pid])
+            _wait(f"project {pid}'s retraining", lambda pid=pid: projects.get(pid, "test").retrainer.runs)
+            _wait_trainings(app)
+        models = {}
+        for pid, docs in owned.items():
+            run = projects.get(pid, "test").retrainer.runs[-1]
+            assert run.error is None and run.model, run
+            meta = json.loads((Path(run.model) / "meta.json").read_text(encoding="utf-8"))
+            built = Path(meta["gold"]["path"])
+            assert built == first.state_dir / "ml-backend" / f"project-{pid}" / "gold"
+            rows = [json.loads(line) for line in (built / "gold.jsonl").read_text(encoding="utf-8").splitlines()]
+            assert {row["id"] for row in rows} == docs, f"project {pid} trained on another project's annotations"
+            models[pid] = meta["version"]
+        assert len(set(models.values())) == 2
+        assert not (first.exports_dir / "gold").exists(), "a retraining repointed the lead's exports/gold/latest"
+        for pid, version in models.items():
+            assert _served_version(conn, pid, TEXT).startswith(version + "+rules-")
+    finally:
+        server.shutdown()
+        _wait_trainings(app)
+
+
+def test_the_trained_pipeline_carries_its_provenance_in_nlp_meta(model):
+    """`spacy package` names and versions the package from nlp.meta, which spaCy leaves as pipeline 0.0.0."""
+    import spacy
+    from packaging.version import Version
+
+    meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
+    nlp_meta = spacy.load(model / "model").meta
+    assert nlp_meta["name"] == "annotate_ner"
+    assert Version(nlp_meta["version"]).local == meta["version"].replace("-", ".")
+    assert nlp_meta["annotate"] == {"model_version": meta["version"], "gold_sha256": meta["gold"]["sha256"],
+                                    "guidelines_version": meta["guidelines_version"]}
+    assert nlp_meta["sources"][0]["sha256"] == meta["gold"]["sha256"]
+
+
+def test_disconnect_removes_the_backend_and_its_webhook(backend, live_server):
+    """`annotate ml-backend --disconnect`: Label Studio deletes an ML backend but keeps the webhook it made for it."""
+    from click.testing import CliRunner
+
+    from annotate.cli import main
+
+    settings, url, *_ = backend
+    project, connected = pipeline.connect_ml_backend(settings, url)
+    conn, _ = pipeline.open_project(settings)
+    hook = _backend_webhook(conn, project.id, url)
+    env = {"LABEL_STUDIO_URL": live_server.url, "LABEL_STUDIO_API_KEY": live_server.token,
+           "ANNOTATE_PROJECT_TITLE": settings.project_title}
+    port = url.rsplit(":", 1)[1]
+    args = ["--root", str(settings.root), "ml-backend", "--port", port, "--disconnect"]
+    result = CliRunner(env=env).invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert (f"Removed from project {project.id}: ML backend(s) {connected.backend_id} at {url}, webhook(s) "
+            f"{hook.id} to {url}/webhook") in result.output
+    assert list(conn.sdk.ml.list(project=project.id)) == []
+    assert [h for h in conn.sdk.webhooks.list(project=str(project.id)) if h.url == f"{url}/webhook"] == []
+    again = CliRunner(env=env).invoke(main, args)
+    assert again.exit_code == 0 and "nothing removed" in again.output, again.output

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..config import Settings
 from .app import get_settings, main
 
 
@@ -23,14 +24,22 @@ from .app import get_settings, main
               help="Training steps at most for each retraining.")
 @click.option("--connect", is_flag=True, help="Also connect it to the project in Label Studio, with its login (and "
               "give the webhook Label Studio makes for it the login too).")
+@click.option("--disconnect", is_flag=True, help="Remove the backend at http://HOST:PORT (and its webhook) from the "
+              "project in Label Studio, say what was removed, and exit (serves nothing).")
 @click.pass_context
 def ml_backend(ctx: click.Context, host: str, port: int, model: Path | None, with_rules: bool, retrain_every: int,
-               max_steps: int, connect: bool) -> None:
+               max_steps: int, connect: bool, disconnect: bool) -> None:
     """Serve predictions to Label Studio (connect it under Project settings > Model, URL http://HOST:PORT).
 
-    Retraining pulls the annotations, writes the gold export and trains a new model, in the background;
-    the new model is served as soon as it is loaded.
+    Each Label Studio project connected to it is served and retrained on its own: retraining pulls that
+    project's annotations, builds its own gold under .annotate/ml-backend/ (exports/gold/latest is left
+    alone) and trains a new model, in the background; it is served to that project as soon as it is loaded.
     """
+    if connect and disconnect:
+        raise click.UsageError("--connect and --disconnect exclude each other")
+    if disconnect:
+        click.echo(disconnect_backend(get_settings(ctx), f"http://{host}:{port}"))
+        return
     from werkzeug.serving import make_server
 
     from ..hosts import wildcard_hint
@@ -66,6 +75,19 @@ def ml_backend(ctx: click.Context, host: str, port: int, model: Path | None, wit
         click.echo("stopped", err=True)
     finally:
         server.shutdown()
+
+
+def disconnect_backend(settings: Settings, url: str) -> str:
+    """Disconnect the backend at `url` from the project; a line saying what was removed."""
+    from ..labelstudio.mlconnect import disconnect_project_backend
+
+    done = disconnect_project_backend(settings, url)
+    if not done.backends and not done.webhooks:
+        return f"No ML backend or webhook at {url} in project {done.project_id}: nothing removed"
+    backends = ", ".join(map(str, done.backends)) or "none"
+    hooks = ", ".join(map(str, done.webhooks)) or "none"
+    return (f"Removed from project {done.project_id}: ML backend(s) {backends} at {url}, "
+            f"webhook(s) {hooks} to {url}/webhook")
 
 
 def connect_help(url: str, user: str, path: Path) -> str:

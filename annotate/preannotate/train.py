@@ -30,6 +30,7 @@ from .trainconfig import TrainOptions, config_text, write_labels
 log = logging.getLogger(__name__)
 META_FILE = "meta.json"
 MODEL_DIR = "model"
+PACKAGE_NAME = "annotate_ner"  # nlp.meta["name"]: `spacy package` makes <lang>_annotate_ner-<version>
 KIND = "annotate-ner"  # marks a folder as a model trained here (see trained.is_trained_model)
 
 
@@ -119,6 +120,8 @@ def train_model(settings: Settings, gold_path: Path, options: TrainOptions | Non
         staged.mkdir()
         shutil.move(str(work / "out" / "model-best"), staged / MODEL_DIR)
         performance = _best_scores(staged / MODEL_DIR)
+        created = time.gmtime()
+        _stamp_pipeline(staged / MODEL_DIR, version, gold.source, schema.version, created)
         (staged / "config.cfg").write_text(config, encoding="utf-8")
         shutil.copy(labels, staged / "labels.json")
         meta = {
@@ -126,7 +129,7 @@ def train_model(settings: Settings, gold_path: Path, options: TrainOptions | Non
             "guidelines_version": schema.version, "gold": gold.source, "options": options.to_dict(),
             "seed": options.seed, "base": base, "train_seconds": seconds,
             "documents": {"train": len(train_docs), "dev": len(gold.dev_docs)},
-            "spacy_scores": performance, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "spacy_scores": performance, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", created),
         }
         _write_meta(staged, meta)  # the evaluation loads the staged folder as a model, meta.json included
         if evaluate is not None:
@@ -141,8 +144,36 @@ def train_model(settings: Settings, gold_path: Path, options: TrainOptions | Non
         shutil.rmtree(work, ignore_errors=True)
 
 
+def package_version(version: str, created: time.struct_time) -> str:
+    """A PEP 440 version for `spacy package`: the training date, with the model version as its local label
+    ("ner-0123abcd4567" -> "2026.12.2+ner.0123abcd4567"; a hyphen would break the package's file name)."""
+    return f"{created.tm_year}.{created.tm_mon}.{created.tm_mday}+{version.replace('-', '.')}"
+
+
+def _stamp_pipeline(model: Path, version: str, gold: dict[str, Any], guidelines_version: str | None,
+                    created: time.struct_time) -> None:
+    """Write the provenance into the spaCy pipeline's own meta.json (nlp.meta), which `spacy package` copies:
+    spaCy writes name "pipeline", version "0.0.0" there, and the package would not say what it was trained on."""
+    path = model / "meta.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    gold_hash = str(gold.get("sha256") or "")
+    meta.update({
+        "name": PACKAGE_NAME, "version": package_version(version, created),
+        "description": f"annotate NER model {version}, trained on gold sha256 {gold_hash[:16]} "
+                       f"(guidelines version {guidelines_version})",
+        "sources": [{"name": "annotate gold", "kind": str(gold.get("kind", "")), "sha256": gold_hash,
+                     "guidelines_version": str(guidelines_version)}],
+        "annotate": {"model_version": version, "gold_sha256": gold_hash, "guidelines_version": guidelines_version},
+    })
+    _write_meta_file(path, meta)
+
+
 def _write_meta(folder: Path, meta: dict[str, Any]) -> None:
-    with atomic_write(folder / META_FILE) as handle:
+    _write_meta_file(folder / META_FILE, meta)
+
+
+def _write_meta_file(path: Path, meta: dict[str, Any]) -> None:
+    with atomic_write(path) as handle:
         handle.write(json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 

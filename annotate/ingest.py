@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import logging
 import os
 import sys
@@ -24,13 +25,15 @@ from .errors import ConfigError, InputError, OffsetError
 from .furniture import LINE_END, strip_furniture
 from .neardup import NearDuplicateIndex
 from .records import Article
-from .sources import RawRecord, expand_paths, read_records
+from .sources import RawRecord, _parse_json_line, expand_paths, read_records
 
 __all__ = ["IngestReport", "load_articles", "normalise_text", "strip_furniture", "article_to_dict", "read_articles"]
 
 log = logging.getLogger(__name__)
 
 _HEADLINE_MAX = 200
+STDIN = "-"  # as an input: read standard input (JSON lines, or one article's text)
+STDIN_NAME = "<stdin>"  # how errors and meta["source_file"] name standard input
 
 
 def normalise_text(raw: str) -> str:
@@ -118,8 +121,9 @@ def _build(raw: RawRecord, max_chars: int, root: str | Path | None) -> tuple[Art
                           f"({', '.join(sorted({f.kind for f in furniture}))})", raw.path, raw.line)
     meta = dict(raw.meta)
     if raw.furniture is None or "source_file" not in meta:  # our own output keeps its original provenance
-        meta.update({"source_file": source_name(raw.path, root), **({} if raw.line is None else {"line": raw.line})})
-    if raw.path.lower().endswith(".txt") and "title" not in meta and (title := _headline(text)):
+        source = raw.path if raw.path == STDIN_NAME else source_name(raw.path, root)
+        meta.update({"source_file": source, **({} if raw.line is None else {"line": raw.line})})
+    if (raw.path.lower().endswith(".txt") or raw.path == STDIN_NAME and raw.line is None) and "title" not in meta and (title := _headline(text)):
         meta["title"] = title
     # Derived from the furniture every time (a stale map read back is replaced), and carried in meta so it
     # travels through pre-annotation into Label Studio's task meta and the exports.
@@ -152,11 +156,12 @@ def load_articles(paths: Iterable[str | Path], *, text_column: str = "text", max
         log.info("rejected %s", err)  # the report shows it; -v logs it as it happens
         report.rejected.append(err)
 
-    for path in expand_paths(paths):
+    for path in _inputs(paths):
         if isinstance(path, InputError):
             reject(path)
             continue
-        for raw in read_records(path, text_column, max_chars):
+        records = read_stdin(max_chars) if path == STDIN else read_records(path, text_column, max_chars)
+        for raw in records:
             built = raw if isinstance(raw, InputError) else _build(raw, max_chars, root)
             if isinstance(built, InputError):
                 reject(built)
@@ -182,6 +187,51 @@ def load_articles(paths: Iterable[str | Path], *, text_column: str = "text", max
             if report is not None:
                 report.accepted += 1
             yield article
+
+
+def _inputs(paths: Iterable[str | Path]) -> Iterator[Path | str | InputError]:
+    """The files to read, with "-" (standard input) kept in its place among them."""
+    for given in paths:
+        if str(given) == STDIN:
+            yield STDIN
+        else:
+            yield from expand_paths([given])
+
+
+def read_stdin(max_chars: int, stream: Any = None) -> Iterator[RawRecord | InputError]:
+    """Standard input's records, as they arrive: JSON lines (`annotate ingest` output or {"text": ...}) when
+    the first non-blank character is "{", else the whole input as one article's text."""
+    lines = iter(stream if stream is not None else sys.stdin.buffer)
+    head: list[bytes] = []
+    for line in lines:
+        head.append(line)
+        if line.strip():
+            break
+    first = b"".join(head).lstrip().removeprefix(b"\xef\xbb\xbf")
+    if not first:
+        yield InputError("empty input", STDIN_NAME)
+    elif first.startswith(b"{"):
+        for number, line in enumerate(itertools.chain(head, lines), 1):  # streamed: a pipe is read as it fills
+            if line.strip():
+                yield _parse_json_line(line, STDIN_NAME, number)
+    else:
+        yield from _stdin_text(b"".join(itertools.chain(head, lines)), max_chars)
+
+
+def _stdin_text(data: bytes, max_chars: int) -> Iterator[RawRecord | InputError]:
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        yield InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start}); send UTF-8 text", STDIN_NAME)
+        return
+    if "\x00" in text:
+        yield InputError("binary data (contains NUL bytes); expected UTF-8 text or JSON lines", STDIN_NAME)
+        return
+    if len(text) > max_chars:
+        yield InputError(f"input is {len(text)} characters, over the limit of {max_chars} "
+                         "(--max-chars / max_article_chars)", STDIN_NAME)
+        return
+    yield RawRecord(text, STDIN_NAME, None, {})
 
 
 def article_to_dict(article: Article) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from .labelstudio.client import Connection, connect
 from .labelstudio.convert import Quarantined, read_export, task_from_row, tasks_from_export
 from .labelstudio.mlconnect import Connected, connect_backend
 from .labelstudio.project import Change, ProjectRef, configure_overlap, ensure_project, find_project
-from .labelstudio.pull import PullStats, pull_raw
+from .labelstudio.pull import PAGE_SIZE, PullStats, change_marker, pull_raw
 from .labelstudio.push import PushReport, push_documents
 from .labelstudio.users import resolve_users
 from .records import Document, Task
@@ -47,7 +47,8 @@ def _no_progress(_desc: str, _total: int) -> Callable[[int], None]:
 
 
 def preannotate_inputs(settings: Settings, paths: Iterable[str | Path], processes: int = 1,
-                       model: str | None = None, with_rules: bool = True) -> tuple[list[Document], IngestReport]:
+                       model: str | None = None, with_rules: bool = True,
+                       progress: Progress = _no_progress) -> tuple[list[Document], IngestReport]:
     """Ingest inputs and pre-annotate them; rejected inputs are in the report, the rest go on.
 
     `with_rules` applies to a trained model folder (`annotate train`): False gives its spans only.
@@ -55,10 +56,18 @@ def preannotate_inputs(settings: Settings, paths: Iterable[str | Path], processe
     from .preannotate import build_preannotator  # spaCy import is slow; only pre-annotating commands pay it
 
     report = IngestReport()
-    articles = load_articles(paths, text_column=settings.csv_text_column, max_chars=settings.max_article_chars,
-                             report=report, near_threshold=settings.near_duplicate_threshold, root=settings.root)
+    # Listed first (ingest is fast) so the bar over the slow part, spaCy, has a total.
+    articles = list(load_articles(paths, text_column=settings.csv_text_column, max_chars=settings.max_article_chars,
+                                  report=report, near_threshold=settings.near_duplicate_threshold, root=settings.root))
     preannotator = build_preannotator(settings, model=model, with_rules=with_rules)
-    return list(preannotator.annotate(articles, processes=processes)), report
+    log.info("pre-annotating %d article(s) with model version %s (%d rejected)", len(articles),
+             preannotator.model_version, len(report.rejected))
+    advance = progress("preannotate", len(articles))
+    docs = []
+    for doc in preannotator.annotate(articles, processes=processes):
+        docs.append(doc)
+        advance(1)
+    return docs, report
 
 
 def _project_lock(settings: Settings) -> AbstractContextManager[None]:
@@ -99,8 +108,14 @@ def push(settings: Settings, docs: list[Document], progress: Progress = _no_prog
     conn = connect(settings)
     with _project_lock(settings):
         project = _ensure(conn, settings)
+        log.info("push: %d document(s) to project %d %r (%s)", len(docs), project.id, project.title,
+                 "created" if project.created else "exists")
         report = push_documents(conn, project.id, docs, settings.batch_size, progress("push", len(docs)),
                                 state=manifest_path(settings, conn.base_url, project.id), dedupe=dedupe)
+    log.info("push: %d task(s) created, %d skipped (unchanged), %d prediction(s) added to existing tasks",
+             report.created, report.skipped, report.predictions_added)
+    for line in report.setting_lines():
+        log.info("push: %s", line)
     return project, report
 
 
@@ -150,8 +165,15 @@ def pull(settings: Settings, progress: Progress = _no_progress) -> PullResult:
         for stale in remove_stale_temp(folder):
             log.warning("removed %s, left by an interrupted pull", stale.name)
         previous = (list_archives(settings, project_id) or [None])[-1]
-        stats = pull_raw(conn, project_id, archive_name(settings, project_id), progress=progress("pull", -1),
+        total = change_marker(conn, project_id)[0]  # one small request, so the bar has a total
+        log.info("pull: project %d holds %d task(s): %d page(s) of %d", project_id, total, -(-total // PAGE_SIZE),
+                 PAGE_SIZE)
+        stats = pull_raw(conn, project_id, archive_name(settings, project_id), progress=progress("pull", total),
                          on_row=parse, previous=previous)
+        if stats.unchanged_since:
+            log.info("pull: unchanged since %s: no new archive", stats.unchanged_since.name)
+        else:
+            log.info("pull: new archive %s", stats.path.name)
         for task_id in stats.deleted:
             parsed.pop(task_id, None)
         tasks = [parsed[k][0] for k in sorted(parsed)]
@@ -219,7 +241,7 @@ def run_demo(settings: Settings, progress: Progress = _no_progress) -> DemoResul
     """The main job: server up, seeds ingested and pre-annotated, project created or found, tasks pushed."""
     if not settings.external:
         ls_server.start_server(settings)
-    docs, report = preannotate_inputs(settings, [settings.seeds_dir])
+    docs, report = preannotate_inputs(settings, [settings.seeds_dir], progress=progress)
     project, pushed = push(settings, docs, progress)
     login = creds_file = None
     if not settings.external:

@@ -6,6 +6,7 @@ BOM removed) minus the furniture. `to_source` maps them back to the input with t
 
 from __future__ import annotations
 
+import contextlib
 import json
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
@@ -259,14 +260,15 @@ class Task:
         return tuple(a for a in self.annotations if not a.cancelled)
 
 
-def read_documents(path: Path | str) -> Iterator[Document]:
-    """Stream Documents from a JSONL file, checking every span; errors name the file and line."""
+def read_documents(path: Path | str, stream: Any = None) -> Iterator[Document]:
+    """Stream Documents from a JSONL file (or from `stream`, named `path`), checking every span; errors name the
+    file and line."""
     path = Path(path)
     try:
-        handle = path.open(encoding="utf-8")
+        handle = stream if stream is not None else path.open(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot open: {exc.strerror}", str(path)) from exc
-    with handle:
+    with contextlib.nullcontext(handle) if stream is not None else handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue

@@ -14,8 +14,8 @@ from .app import get_settings, main
 
 @main.command()
 # readable=False: an unreadable input is rejected by ingest on its own line, not by click for the whole run.
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(readable=False))
-@click.option("--out", "out", type=click.Path(dir_okay=False), default="-", show_default=True,
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(readable=False, allow_dash=True))
+@click.option("--out", "out", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
               help="Write the articles here as JSONL (atomically); '-' writes to stdout.")
 @click.option("--text-column", help="CSV column holding the article text (setting csv_text_column).")
 @click.option("--max-chars", type=click.IntRange(min=1), help="Reject longer articles (setting max_article_chars).")
@@ -26,6 +26,7 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], out: str, text_column: s
            near_threshold: float | None) -> None:
     """Read .txt/.jsonl/.csv files or folders into articles with furniture removed; report rejects and duplicates.
 
+    An input '-' reads standard input: JSON lines (one article each) or one article's text.
     Exits 1 if any input was rejected (after writing every accepted article).
     """
     settings = get_settings(ctx, csv_text_column=text_column, max_article_chars=max_chars,

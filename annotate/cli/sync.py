@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from .. import pipeline
 from ..dashboard import start_dashboard
 from ..records import read_documents
 from .app import get_settings, main
 from .jsonreport import JSON_OPTION, echo_json, pull_json, push_json
+from .progress import progress as _progress
 from .web import echo_new_logins
-
-PROGRESS_MIN = 20  # no bar for a handful of tasks
-
-
-def _progress(desc: str, total: int) -> Callable[[int], None]:
-    """A stderr progress bar for more than a few items (total -1: unknown)."""
-    if 0 <= total < PROGRESS_MIN:
-        return lambda _n: None
-    bar = tqdm(total=None if total < 0 else total, desc=desc, unit="task", file=sys.stderr,
-               leave=False, mininterval=0.5)
-    return bar.update
 
 
 @main.command()
@@ -82,7 +69,7 @@ def push(ctx: click.Context, inputs: tuple[Path, ...], preannotated: Path | None
         docs = list(read_documents(preannotated))
     else:
         docs, report = pipeline.preannotate_inputs(settings, inputs or [settings.seeds_dir], processes, model,
-                                                   with_rules)
+                                                   with_rules, _progress)
         rejected = [str(err) for err in report.rejected]
         for err in rejected:
             click.secho(f"rejected: {err}", fg="yellow", err=True)

@@ -260,13 +260,17 @@ def describe_source(path: Path) -> str:
 def export_pulled(settings: Settings, result: PullResult) -> ExportResult | None:
     """Build the gold dataset from a pull; None (nothing written) when no annotation is submitted yet."""
     if not any(task.completed for task in result.tasks):
+        log.info("export: no submitted annotation in project %d: no gold built", result.project_id)
         return None
     notes = [q.note() for q in result.quarantine]
     try:
-        return export_gold(result.tasks, settings, source=describe_source(result.stats.path), quarantined=notes)
+        exported = export_gold(result.tasks, settings, source=describe_source(result.stats.path), quarantined=notes)
     except QualityGateError as exc:
         # A pull's job is the archive; what does not fit is reported and quarantined, and the pull goes on.
+        log.info("export: quality gate failed (%s); the gold is written, the pull goes on", exc)
         return exc.result  # type: ignore[attr-defined, no-any-return]
+    log.info("export: gold folder %s (%d problem(s))", exported.folder, len(exported.problems))
+    return exported
 
 
 def gold_lines(settings: Settings, result: PullResult, exported: ExportResult | None) -> list[str]:

@@ -194,8 +194,10 @@ def test_push_json_then_pull_json_with_and_without_gold(synced, live_server):
     body = one_object(pushed)
     assert (body["command"], body["created"], body["skipped"], body["rejected"]) == ("push", 2, 0, [])
     assert body["project"]["url"].startswith(live_server.url) and body["duplicates"] == {}
+    assert body["project"]["created"] is True and body["project"]["changes"] == [] and "model_version" in body
     again = one_object(run(root, "push", "--preannotated", str(docs), "--json", env=env))
     assert (again["created"], again["skipped"], again["project"]["id"]) == (0, 2, body["project"]["id"])
+    assert (again["project"]["created"], again["project"]["changes"], again["model_version"]) == (False, [], None)
 
     archived = run(root, "pull", "--archive-only", "--json", env=env)
     assert archived.exit_code == 0, archived.output

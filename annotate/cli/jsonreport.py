@@ -50,8 +50,13 @@ def _path(value: Path | None) -> str | None:
 
 
 def push_json(ref: ProjectRef, pushed: PushReport, rejected: list[str]) -> dict[str, Any]:
-    """push: project, created, skipped, predictions_added, recovered, duplicates, removed, kept_annotated, rejected."""
-    return {"project": {"id": ref.id, "title": ref.title, "url": ref.url}, "created": pushed.created,
+    """push: project {id, title, url, created, changes}, created, skipped, predictions_added, recovered,
+    model_version, kept_backend, duplicates, removed, kept_annotated, rejected."""
+    version = pushed.model_version
+    return {"project": {"id": ref.id, "title": ref.title, "url": ref.url, "created": ref.created,
+                        "changes": [change.describe() for change in ref.changes]},
+            "model_version": None if version is None else {"old": version.old, "new": version.new},
+            "kept_backend": pushed.kept_backend, "created": pushed.created,
             "skipped": pushed.skipped, "predictions_added": pushed.predictions_added, "recovered": pushed.recovered,
             "duplicates": {k: list(v) for k, v in sorted(pushed.duplicates.items())}, "removed": list(pushed.removed),
             "kept_annotated": {k: list(v) for k, v in sorted(pushed.kept_annotated.items())}, "rejected": rejected}

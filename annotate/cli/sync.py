@@ -57,9 +57,11 @@ def push(ctx: click.Context, inputs: tuple[Path, ...], preannotated: Path | None
     """Pre-annotate INPUTS (default: seeds/) and upsert them as tasks with predictions (never duplicated).
 
     \b
-    --json keys: project {id, title, url}, created, skipped, predictions_added,
-    recovered, duplicates {article: [task ids]}, removed [task ids],
-    kept_annotated {article: [task ids]}, rejected [messages].
+    --json keys: project {id, title, url, created, changes [the settings lines]},
+    created, skipped, predictions_added, recovered, model_version ({old, new} when
+    this push set it, else null), kept_backend (the ML backend title kept, or
+    null), duplicates {article: [task ids]}, removed [task ids], kept_annotated
+    {article: [task ids]}, rejected [messages].
     """
     from ..ordering import order_documents
 

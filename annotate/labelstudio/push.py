@@ -63,7 +63,7 @@ class PushReport(Dedupe):
             return [f"{self.model_version.describe()} (the editor pre-fills from this push's predictions)"]
         if self.kept_backend is not None:
             return [f"model_version: kept {self.kept_backend!r}, the connected ML backend's title (the new predictions "
-                    "are in the project; choose them under Settings > Machine Learning to show them instead)"]
+                    "are in the project; choose their version in the project's settings to show them instead)"]
         return []
 
     def duplicate_lines(self) -> list[str]:

@@ -160,6 +160,30 @@ def test_dashboard_status_json_of_a_running_dashboard(project_root):
     assert body["log"] == str(info.log)
 
 
+def test_ingest_json_reports_on_stdout_when_the_articles_go_to_a_file(tmp_path):
+    (tmp_path / "in").mkdir()
+    article = "Rebels seized the town of Saraqeb on Monday after a week of fighting, residents said.\n"
+    (tmp_path / "in" / "a.txt").write_text(article, encoding="utf-8")
+    (tmp_path / "in" / "b.txt").write_text(article, encoding="utf-8")
+    (tmp_path / "in" / "c.txt").write_text("", encoding="utf-8")
+    out = tmp_path / "articles.jsonl"
+    result = run(tmp_path, "ingest", str(tmp_path / "in"), "--out", str(out), "--json")
+    assert result.exit_code == 1  # c.txt is rejected; the rest is written and reported
+    body = one_object(result)
+    assert (body["command"], body["out"], body["accepted"]) == ("ingest", str(out), 1)
+    assert len(body["rejected"]) == 1 and "c.txt" in body["rejected"][0]
+    [dup] = body["duplicates"]
+    assert dup["first"].endswith("a.txt") and dup["duplicate"].endswith("b.txt")
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 1
+    assert "1 article(s) accepted" in result.stderr  # the text summary stays on stderr
+
+
+def test_ingest_json_to_stdout_is_refused_before_reading(tmp_path):
+    result = run(tmp_path, "ingest", str(tmp_path / "missing.txt"), "--json")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.strip() == "Error: --json needs --out FILE: with --out - the articles themselves go to stdout"
+
+
 def test_bash_completion_script_and_completions():
     script = CliRunner().invoke(main, [], prog_name="annotate", env={"_ANNOTATE_COMPLETE": "bash_source"})
     assert "_annotate_completion" in script.output and "complete -o nosort -F" in script.output

@@ -6,10 +6,12 @@ import sys
 
 import click
 
+from ..errors import ConfigError
 from ..files import atomic_write
 from ..ingest import IngestReport, article_to_dict, load_articles
 from ..records import write_jsonl
 from .app import get_settings, main
+from .jsonreport import JSON_OPTION, echo_json, ingest_json
 
 
 @main.command()
@@ -21,14 +23,22 @@ from .app import get_settings, main
 @click.option("--max-chars", type=click.IntRange(min=1), help="Reject longer articles (setting max_article_chars).")
 @click.option("--near-threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
               help="Report article pairs at least this similar (setting near_duplicate_threshold).")
+@JSON_OPTION
 @click.pass_context
 def ingest(ctx: click.Context, inputs: tuple[str, ...], out: str, text_column: str | None, max_chars: int | None,
-           near_threshold: float | None) -> None:
+           near_threshold: float | None, as_json: bool) -> None:
     """Read .txt/.jsonl/.csv files or folders into articles with furniture removed; report rejects and duplicates.
 
     An input '-' reads standard input: JSON lines (one article each) or one article's text.
     Exits 1 if any input was rejected (after writing every accepted article).
+
+    \b
+    --json (needs --out FILE, since stdout otherwise carries the articles) keys:
+    out, accepted, rejected [messages], duplicates [{id, first, duplicate}],
+    near_duplicates [{a, b, similarity}]; the text summary stays on stderr.
     """
+    if as_json and out == "-":
+        raise ConfigError("--json needs --out FILE: with --out - the articles themselves go to stdout")
     settings = get_settings(ctx, csv_text_column=text_column, max_article_chars=max_chars,
                             near_duplicate_threshold=near_threshold)
     report = IngestReport()
@@ -41,5 +51,7 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], out: str, text_column: s
         with atomic_write(out) as handle:
             write_jsonl(articles, handle)
     click.echo(report.summary(), err=True)
+    if as_json:
+        echo_json("ingest", ingest_json(report, out))
     if report.rejected:
         ctx.exit(1)

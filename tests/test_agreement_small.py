@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,36 @@ def test_cli_json_gives_null_interval_with_reason_and_the_gold_caveat(schema, tm
     text = CliRunner().invoke(main, [*args, "--gold", str(path)])
     assert text.exit_code == 0, text.output
     assert "Caveat: 2 of 3 gold spans (67%) are model predictions accepted unchanged" in text.stdout
+
+
+# --- the dashboard ---------------------------------------------------------------------------------------------
+
+
+def test_dashboard_agreement_page_says_too_few_for_an_interval(logged_in):
+    html = logged_in.get("/agreement").get_data(as_text=True)  # the fixture's pairs share 2 tasks
+    assert TOO_FEW in html and not re.search(r"\[\d\.\d\d, \d\.\d\d\]", html)
+
+
+def test_dashboard_model_page_shows_model_vs_gold_with_its_caveat(settings, password, monkeypatch):
+    from web_fixtures import LEAD, login
+
+    from annotate import agreement
+    from annotate.web import create_app
+
+    real = agreement.agreement_report
+    origins = {"prediction": 1, "hand": 1}
+
+    def with_gold(tasks, schema, *args, **kwargs):  # the task with predictions (art1) scored against a 2-span gold
+        first = next(t for t in tasks if t.predictions)
+        gold = {first.article_id: [s for s in first.annotations[0].spans][:2]}
+        return real(tasks, schema, gold, *args, gold_origins=origins, **kwargs)
+    monkeypatch.setattr(agreement, "agreement_report", with_gold)
+    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "t", "REPORT_BOOTSTRAP": 20, "DATA_WAIT": True})
+    client = app.test_client()
+    login(client, LEAD, password)
+    app.extensions["annotate.data"].report(wait=True)
+    html = client.get("/model").get_data(as_text=True)
+    assert 'id="model-vs-gold"' in html
+    caveat = re.search(r'<p class="caveat" id="gold-caveat">([^<]+)</p>', html)
+    assert caveat and caveat.group(1).startswith("Caveat: 1 of 2 gold spans (50%) are model predictions accepted")
+    assert "n = 1 task: too few for an interval" in html

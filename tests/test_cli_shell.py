@@ -233,3 +233,35 @@ def test_push_and_pull_log_their_decisions_and_pull_bar_has_a_total(live_server,
     messages = [r.getMessage() for r in caplog.records if r.name == "annotate.pipeline"]
     assert any("holds 3 task(s): 1 page(s)" in m for m in messages), messages
     assert any(m.startswith("pull: new archive") for m in messages), messages
+
+
+def _shared_tasks(n: int):
+    from agreement_fixtures import ACTOR, IDLIB, annotation, task
+
+    return [task(i, (annotation(i, "amal", (ACTOR, IDLIB)), annotation(i, "bilal", (ACTOR,)))) for i in range(1, n + 1)]
+
+
+def test_agreement_report_advances_progress_once_per_stage(project_root):
+    from annotate.agreement.report import REPORT_STEPS, agreement_report
+    from annotate.schema import load_schema
+
+    steps: list[int] = []
+    agreement_report(_shared_tasks(3), load_schema(project_root / "guidelines"), bootstrap=10,
+                     progress=steps.append)
+    assert sum(steps) == len(steps) == REPORT_STEPS
+
+
+@pytest.mark.parametrize(("n_tasks", "total"), [(25, 5), (3, 0)])
+def test_agreement_command_shows_a_bar_for_enough_tasks(project_root, monkeypatch, n_tasks, total):
+    import annotate.cli.agreement as cli_agreement
+
+    calls: list[tuple[str, int]] = []
+    steps: list[int] = []
+    source = pipeline.TaskSource(_shared_tasks(n_tasks), [], project_root / "exports" / "raw" / "x.json")
+    monkeypatch.setattr(pipeline, "read_tasks", lambda *_args: source)
+    monkeypatch.setattr(cli_agreement, "progress",
+                        lambda desc, n, **_kw: calls.append((desc, n)) or steps.append)
+    result = _invoke(["--root", str(project_root), "agreement", "--bootstrap", "10", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert calls == [("agreement", total)]
+    assert json.loads(result.stdout)["data"]["n_tasks"] == n_tasks  # stdout is the report alone

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .app import get_settings, main
+from .progress import PROGRESS_MIN, progress
 
 
 @main.command()
@@ -31,18 +32,20 @@ def agreement(ctx: click.Context, from_export: Path | None, refresh: bool, gold_
     from ..agreement import agreement_report
     from ..agreement.model_vs_gold import gold_origins
     from ..agreement.render import render_report
-    from ..agreement.report import write_csv
+    from ..agreement.report import REPORT_STEPS, write_csv
     from ..records import read_documents
     from ..schema import load_schema
 
     settings = get_settings(ctx)
-    source = pipeline.read_tasks(settings, from_export, refresh)
+    source = pipeline.read_tasks(settings, from_export, refresh, progress)
     click.echo(f"reading {source.describe(settings)}", err=True)
     tasks = source.tasks
     gold = list(read_documents(gold_path)) if gold_path else None
     origins = gold_origins(gold_path) if gold_path else None  # how much gold is accepted pre-fill: the caveat
+    # A bar over the report's stages, for enough tasks to take a while (about 7 s at 1,000 tasks).
+    advance = progress("agreement", REPORT_STEPS if len(tasks) >= PROGRESS_MIN else 0, unit="step", min_total=1)
     report = agreement_report(tasks, load_schema(settings.guidelines_dir), gold, bootstrap=bootstrap, seed=seed,
-                              gold_origins=origins)
+                              gold_origins=origins, progress=advance)
     if csv_dir is not None:
         written = write_csv(report, csv_dir)
         click.echo(f"wrote {len(written)} tables to {csv_dir}", err=True)

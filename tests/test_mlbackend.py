@@ -279,12 +279,33 @@ def test_each_project_trains_and_is_served_its_own_model(app, client, training):
     assert _predict(client, [_task(1)], "2.1700000099").get_json()["model_version"] == "fake-models/p2-m1"
 
 
-def test_a_restarted_backend_serves_each_project_its_retrained_model(settings, app, client, training):
+def test_a_restarted_backend_serves_each_project_its_retrained_model(settings, tmp_path):
+    trained = tmp_path / "m1"
+
+    def train(project_id: int) -> str:
+        trained.mkdir()
+        return str(trained)
+
+    app = _authed(create_backend(settings, None, train=train, build=FakeAnnotator), settings)
+    client = app.test_client()
+    _setup(client)
     _start_training(client)
     _retrainer(app).wait(5)
-    again = _authed(create_backend(settings, None, train=training, build=FakeAnnotator), settings).test_client()
-    assert _predict(again, [_task(1)]).get_json()["model_version"] == "fake-models/p1-m1"
-    assert _predict(again, [_task(1)], "7.1").status_code == 404
+
+    def restarted():
+        return _authed(create_backend(settings, None, train=train, build=FakeAnnotator), settings).test_client()
+
+    assert _predict(restarted(), [_task(1)]).get_json()["model_version"] == f"fake-{trained}"
+    assert _predict(restarted(), [_task(1)], "7.1").status_code == 404
+    trained.rmdir()  # a model folder deleted since: the project is served the default, not an error on every call
+    assert _predict(restarted(), [_task(1)]).get_json()["model_version"] == "fake-rules"
+
+
+def test_setup_refuses_a_config_without_the_labels_the_model_predicts(client):
+    config = '<View><Labels name="label" toName="text"><Label value="ACTOR"/></Labels><Text name="text" value="$text"/></View>'
+    response = client.post("/setup", json={"project": "4.1", "schema": config})
+    assert response.status_code == 400
+    assert 'lacks LOCATION, OUTCOME (it has ACTOR)' in response.get_json()["error"]
 
 
 @pytest.mark.parametrize("deleting", ["ANNOTATIONS_DELETED"])  # the name Label Studio 1.23.2 sends

@@ -23,6 +23,7 @@ from ..hosts import host_allowed, refusal, served_names
 from ..labelstudio.labelconfig import FROM_NAME, TO_NAME, SpanConfig, parse_span_config
 from ..labelstudio.payloads import ID_KEY, prediction_payload
 from ..records import Article, Document
+from ..schema import load_schema
 from .credentials import CREDENTIALS_FILE, Credentials, ensure_credentials
 from .projects import BadRequest, Projects, project_id
 from .state import Annotator
@@ -72,16 +73,25 @@ def _parsed(config: str) -> SpanConfig:
     return parse_span_config(config)
 
 
-def span_config(config: Any, where: str) -> SpanConfig:
-    """The names in the project's labelling config (sent with /setup and /predict); ours when none is sent."""
+def span_config(config: Any, where: str, labels: tuple[str, ...] = ()) -> SpanConfig:
+    """The names in the project's labelling config (sent with /setup and /predict); ours when none is sent.
+
+    The config must offer every label in `labels` (the schema's): the model predicts those, and Label Studio
+    would show a span whose label its config lacks without any label to correct it with."""
     if config is None:
         return OURS
     if not isinstance(config, str):
         raise BadRequest(f"{where}: label_config/schema must be the labelling config XML as a string")
     try:
-        return _parsed(config)
+        names = _parsed(config)
     except AnnotateError as exc:
         raise BadRequest(f"{where}: {exc}") from exc
+    missing = [label for label in labels if label not in names.labels]
+    if missing:
+        raise BadRequest(f"{where}: the project's <Labels name=\"{names.from_name}\"> lacks {', '.join(missing)} "
+                         f"(it has {', '.join(names.labels) or 'none'}); this backend predicts "
+                         f"{', '.join(labels)}")
+    return names
 
 
 def create_backend(settings: Settings, model: str | Path | None = None, *, with_rules: bool = True,
@@ -102,6 +112,7 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
     chosen = str(model) if model else newest_model(settings)
     projects = Projects(settings.state_dir / STATE_DIR, build or default_build(settings, with_rules), chosen,
                         train or default_train(settings), retrain_every)
+    labels = tuple(load_schema(settings.guidelines_dir).label_names)
     names = served_names(settings, host)
     login = credentials or ensure_credentials(settings)
     app = Flask(__name__)
@@ -146,7 +157,7 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
     @app.post("/setup")
     def setup():  # type: ignore[no-untyped-def]
         body = _json_body()
-        span_config(body.get("schema", body.get("label_config")), "/setup")
+        span_config(body.get("schema", body.get("label_config")), "/setup", labels)
         state = projects.setup(project_id(body.get("project"), "/setup"))
         return jsonify({"model_version": state.holder.get().model_version})
 
@@ -157,7 +168,7 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
         if not isinstance(tasks, list):
             raise BadRequest("/predict: expected {\"tasks\": [...]} with a list of Label Studio tasks")
         state = projects.get(project_id(body.get("project"), "/predict"), "/predict")
-        names = span_config(body.get("label_config"), "/predict")
+        names = span_config(body.get("label_config"), "/predict", labels)
         articles = [_article(task, i, names) for i, task in enumerate(tasks)]
         served = state.holder.get()  # one model for the whole request, even if a retraining swaps it meanwhile
         docs = list(served.annotate(articles)) if articles else []

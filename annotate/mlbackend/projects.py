@@ -73,12 +73,17 @@ class Projects:
         path = self.folder / REGISTRY_FILE
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return {int(k): v.get("model") for k, v in data.items()}
+            models = {int(k): v.get("model") for k, v in data.items()}
         except FileNotFoundError:
             return {}
         except (OSError, ValueError, AttributeError) as exc:
             log.warning("%s unreadable (%s): every project must be set up again", path, exc)
             return {}
+        for pid, model in models.items():
+            if model and not Path(model).exists():  # deleted since: serve the default rather than fail every call
+                log.warning("project %s: its model %s is gone; serving %s", pid, model, self.default_model)
+                models[pid] = self.default_model
+        return models
 
     def _save(self) -> None:
         """Write the registry; the caller holds the lock."""

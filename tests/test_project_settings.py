@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -134,6 +135,24 @@ def test_push_of_a_new_version_keeps_a_connected_backends_title(settings, fault_
     assert conn.sdk.projects.get(id=project.id).model_version == BACKEND_TITLE
     assert _project_patches(fault_proxy, project.id) == []
     assert "kept 'lead backend'" in report.setting_lines()[0]
+
+
+def test_annotators_queue_keeps_the_backends_predictions_after_a_push(settings, live_server, backend_url):
+    """The issue's symptom: after a push, `/next` must still hand out the backend's predictions (Label Studio asks the
+    backend only while project.model_version is its title), also for a task imported in the UI."""
+    project, _ = pipeline.push(settings, [_doc("a")])
+    conn = connect(settings)
+    _connect_backend(conn, project.id, backend_url)
+    conn.sdk.projects.update(id=project.id, model_version=BACKEND_TITLE)
+    pipeline.push(settings, [_doc("a"), _doc("b", "v2")])  # a new task, and predictions of a new version
+    conn.sdk.projects.import_tasks(id=project.id, request=[{"data": {"text": "Rebels took Idlib."}}])  # the UI's import
+    headers = {"Authorization": f"Token {live_server.token}"}
+    versions = set()
+    for _ in range(3):
+        task = httpx.get(f"{live_server.url}/api/projects/{project.id}/next", headers=headers, timeout=30).json()
+        versions |= {p["model_version"] for p in task["predictions"]}
+        conn.sdk.tasks.update(id=task["id"], is_labeled=True)  # so that `/next` hands out another task (all 3 seen)
+    assert versions == {"fake-1"}
 
 
 def test_backend_connected_with_a_static_version_chosen_still_follows_new_versions(settings, backend_url):

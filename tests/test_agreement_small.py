@@ -95,7 +95,7 @@ def test_cli_json_gives_null_interval_with_reason_and_the_gold_caveat(schema, tm
     tasks, _, path = _gold_case(tmp_path)
     small = tasks_of(2)
     monkeypatch.setattr(annotate.pipeline, "read_tasks",
-                        lambda settings, from_export=None, refresh=False: annotate.pipeline.TaskSource(
+                        lambda settings, from_export=None, *args, **kwargs: annotate.pipeline.TaskSource(
                             small, [], from_export))
     export = tmp_path / "export.json"
     export.write_text("[]")
@@ -105,7 +105,7 @@ def test_cli_json_gives_null_interval_with_reason_and_the_gold_caveat(schema, tm
     assert (row["ci_low"], row["ci_high"], row["ci_reason"]) == (None, None, TOO_FEW)
     assert TOO_FEW in CliRunner().invoke(main, args).stdout
     monkeypatch.setattr(annotate.pipeline, "read_tasks",
-                        lambda settings, from_export=None, refresh=False: annotate.pipeline.TaskSource(
+                        lambda settings, from_export=None, *args, **kwargs: annotate.pipeline.TaskSource(
                             tasks, [], from_export))
     text = CliRunner().invoke(main, [*args, "--gold", str(path)])
     assert text.exit_code == 0, text.output
@@ -143,3 +143,22 @@ def test_dashboard_model_page_shows_model_vs_gold_with_its_caveat(settings, pass
     caveat = re.search(r'<p class="caveat" id="gold-caveat">([^<]+)</p>', html)
     assert caveat and caveat.group(1).startswith("Caveat: 1 of 2 gold spans (50%) are model predictions accepted")
     assert "n = 1 task: too few for an interval" in html
+
+
+# --- the dataset card ------------------------------------------------------------------------------------------
+
+
+def test_card_says_too_few_for_an_interval_and_how_much_gold_is_accepted_prefill(tmp_path):
+    from gold_fixtures import ann, project
+    from gold_fixtures import span as gold_span
+    from gold_fixtures import task as gold_task
+
+    from annotate.export.build import export_gold
+
+    agreed = [gold_span(0, 6, "ACTOR"), gold_span(7, 13, "OUTCOME")]
+    pred = Prediction("rules-1", (gold_span(0, 6, "ACTOR"),), prediction_id=5)
+    tasks = [gold_task(i, [ann(i, "a@x", agreed, parent=5), ann(i, "b@x", agreed, parent=5)], predictions=(pred,))
+             for i in (1, 2)]
+    card = (export_gold(tasks, project(tmp_path), source="t").folder / "README.md").read_text(encoding="utf-8")
+    assert "| a@x | b@x | exact | 2 | 1.000 | n = 2 tasks: too few for an interval |" in card
+    assert "Caveat: 2 of 4 gold spans (50%) are model predictions accepted unchanged" in card

@@ -66,3 +66,10 @@ def test_gold_jsonl_names_character_offsets_as_such(two_exports):
     # token_start/token_end mean token indices in Prodigy-style JSONL: gold.jsonl does not use those names.
     assert "token_start" not in first and "token_end" not in first
     assert (first["aligned_start"], first["aligned_end"], first["token_aligned"]) == (0, 6, True)
+
+
+def test_card_documents_the_gold_fields_and_the_spans_schema(two_exports):
+    card = (two_exports[0] / "README.md").read_text(encoding="utf-8")
+    assert "`aligned_start`/`aligned_end` are the character offsets" in card and "Prodigy-style" in card
+    assert all(f"| `{name}` |" in card for name in SPAN_COLUMNS)
+    assert "pd.read_parquet([a, b])" in card

@@ -6,7 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .eventcard import events_lines
+from ..provenance import ACCEPTED, inflation_caveat
+from .eventcard import TYPES, events_lines
+from .rows import SPAN_FIELDS
 
 LOADING = """\
 ```python
@@ -19,7 +21,8 @@ nlp = spacy.blank("en")
 train = list(DocBin().from_disk("train.spacy").get_docs(nlp.vocab))  # spans: doc.spans["sc"], doc.ents
 
 import pandas as pd
-spans = pd.read_parquet("spans.parquet")     # or pd.read_csv("spans.csv")
+spans = pd.read_parquet("spans.parquet")     # or pd.read_csv("spans.csv"); meta: spans["meta"].map(json.loads)
+both = pd.read_parquet(["old/spans.parquet", "new/spans.parquet"])  # every export has the same schema: they stack
 events = pd.read_parquet("events.parquet")  # or pd.read_csv("events.csv"); relations: doc.user_data["relations"]
 ```
 
@@ -28,14 +31,14 @@ Convert the CoNLL file yourself: `python -m spacy convert gold.conll out/ --conv
 """
 
 FILES = {
-    "gold.jsonl": "one article per line: text, meta, status, gold spans with provenance, relations",
+    "gold.jsonl": "one article per line: text, meta, status, gold spans with provenance, relations (see gold.jsonl)",
     "disagreements.jsonl": "spans and relations still open for the lead (partial support), one per line; `kind` "
                            "says which",
     "train.spacy / dev.spacy": "spaCy DocBin; every span in `doc.spans['sc']`, non-overlapping ones in `doc.ents`; "
                                "relations in `doc.user_data['relations']` as `[head, child, type]`, head and child "
                                "indexing `doc.spans['sc']` (head = the relation's from span)",
     "gold.conll": "CoNLL-2003 style BIO (from `doc.ents`), `-DOCSTART- -X- O O` per document",
-    "spans.csv / spans.parquet": "one row per gold span with document metadata",
+    "spans.csv / spans.parquet": "one row per gold span with document metadata (see Spans table)",
     "events.csv / events.parquet": "one row per gold OUTCOME: type, casualty count, tied actors and places by span "
                                    "id and text, its sentence (see Events)",
     "problems.jsonl": "everything reported while building (misaligned spans, quarantined annotations, ...)",
@@ -64,6 +67,27 @@ PROBLEM_KINDS = {
 }
 
 
+GOLD_JSONL = [
+    "Span offsets are characters: `start`/`end` in `text`, `source_start`/`source_end` in the input as given.",
+    "`aligned_start`/`aligned_end` are the character offsets the span has in the DocBin and CoNLL: equal to "
+    "`start`/`end` when `token_aligned`, else expanded to token boundaries (null when it covers no token). They are "
+    "not called `token_start`/`token_end` because in Prodigy-style JSONL those hold token indices, and there are "
+    "no `tokens` here: tokenise with `spacy.blank(\"en\")` (as the DocBin does) for token indices.",
+    "`origin` is where the span came from: `prediction` (a model prediction accepted unchanged), `corrected` "
+    "(`correction` says how) or `hand`.",
+]
+
+
+def _spans_lines() -> list[str]:
+    """The spans table's columns: one schema for every export, the CSV the same columns as the Parquet."""
+    lines = ["## Spans table (spans.csv, spans.parquet)", "",
+             "- Every export has the same columns and types (an empty column keeps its type), so exports stack: "
+             "`pd.read_parquet([a, b])`, `pyarrow.dataset.dataset([a, b])`.",
+             "- `meta` is the article's metadata as one JSON text (sorted keys), in the CSV as in the Parquet; "
+             "`annotators` is joined by `|`.", "", "| column | type |", "|---|---|"]
+    return lines + [f"| `{name}` | {TYPES.get(kind, 'true/false')} |" for name, kind in SPAN_FIELDS] + [""]
+
+
 @dataclass(frozen=True)
 class CardInputs:
     source: str
@@ -90,16 +114,25 @@ def _fmt(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def _ci(row: Mapping[str, Any]) -> str:
+    """The interval, or why there is none (too few tasks)."""
+    if row.get("ci_reason"):
+        return str(row["ci_reason"])
+    return f"{_fmt(row.get('ci_low'))}-{_fmt(row.get('ci_high'))}"
+
+
 def _agreement_lines(card: CardInputs) -> list[str]:
     lines = ["## Agreement", "", f"Pooled pairwise exact span F1 (the `--min-agreement` measure): {_fmt(card.agreement)}", ""]
     report = card.agreement_report
     if report is None:
         return lines + [f"Full agreement report omitted: {card.agreement_reason}.", ""]
+    lines += [f"Intervals: 95% bootstrap over tasks, given only over {report['bootstrap']['min_tasks']} or more tasks "
+              "(fewer allow too few distinct resamples, and the interval comes out too narrow).", ""]
     pooled = [r for r in report.get("span_f1", []) if r.get("label") == "all"]
     if pooled:
         lines += _table(["annotator a", "annotator b", "mode", "tasks", "F1", "95% CI"],
                         [[r["annotator_a"], r["annotator_b"], r["mode"], r["n_tasks"], _fmt(r.get("value")),
-                          f"{_fmt(r.get('ci_low'))}-{_fmt(r.get('ci_high'))}"] for r in pooled]) + [""]
+                          _ci(r)] for r in pooled]) + [""]
     lines += _relation_lines(report)
     alpha = [r for r in report.get("token_alpha", []) if r.get("label", "all") == "all"]
     for row in alpha[:1]:
@@ -117,7 +150,7 @@ def _relation_lines(report: Mapping[str, Any]) -> list[str]:
     lines = ["Relation F1 (from span, to span, type) between annotators:", ""]
     return lines + _table(["annotator a", "annotator b", "ends", "tasks", "F1", "95% CI", "note"],
                           [[r["annotator_a"], r["annotator_b"], r["mode"], r["n_tasks"], _fmt(r.get("value")),
-                            f"{_fmt(r.get('ci_low'))}-{_fmt(r.get('ci_high'))}", r.get("reason") or ""]
+                            _ci(r), r.get("reason") or ""]
                            for r in pooled]) + [""]
 
 
@@ -128,6 +161,8 @@ def _model_lines(card: CardInputs) -> list[str]:
         lines += ["No task carried predictions, so every span counts as drawn by hand.", ""]
     lines += _table(["origin", "spans", "share"],
                     [[k, v, _fmt(v / total if total else None)] for k, v in sorted(card.origins.items())]) + [""]
+    # Scoring a model against gold made from its own accepted pre-fill inflates it (issue 17: 0.975 against 0.812).
+    lines += [inflation_caveat(card.origins.get(ACCEPTED, 0), total), ""]
     report = card.agreement_report
     overall = [r for r in (report or {}).get("model_vs_human", []) if r.get("group_by") == "all"]
     if overall:
@@ -157,6 +192,7 @@ def render_card(card: CardInputs) -> str:
     lines += _table(["status", "tasks"], [(s.replace("_", " "), n) for s, n in card.statuses.items()]) + [""]
     lines += _agreement_lines(card) + _model_lines(card)
     lines += ["## Problems", ""] + (_problem_lines(card.problems) or ["None."]) + [""]
+    lines += ["## gold.jsonl", ""] + [f"- {line}" for line in GOLD_JSONL] + [""] + _spans_lines()
     lines += events_lines()
     lines += ["## Files", ""] + [f"- `{name}`: {what}" for name, what in FILES.items()] + ["", "## Loading", "", LOADING]
     return "\n".join(lines)

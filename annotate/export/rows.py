@@ -13,6 +13,13 @@ from ..records import to_source
 
 SpanKey = tuple[int, int, str]
 Aligned = Mapping[SpanKey, tuple[int, int] | None]
+# spans.csv / spans.parquet, in order: (name, kind); tables.py makes the Arrow schema, the card documents it.
+SPAN_FIELDS = (("article_id", "string"), ("task_id", "int"), ("split", "string"), ("status", "string"),
+               ("span_id", "string"), ("start", "int"), ("end", "int"), ("source_start", "int"), ("source_end", "int"),
+               ("label", "string"), ("text", "string"), ("annotators", "string"), ("n_annotators", "int"),
+               ("origin", "string"), ("correction", "string"), ("model_version", "string"),
+               ("lead_action", "string"), ("decided_by", "string"), ("token_aligned", "bool"), ("in_ents", "bool"),
+               ("meta", "string"))
 
 
 def portable(value: Any, roots: tuple[str, ...]) -> Any:

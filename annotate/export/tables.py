@@ -11,18 +11,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..events.table import COLUMNS, INTERNAL_META
+from .rows import SPAN_FIELDS
 
 ARROW_TYPES = {"string": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "date": pa.date32(),
                "strings": pa.list_(pa.string())}
 # The same for every export whatever its data, so exports stack (pd.read_parquet([a, b]), pyarrow.dataset): a
 # column is never Arrow `null` because no row has a value, and metadata is one JSON column (`meta`), not one column
 # per input key.
-SPAN_FIELDS = (("article_id", "string"), ("task_id", "int"), ("split", "string"), ("status", "string"),
-               ("span_id", "string"), ("start", "int"), ("end", "int"), ("source_start", "int"), ("source_end", "int"),
-               ("label", "string"), ("text", "string"), ("annotators", "string"), ("n_annotators", "int"),
-               ("origin", "string"), ("correction", "string"), ("model_version", "string"),
-               ("lead_action", "string"), ("decided_by", "string"), ("token_aligned", "bool"), ("in_ents", "bool"),
-               ("meta", "string"))
 SPAN_COLUMNS = [name for name, _ in SPAN_FIELDS]
 SPAN_SCHEMA = pa.schema([pa.field(name, ARROW_TYPES[kind]) for name, kind in SPAN_FIELDS])
 EVENT_SCHEMA = pa.schema([pa.field(c.name, ARROW_TYPES[c.kind]) for c in COLUMNS])

@@ -182,6 +182,7 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
 def _write_files(tmp: Path, rows: list[dict[str, Any]], views: Mapping[str, DocView], gold: GoldSet,
                  problems: list[Problem], events: list[dict[str, Any]]) -> dict[str, Any]:
     from .conll import conll_text
+    from .lsjson import labelstudio_json
     from .tables import event_csv_frame, event_table, span_table, write_event_parquet, write_span_parquet
 
     _write(tmp / "gold.jsonl", dumps_lines(rows))
@@ -196,6 +197,7 @@ def _write_files(tmp: Path, rows: list[dict[str, Any]], views: Mapping[str, DocV
         write_event_parquet(event_table(events), handle)
     _write(tmp / "problems.jsonl", dumps_lines({"kind": p.kind, "where": p.where, "message": p.message}
                                                for p in problems))
+    _write(tmp / "labelstudio.json", labelstudio_json(rows))
     return {
         "documents": {side: sum(r["split"] == side for r in rows) for side in SIDES},
         "spans": len(spans),

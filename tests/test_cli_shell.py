@@ -265,3 +265,13 @@ def test_agreement_command_shows_a_bar_for_enough_tasks(project_root, monkeypatc
     assert result.exit_code == 0, result.stderr
     assert calls == [("agreement", total)]
     assert json.loads(result.stdout)["data"]["n_tasks"] == n_tasks  # stdout is the report alone
+
+
+@pytest.mark.integration
+def test_push_dash_reads_articles_from_stdin(live_server, project_root):
+    (project_root / "annotate.toml").write_text('project_title = "shell-stdin"\n', encoding="utf-8")
+    articles = "".join(json.dumps({"id": f"s{i}", "text": f"Rebels shelled Idlib on day {i}."}) + "\n" for i in range(2))
+    result = CliRunner().invoke(main, ["push", "-", "--root", str(project_root), "--url", live_server.url,
+                                       "--api-key", live_server.token], input=articles)
+    assert result.exit_code == 0, result.output
+    assert "2 task(s) created" in result.stdout

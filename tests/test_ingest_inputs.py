@@ -359,6 +359,8 @@ def test_preannotate_inputs_passes_the_root(project: Path, monkeypatch: pytest.M
     from annotate.records import Document
 
     class PassThrough:  # stands in for spaCy: this test is about the articles it is given
+        model_version = "pass-through"
+
         def annotate(self, articles, processes=1):
             return (Document(a.id, a.text, (), dict(a.meta)) for a in articles)
 

@@ -52,6 +52,24 @@ def test_export_writes_latest_and_summarises(env):
     assert "project-1.json (sha256 " in (root / "exports" / "gold" / "latest" / "README.md").read_text()
 
 
+def test_export_format_labelstudio_prints_the_import_json_on_stdout_and_the_summary_on_stderr(env):
+    root, path = env
+    out = CliRunner().invoke(main, ["--root", str(root), "export", "--from-export", str(path),
+                                     "--format", "labelstudio"], catch_exceptions=False)
+    assert out.exit_code == 0, out.stderr
+    tasks = json.loads(out.stdout)
+    assert out.stdout == (root / "exports" / "gold" / "latest" / "labelstudio.json").read_text()
+    assert [t["data"]["text"] for t in tasks] == [TEXT] and tasks[0]["annotations"][0]["ground_truth"] is True
+    assert "Gold written to" in out.stderr and "Gold written to" not in out.stdout
+
+
+def test_export_format_labelstudio_and_json_are_refused_together(env):
+    root, path = env
+    out = run(root, "export", "--from-export", str(path), "--format", "labelstudio", "--json")
+    assert out.exit_code == 1 and "want stdout" in out.output
+    assert not (root / "exports" / "gold").exists()
+
+
 def test_min_agreement_exits_3_and_does_not_publish(env):
     root, path = env
     out = run(root, "export", "--from-export", str(path), "--min-agreement", "0.9")

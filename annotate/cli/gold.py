@@ -54,10 +54,13 @@ def _decisions_path(settings: Settings, path: Path | None) -> Path:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write the gold folder here instead of exports/gold/<hash>/ (exports/gold/latest is not touched); "
                    "DIR must be new, empty, or an earlier export.")
+@click.option("--format", "fmt", type=click.Choice(["folder", "labelstudio"]), default="folder", show_default=True,
+              help="labelstudio: also print the gold as Label Studio import JSON (the export's labelstudio.json) on "
+                   "stdout, the summary going to stderr: `annotate export --format labelstudio > tasks.json`.")
 @JSON_OPTION
 @click.pass_context
 def export(ctx: click.Context, from_export: Path | None, refresh: bool, decisions_path: Path | None,
-           min_agreement: float | None, out_dir: Path | None, as_json: bool) -> None:
+           min_agreement: float | None, out_dir: Path | None, fmt: str, as_json: bool) -> None:
     """Adjudicate and write the gold dataset (JSONL, DocBin, CoNLL, tables, card) to exports/gold/.
 
     \b
@@ -70,6 +73,8 @@ def export(ctx: click.Context, from_export: Path | None, refresh: bool, decision
     from ..export.folder import check_target
     from ..pipeline import describe_source
 
+    if as_json and fmt == "labelstudio":
+        raise InputError("--json and --format labelstudio both want stdout; give one of them")
     if out_dir is not None:  # refused before anything is read or pulled
         check_target(out_dir, settings.exports_dir / "gold")
     source = load_input(settings, from_export, refresh)
@@ -84,12 +89,15 @@ def export(ctx: click.Context, from_export: Path | None, refresh: bool, decision
     if as_json:
         echo_json("export", {**(export_json(result) or {}), "quality_gate": None})
         return
+    to_stderr = fmt == "labelstudio"  # stdout carries the Label Studio JSON then
     docs = result.counts["documents"]
     click.echo(f"Gold written to {result.folder} ({docs['train']} train, {docs['dev']} dev documents, "
                f"{result.counts['spans']} spans, {result.counts['events']} events, "
-               f"{result.counts['open_disagreements']} open disagreements)")
+               f"{result.counts['open_disagreements']} open disagreements)", err=to_stderr)
     for problem in result.problems:
-        click.echo(f"  {problem.kind}: {problem.where}: {problem.message}")
+        click.echo(f"  {problem.kind}: {problem.where}: {problem.message}", err=to_stderr)
+    if to_stderr:
+        click.echo((result.folder / "labelstudio.json").read_text(encoding="utf-8"), nl=False)
 
 
 @main.command()

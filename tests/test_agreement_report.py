@@ -166,7 +166,7 @@ def test_cli_json_uses_read_tasks(monkeypatch, tmp_path):
 
     seen = {}
 
-    def fake_read_tasks(settings, from_export=None, refresh=False):
+    def fake_read_tasks(settings, from_export=None, refresh=False, progress=None):
         seen["from_export"] = from_export
         return annotate.pipeline.TaskSource(TWO_AGREEING, [], from_export)
 

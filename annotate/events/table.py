@@ -17,6 +17,12 @@ from .counts import Count, combine, count_before, read_count
 from .lexicon import EventLexicon
 
 INTERNAL_META = ("source_map",)  # kept in gold.jsonl's meta; the tables carry source_start/source_end instead
+
+
+def meta_json(meta: Mapping[str, Any] | None) -> str:
+    """An article's metadata as one JSON text (sorted keys), without the keys only gold.jsonl needs."""
+    return json.dumps({k: v for k, v in (meta or {}).items() if k not in INTERNAL_META}, sort_keys=True,
+                      ensure_ascii=False)
 DATE_KEYS = ("date", "published", "published_at", "publication_date", "pub_date", "date_published", "datetime")
 SOURCE_KEYS = ("source", "publisher", "site", "site_name", "url")
 DATE_FORMATS = ("%d %B %Y", "%B %d, %Y", "%B %d,%Y", "%b %d, %Y", "%b %d,%Y", "%d %b %Y")
@@ -163,8 +169,7 @@ def article_events(row: Mapping[str, Any], lexicon: EventLexicon | None,
              for i, t in types.items()}
     _shared_counts(row["text"], [o for o in outcomes if types[o["id"]] == "casualties"], kinds)
     meta = row.get("meta") or {}
-    shown_meta = json.dumps({k: v for k, v in meta.items() if k not in INTERNAL_META}, sort_keys=True,
-                            ensure_ascii=False)
+    shown_meta = meta_json(meta)
     out = []
     for outcome in outcomes:
         ties = tied.get(outcome["id"], {})

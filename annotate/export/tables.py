@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..events.table import COLUMNS, INTERNAL_META
+from ..events.table import COLUMNS, meta_json
 from .rows import SPAN_FIELDS
 
 ARROW_TYPES = {"string": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "date": pa.date32(),
@@ -22,12 +21,6 @@ SPAN_COLUMNS = [name for name, _ in SPAN_FIELDS]
 SPAN_SCHEMA = pa.schema([pa.field(name, ARROW_TYPES[kind]) for name, kind in SPAN_FIELDS])
 EVENT_SCHEMA = pa.schema([pa.field(c.name, ARROW_TYPES[c.kind]) for c in COLUMNS])
 PANDAS_DTYPES = {"string": "string", "int": "Int64", "bool": "boolean"}
-
-
-def meta_json(meta: Mapping[str, Any] | None) -> str:
-    """An article's metadata as one JSON text (sorted keys), without the keys only gold.jsonl needs."""
-    return json.dumps({k: v for k, v in (meta or {}).items() if k not in INTERNAL_META}, sort_keys=True,
-                      ensure_ascii=False)
 
 
 def span_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal, NamedTuple, Protocol
 
 from .errors import InputError
-from .records import Document
+from .records import Document, relation_keys
 
 Mode = Literal["exact", "overlap"]
 MODES: tuple[Mode, ...] = ("exact", "overlap")
@@ -111,27 +111,23 @@ def match_relations(gold: Document, pred: Document, mode: Mode = "exact") -> dic
     """Per relation type: (tp, fp, fn) of `pred`'s relations against `gold`'s, and how many gold ones are reachable."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    gold_rels, pred_rels = _relation_keys(gold), _relation_keys(pred)
+    gold_rels = relation_keys(gold.spans, gold.relations)
+    pred_rels = relation_keys(pred.spans, pred.relations)
     if mode == "exact":
         found = {s.key for s in pred.spans}
         aligned = {key: key for key in found}
     else:
         aligned = _aligned_spans(gold.spans, pred.spans)
         found = set(aligned.values())
-    pred_rels = [(label, aligned.get(a), aligned.get(b)) for label, a, b in pred_rels]
+    moved = [(aligned.get(a), aligned.get(b), label) for a, b, label in pred_rels]
     result = {}
-    for label in sorted({r[0] for r in gold_rels} | {r[0] for r in pred_rels}):
-        g = Counter(r for r in gold_rels if r[0] == label)
-        p = Counter(r for r in pred_rels if r[0] == label)
+    for label in sorted({r[2] for r in gold_rels} | {r[2] for r in moved}):
+        g = Counter(r for r in gold_rels if r[2] == label)
+        p = Counter(r for r in moved if r[2] == label)
         tp = sum((g & p).values())
-        reachable = sum(n for (_, a, b), n in g.items() if a in found and b in found)
+        reachable = sum(n for (a, b, _), n in g.items() if a in found and b in found)
         result[label] = (Counts(tp, sum(p.values()) - tp, sum(g.values()) - tp), reachable)
     return result
-
-
-def _relation_keys(doc: Document) -> list[tuple[str, Key, Key]]:
-    by_id = {s.id: s.key for s in doc.spans if s.id is not None}
-    return [(r.label, by_id[r.from_id], by_id[r.to_id]) for r in doc.relations]
 
 
 def _aligned_spans(gold: Sequence[SpanLike], pred: Sequence[SpanLike]) -> dict[Key, Key]:

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from .decisions import Decision, RelationDecision, RelationKey, SpanKey
 from .records import Annotation, Relation, Span, Task, span_id
+from .records import relation_keys as span_relation_keys
 from .schema import Schema
 
 Follow = Callable[[SpanKey], SpanKey | None]  # a span key -> where the span decisions put it (None: rejected)
@@ -21,8 +22,7 @@ Follow = Callable[[SpanKey], SpanKey | None]  # a span key -> where the span dec
 
 def relation_keys(ann: Annotation) -> set[RelationKey]:
     """Relations of one annotation as (from span key, to span key, type); dangling ids are ignored."""
-    ids = {s.id: s.key for s in ann.spans if s.id is not None}
-    return {(ids[r.from_id], ids[r.to_id], r.label) for r in ann.relations if r.from_id in ids and r.to_id in ids}
+    return set(span_relation_keys(ann.spans, ann.relations))
 
 
 def relation_words(source_text: str, label: str, target_text: str) -> str:

@@ -165,6 +165,14 @@ class Relation:
         return cls(str(data["from_id"]), str(data["to_id"]), str(data["label"]))
 
 
+def relation_keys(spans: Iterable[Any], relations: Iterable[Relation]) -> list[tuple[tuple[int, int, str],
+                                                                               tuple[int, int, str], str]]:
+    """Relations by their ends' (start, end, label) instead of span ids, in order; `spans` are anything with `id`
+    and `key` (Span, gold spans). A relation with an end not among them is left out."""
+    keys = {s.id: s.key for s in spans if s.id is not None}
+    return [(keys[r.from_id], keys[r.to_id], r.label) for r in relations if r.from_id in keys and r.to_id in keys]
+
+
 @dataclass(frozen=True)
 class Document:
     """An article with spans: a pre-annotation, or a gold record. The JSONL shape of preannotate/evaluate."""

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..csvsafe import write_csv
-from ..decisions import DECISIONS_FILE, SpanKey, load_decisions
+from ..decisions import DECISIONS_FILE, load_decisions
 from ..errors import ExportError, InputError, QualityGateError
 from ..files import atomic_write
 from ..gold import GoldSet, TaskGold, build_gold
-from ..records import Task
+from ..records import Task, relation_keys
 from ..schema import Schema, load_schema
 from ..screening import GATING, Problem
 from ..split import assign_split
@@ -92,13 +92,6 @@ def _alignment_problems(golds: Sequence[TaskGold], views: Mapping[str, DocView])
     return out
 
 
-def _relation_keys(gold: TaskGold) -> tuple[tuple[SpanKey, SpanKey, str], ...]:
-    """Gold relations by span key (for the DocBin); gold relations point at span ids, which are span keys."""
-    keys = {s.id: s.key for s in gold.spans}
-    return tuple((keys[r.from_id], keys[r.to_id], r.label) for r in gold.relations
-                 if r.from_id in keys and r.to_id in keys)
-
-
 def _events(rows: list[dict[str, Any]], views: Mapping[str, DocView], settings: Settings, schema: Schema,
             problems: list[Problem]) -> list[dict[str, Any]]:
     """One event row per gold OUTCOME; without a usable events lexicon the type and count columns stay empty."""
@@ -161,7 +154,7 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
     too_low = _agreement_gate(agreement, min_agreement)
     report, reason = _agreement_report(tasks, schema)
     with folder.staging(out.parent if out else parent) as tmp:
-        inputs = [GoldInput(g.article_id, g.text, tuple(s.key for s in g.spans), _relation_keys(g)) for g in golds]
+        inputs = [GoldInput(g.article_id, g.text, tuple(s.key for s in g.spans), tuple(relation_keys(g.spans, g.relations))) for g in golds]
         views = {v.id: v for v in write_docbins(inputs, sides, tmp, SIDES)}
         problems += _alignment_problems(golds, views)
         rows = [gold_row(g, sides[g.article_id], gold.guideline_version, views[g.article_id].aligned,

@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import tomllib
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from .errors import InputError
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -106,3 +109,13 @@ def write_private(path: Path, text: str) -> None:
         handle.write(text)
     os.chmod(tmp, PRIVATE_FILE)
     os.replace(tmp, path)
+
+
+def read_toml(path: Path, missing: str = "not found") -> dict[str, Any]:
+    """Parse a TOML file; InputError naming it when it is absent (`missing` says what belongs there) or not TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(missing, str(path)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML ({exc})", str(path)) from exc

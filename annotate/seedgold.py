@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import io
 import sys
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import AnnotateError, InputError
-from .files import atomic_write
+from .files import atomic_write, read_toml
 from .guidelines import parse_marked
 from .ingest import load_articles
 from .records import Document, Relation, Span, write_jsonl
@@ -47,12 +46,7 @@ def build_seed_gold(guidelines_dir: Path | str, seeds_dir: Path | str) -> list[G
     guidelines_dir, seeds_dir = Path(guidelines_dir), Path(seeds_dir)
     source = guidelines_dir / SOURCE_FILE
     schema = load_schema(guidelines_dir)
-    try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError("not found; the seed gold source must live there", str(source)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", str(source)) from exc
+    data = read_toml(source, "not found; the seed gold source must live there")
     seeds = data.get("seed")
     if not isinstance(seeds, list) or not seeds:
         raise InputError("no [[seed]] tables; each needs file, text and relations", str(source))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..files import read_toml
 from .counts import tokens_of
 
 EVENTS_FILE = Path("rules") / "events.toml"  # under the guidelines folder
@@ -75,12 +75,7 @@ def _word_list(table: Any, path: Path, section: str) -> WordList:
 def load_event_lexicon(guidelines_dir: Path | str) -> EventLexicon:
     """Read `<guidelines>/rules/events.toml`; InputError naming the file when it is not valid."""
     path = Path(guidelines_dir) / EVENTS_FILE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError("not found; the events lexicon (outcome types, casualty words) lives there", str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", str(path)) from exc
+    data = read_toml(path, "not found; the events lexicon (outcome types, casualty words) lives there")
     event = data.get("event", {})
     missing = [k for k in ("anchor", *ROLES) if not isinstance(event.get(k), str)]
     if missing:

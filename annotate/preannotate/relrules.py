@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..files import read_toml
 from .rules import RELATIONS_FILE, RULES_DIR
 
 AGENT, TARGET, PLACE = "agent_of", "target_of", "located_at"
@@ -51,10 +51,7 @@ def load_relation_rules(guidelines_dir: Path | str, lexicon: dict[str, frozenset
     path = Path(guidelines_dir) / RULES_DIR / RELATIONS_FILE
     if not path.is_file():
         return RelationRules({}, {}, ())
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", str(path)) from exc
+    data = read_toml(path)
     places = dict(data.get("places", {}))
     words = {name: _words(value, lexicon, path) for name, value in data.get("words", {}).items()}
     for name, value in places.items():

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..files import read_toml
 
 RULES_DIR = "rules"
 LEXICON_FILE = "lexicon.toml"
@@ -98,10 +98,7 @@ def load_rules(guidelines_dir: Path | str, label_names: tuple[str, ...]) -> Rule
 def _read_lexicon(path: Path) -> dict[str, frozenset[str]]:
     if not path.is_file():
         return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", str(path)) from exc
+    data = read_toml(path)
     lists = data.get("lists", {})
     if not isinstance(lists, dict) or not all(isinstance(v, list) for v in lists.values()):
         raise InputError("expected a [lists] table of word lists (name = [\"word\", ...])", str(path))

@@ -1,8 +1,7 @@
 """The located_at search: the LOCATION spans an OUTCOME word's parse names as where it happened.
 
-First the places under the outcome itself ("withdrew from Saraqeb to Sermin"), then the place of the
-outcome's "it" subject, then those of a coordinated outcome, then the nearest governing place in the
-sentence. A place named only as a reference point ("the border with Turkey") is never linked.
+First the places under the outcome itself ("withdrew from Saraqeb to Sermin"), then those of a coordinated
+outcome, then the nearest governing place in the sentence. A place named only as a reference point ("the border with Turkey") is never linked.
 """
 
 from __future__ import annotations
@@ -12,8 +11,7 @@ from collections.abc import Iterator
 from spacy.tokens import Token
 
 from ..records import Span
-from .antecedents import antecedent
-from .deptree import SUBJECTS, predicates, unique_spans
+from .deptree import predicates, unique_spans
 from .relrules import RelationRules
 
 
@@ -33,10 +31,6 @@ class PlaceFinder:
         places = [p for top in tops for p in self._places_under(top, owner, outcome, skip=None)]
         if places:
             return unique_spans(places)
-        for subj in (c for c in pred.children if c.dep_ in SUBJECTS and c.lower_ == "it"):
-            span = antecedent(subj, owner, self.rules)  # "Saraqeb was once ... it fell to ISIL"
-            if span is not None and span.label == "LOCATION":
-                return [span]
         for conj in (c for c in pred.children if c.dep_ == "conj" and c.pos_ == pred.pos_):
             places += self._places_under(conj, owner, outcome, skip=None)  # "killed or injured in the fighting"
         if places:

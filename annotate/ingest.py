@@ -25,7 +25,7 @@ from .errors import ConfigError, InputError, OffsetError
 from .furniture import LINE_END, strip_furniture
 from .neardup import NearDuplicateIndex
 from .records import Article
-from .sources import RawRecord, _parse_json_line, expand_paths, read_records
+from .sources import RawRecord, expand_paths, parse_json_line, read_records
 
 __all__ = ["IngestReport", "load_articles", "normalise_text", "strip_furniture", "article_to_dict", "read_articles"]
 
@@ -213,7 +213,7 @@ def read_stdin(max_chars: int, stream: Any = None) -> Iterator[RawRecord | Input
     elif first.startswith(b"{"):
         for number, line in enumerate(itertools.chain(head, lines), 1):  # streamed: a pipe is read as it fills
             if line.strip():
-                yield _parse_json_line(line, STDIN_NAME, number)
+                yield parse_json_line(line, STDIN_NAME, number)
     else:
         yield from _stdin_text(b"".join(itertools.chain(head, lines)), max_chars)
 

@@ -119,12 +119,12 @@ def _read_jsonl(path: Path) -> Iterator[RawRecord | InputError]:
             if not raw.strip():
                 continue
             seen_any = True
-            yield _parse_json_line(raw, str(path), number)
+            yield parse_json_line(raw, str(path), number)
     if not seen_any:
         yield InputError("empty file (no JSON lines)", str(path))
 
 
-def _parse_json_line(raw: bytes, path: str, number: int) -> RawRecord | InputError:
+def parse_json_line(raw: bytes, path: str, number: int) -> RawRecord | InputError:
     try:
         record = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:

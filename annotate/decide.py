@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from .decisions import ACTIONS, Decision, RelationDecision, RelationKey, SpanKey, utc_now
+from .decisions import ACTIONS, Decision, RelationDecision, utc_now
 from .errors import InputError, OffsetError, SchemaError
 from .goldrelations import relation_keys
-from .records import Span, Task
+from .records import RelationKey, Span, SpanKey, Task
 from .schema import Schema
 
 

@@ -18,13 +18,11 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from .errors import InputError
-from .records import Span, Task
+from .records import RelationKey, Span, SpanKey, Task
 
 ACTIONS = ("accept", "reject", "change")
 DECISIONS_FILE = "decisions.jsonl"
 
-SpanKey = tuple[int, int, str]
-RelationKey = tuple[SpanKey, SpanKey, str]  # (from span key, to span key, relation type)
 
 
 @dataclass(frozen=True)

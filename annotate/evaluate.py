@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal, NamedTuple, Protocol
 
 from .errors import InputError
-from .records import Document, relation_keys
+from .records import Document, SpanKey, relation_keys
 
 Mode = Literal["exact", "overlap"]
 MODES: tuple[Mode, ...] = ("exact", "overlap")
@@ -104,7 +104,6 @@ def _overlap_pairs(gold: Sequence[SpanLike], pred: Sequence[SpanLike]) -> dict[i
     return owner
 
 
-Key = tuple[int, int, str]
 
 
 def match_relations(gold: Document, pred: Document, mode: Mode = "exact") -> dict[str, tuple[Counts, int]]:
@@ -130,9 +129,9 @@ def match_relations(gold: Document, pred: Document, mode: Mode = "exact") -> dic
     return result
 
 
-def _aligned_spans(gold: Sequence[SpanLike], pred: Sequence[SpanLike]) -> dict[Key, Key]:
+def _aligned_spans(gold: Sequence[SpanLike], pred: Sequence[SpanLike]) -> dict[SpanKey, SpanKey]:
     """Predicted span key -> key of the gold span the overlap matching pairs it with."""
-    out: dict[Key, Key] = {}
+    out: dict[SpanKey, SpanKey] = {}
     for label in {s.label for s in gold} & {s.label for s in pred}:
         g = [s for s in gold if s.label == label]
         p = [s for s in pred if s.label == label]

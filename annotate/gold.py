@@ -17,8 +17,6 @@ from .decisions import (
     AnyDecision,
     Decision,
     RelationDecision,
-    RelationKey,
-    SpanKey,
     assign_decisions,
     final_decisions,
     stale_reason,
@@ -32,7 +30,7 @@ from .goldrelations import (
     span_follower,
 )
 from .provenance import Origin, classify_span, parent_predictions
-from .records import Annotation, Relation, Task, span_id
+from .records import Annotation, Relation, RelationKey, SpanKey, Task, span_id
 from .schema import Schema
 from .screening import Problem, usable_annotations
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .decisions import Decision, RelationDecision, RelationKey, SpanKey
-from .records import Annotation, Relation, Span, Task, span_id
+from .decisions import Decision, RelationDecision
+from .records import Annotation, Relation, RelationKey, Span, SpanKey, Task, span_id
 from .records import relation_keys as span_relation_keys
 from .schema import Schema
 

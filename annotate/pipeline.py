@@ -21,7 +21,7 @@ from .archive import (
 )
 from .config import Settings
 from .decide import make_relation_decision, validate_relation_decision
-from .decisions import DECISIONS_FILE, RelationDecision, SpanKey, append_decision, load_decisions
+from .decisions import DECISIONS_FILE, RelationDecision, append_decision, load_decisions
 from .errors import InputError, LabelStudioError, QualityGateError
 from .export import ExportResult, export_gold
 from .gold import build_gold
@@ -35,7 +35,7 @@ from .labelstudio.project import Change, ProjectRef, configure_overlap, ensure_p
 from .labelstudio.pull import PAGE_SIZE, PullStats, change_marker, pull_raw
 from .labelstudio.push import PushReport, push_documents
 from .labelstudio.users import resolve_users
-from .records import Document, Task
+from .records import Document, SpanKey, Task
 from .schema import load_schema
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,9 @@ from typing import Any
 
 from .errors import InputError, OffsetError
 
+SpanKey = tuple[int, int, str]  # (start, end, label): how a span is named wherever spans are compared
+RelationKey = tuple[SpanKey, SpanKey, str]  # (from span, to span, type)
+
 
 def span_id(start: int, end: int, label: str) -> str:
     """The id of a span by its identity, e.g. "20-28-OUTCOME": what gold and pre-annotation relations point at."""
@@ -35,7 +38,7 @@ class Span:
     id: str | None = None
 
     @property
-    def key(self) -> tuple[int, int, str]:
+    def key(self) -> SpanKey:
         """Identity for exact matching: (start, end, label)."""
         return (self.start, self.end, self.label)
 
@@ -165,8 +168,7 @@ class Relation:
         return cls(str(data["from_id"]), str(data["to_id"]), str(data["label"]))
 
 
-def relation_keys(spans: Iterable[Any], relations: Iterable[Relation]) -> list[tuple[tuple[int, int, str],
-                                                                               tuple[int, int, str], str]]:
+def relation_keys(spans: Iterable[Any], relations: Iterable[Relation]) -> list[RelationKey]:
     """Relations by their ends' (start, end, label) instead of span ids, in order; `spans` are anything with `id`
     and `key` (Span, gold spans). A relation with an end not among them is left out."""
     keys = {s.id: s.key for s in spans if s.id is not None}

@@ -1,10 +1,9 @@
 """Browser-tier fixtures and helpers: Debian's Chromium driven by Playwright, logged in to the live server.
 
-Import what a test module needs (`from browser_fixtures import chromium, ls_login_state, ls_page, ...`);
-pytest picks fixtures up from the importing module. Every wait is on a selector or a response, never a sleep.
-The browser and the login are module-scoped, not session-scoped: a fixture imported into two modules is two
-fixtures to pytest, and a second Playwright started while the first still runs fails ("Sync API inside the
-asyncio loop"). Module scope closes one before the next starts, for about 2 s per module.
+Its fixtures (`chromium`, `ls_login_state`, `ls_page`) are registered once, as a plugin in conftest.py; test modules
+import only the helpers. Every wait is on a selector or a response, never a sleep. The browser and the login are
+module-scoped, not session-scoped: a second Playwright started while the first still runs fails ("Sync API inside
+the asyncio loop"), and module scope closes one before the next module's starts, for about 2 s per module.
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ from annotate.config import Settings, load_settings
 from annotate.labelstudio import server as ls_server
 from annotate.labelstudio.sandbox import start_sandbox
 
-# The dashboard tests' fixtures, registered here (before any test module imports the module) so that pytest
-# rewrites its asserts.
-pytest_plugins = ["web_fixtures", "faultproxy"]
+# The dashboard's and the browser tier's fixtures, registered once here (before any test module imports them, so
+# that pytest rewrites their asserts); test modules import only their helper functions.
+pytest_plugins = ["web_fixtures", "browser_fixtures", "faultproxy"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT_ROOT / "seeds"

@@ -46,12 +46,10 @@ import pytest
 from browser_fixtures import (
     Annotator,
     browser_page,
-    chromium,  # noqa: F401  (fixture)
     drag_across,
     drag_over,
     enter_stream,
     highlight_texts,
-    ls_login_state,  # noqa: F401  (fixture)
     open_from_data_manager,
     open_task_ready,
     press_label,
@@ -80,7 +78,7 @@ TEXT = "Rebels seized {place} yesterday after government troops withdrew from th
 
 
 @pytest.fixture(scope="module")
-def annotators(chromium: Any, live_server: Any, ls_login_state: dict[str, Any]) -> tuple[Annotator, Annotator]:  # noqa: F811
+def annotators(chromium: Any, live_server: Any, ls_login_state: dict[str, Any]) -> tuple[Annotator, Annotator]:
     """Two members of the organisation, signed up through the invite link and logged in through the form."""
     tag = uuid.uuid4().hex[:6]
     return tuple(sign_up_annotator(chromium, live_server.url, ls_login_state, f"{name}-{tag}@annotators.test")
@@ -110,7 +108,7 @@ def export(settings: Settings, pulled: PullResult) -> tuple[ExportResult, list[d
 
 
 def test_a_relation_submitted_without_a_type_is_quarantined_and_the_spans_reach_the_gold(
-        annotators: tuple[Annotator, Annotator], live_server: Any, chromium: Any, tmp_path: Path) -> None:  # noqa: F811
+        annotators: tuple[Annotator, Annotator], live_server: Any, chromium: Any, tmp_path: Path) -> None:
     anna, _ = annotators
     settings, project_id, ids = new_project(live_server, tmp_path, ["Kidal"])
     task_id = ids["doc-kidal"]
@@ -146,7 +144,7 @@ def test_a_relation_submitted_without_a_type_is_quarantined_and_the_spans_reach_
 
 
 def test_an_overlapping_span_is_reported_naming_the_annotator_and_the_task(
-        annotators: tuple[Annotator, Annotator], live_server: Any, chromium: Any, tmp_path: Path) -> None:  # noqa: F811
+        annotators: tuple[Annotator, Annotator], live_server: Any, chromium: Any, tmp_path: Path) -> None:
     anna, _ = annotators
     settings, project_id, ids = new_project(live_server, tmp_path, ["Gao"])
     task_id = ids["doc-gao"]
@@ -171,7 +169,7 @@ def test_an_overlapping_span_is_reported_naming_the_annotator_and_the_task(
 
 
 def test_a_skipped_task_counts_for_neither_gold_nor_agreement_and_the_next_task_is_handed_out(
-        annotators: tuple[Annotator, Annotator], live_server: Any, chromium: Any, tmp_path: Path) -> None:  # noqa: F811
+        annotators: tuple[Annotator, Annotator], live_server: Any, chromium: Any, tmp_path: Path) -> None:
     anna, ben = annotators
     settings, project_id, ids = new_project(live_server, tmp_path, ["Menaka", "Timbuktu"])
     with browser_page(chromium, ben.state) as page:
@@ -209,7 +207,7 @@ def test_a_skipped_task_counts_for_neither_gold_nor_agreement_and_the_next_task_
 
 
 def test_an_edit_of_a_colleagues_annotation_is_reported_and_not_counted_as_the_editors(
-        annotators: tuple[Annotator, Annotator], live_server: Any, chromium: Any, tmp_path: Path) -> None:  # noqa: F811
+        annotators: tuple[Annotator, Annotator], live_server: Any, chromium: Any, tmp_path: Path) -> None:
     anna, ben = annotators
     settings, project_id, ids = new_project(live_server, tmp_path, ["Kidal"])
     task_id = ids["doc-kidal"]

@@ -16,11 +16,8 @@ import pytest
 from browser_fixtures import (
     TIMEOUT_MS,
     VIEWPORT,
-    chromium,  # noqa: F401  (fixture)
     drag_over,
     highlight_texts,
-    ls_login_state,  # noqa: F401  (fixture)
-    ls_page,  # noqa: F401  (fixture)
     open_task,
     project_settings,
     screenshot,
@@ -74,8 +71,8 @@ class Drawn:
 
 
 @pytest.fixture(scope="module", params=list(CASES))
-def drawn(request: pytest.FixtureRequest, offsets_settings: Settings, live_server: Any, chromium: Any,  # noqa: F811
-          ls_login_state: dict[str, Any]) -> Iterator[Drawn]:  # noqa: F811
+def drawn(request: pytest.FixtureRequest, offsets_settings: Settings, live_server: Any, chromium: Any,
+          ls_login_state: dict[str, Any]) -> Iterator[Drawn]:
     """Push a plain task, draw the target as a LOCATION span with the mouse, submit, pull it back."""
     case = request.param
     text, word = CASES[case]
@@ -124,7 +121,7 @@ def test_label_studio_stores_the_unit_offsets_declares(drawn: Drawn) -> None:
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_pushed_prediction_renders_on_the_word(case: str, offsets_settings: Settings, live_server: Any,
-                                               ls_page: Any) -> None:  # noqa: F811
+                                               ls_page: Any) -> None:
     """A prediction pushed through the tool (OffsetMap.to_ls) is highlighted on exactly its word."""
     text, word = CASES[case]
     start = text.index(word)

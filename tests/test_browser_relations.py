@@ -27,9 +27,7 @@ import pytest
 from browser_fixtures import (
     Annotator,
     browser_page,
-    chromium,  # noqa: F401  (fixture)
     drag_over,
-    ls_login_state,  # noqa: F401  (fixture)
     open_task_ready,
     press_label,
     project_settings,
@@ -93,7 +91,7 @@ def project(live_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Proje
 
 
 @pytest.fixture(scope="module")
-def anna(chromium: Any, live_server: Any, ls_login_state: dict[str, Any]) -> Annotator:  # noqa: F811
+def anna(chromium: Any, live_server: Any, ls_login_state: dict[str, Any]) -> Annotator:
     return sign_up_annotator(chromium, live_server.url, ls_login_state, f"anna-{uuid.uuid4().hex[:6]}@relations.test")
 
 
@@ -127,7 +125,7 @@ def show(what: str, stored: dict[str, Any]) -> None:
 
 
 def test_pushed_relations_are_pre_drawn_in_words_and_an_accepted_prediction_keeps_them(
-        project: Project, anna: Annotator, live_server: Any, chromium: Any) -> None:  # noqa: F811
+        project: Project, anna: Annotator, live_server: Any, chromium: Any) -> None:
     task_id = project.tasks["pre-drawn"]
     with browser_page(chromium, anna.state) as page:
         open_task_ready(page, live_server.url, project.id, task_id)
@@ -153,7 +151,7 @@ def test_pushed_relations_are_pre_drawn_in_words_and_an_accepted_prediction_keep
 
 
 def test_a_seed_pushed_through_the_real_pipeline_shows_its_proposed_relations_as_arcs(
-        anna: Annotator, live_server: Any, chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> None:  # noqa: F811
+        anna: Annotator, live_server: Any, chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     """The whole way a lead runs it: ingest and pre-annotate a seed with the real rules, push, open the task."""
     settings = project_settings(live_server, tmp_path_factory.mktemp("seed-relations") / "project", "seed relations")
     docs, _ = preannotate_inputs(settings, [settings.root / "seeds" / "001_67a0044d06e7e842.txt"])
@@ -170,7 +168,7 @@ def test_a_seed_pushed_through_the_real_pipeline_shows_its_proposed_relations_as
 
 
 def test_a_relation_drawn_with_mouse_and_hotkey_but_no_type_is_quarantined_and_the_spans_count(
-        project: Project, anna: Annotator, live_server: Any, chromium: Any) -> None:  # noqa: F811
+        project: Project, anna: Annotator, live_server: Any, chromium: Any) -> None:
     task_id = project.tasks["plain"]
     with browser_page(chromium, anna.state) as page:
         open_task_ready(page, live_server.url, project.id, task_id)
@@ -202,7 +200,7 @@ def test_a_relation_drawn_with_mouse_and_hotkey_but_no_type_is_quarantined_and_t
 
 
 def test_with_choice_single_a_second_type_replaces_the_first_but_two_predicted_types_are_quarantined(
-        project: Project, anna: Annotator, live_server: Any, chromium: Any) -> None:  # noqa: F811
+        project: Project, anna: Annotator, live_server: Any, chromium: Any) -> None:
     retyped, doubled = project.tasks["retyped"], project.tasks["two-types"]
     with browser_page(chromium, anna.state) as page:
         open_task_ready(page, live_server.url, project.id, retyped)

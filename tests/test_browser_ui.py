@@ -10,10 +10,7 @@ from typing import Any
 
 import pytest
 from browser_fixtures import (
-    chromium,  # noqa: F401  (fixture)
     highlight_texts,
-    ls_login_state,  # noqa: F401  (fixture)
-    ls_page,  # noqa: F401  (fixture)
     open_task,
     project_settings,
     screenshot,
@@ -47,7 +44,7 @@ def seeded(live_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Seeded
                   load_schema(settings.guidelines_dir).label_names)
 
 
-def test_seed_task_shows_every_predicted_span(seeded: Seeded, live_server: Any, ls_page: Any) -> None:  # noqa: F811
+def test_seed_task_shows_every_predicted_span(seeded: Seeded, live_server: Any, ls_page: Any) -> None:
     doc = seeded.docs[0]
     assert doc.spans, "the first seed should have predicted spans"
     open_task(ls_page, live_server.url, seeded.project.id, seeded.task_ids[doc.id])
@@ -59,7 +56,7 @@ def test_seed_task_shows_every_predicted_span(seeded: Seeded, live_server: Any, 
 
 
 def test_labelling_stream_opens_with_the_instructions(seeded: Seeded, live_server: Any,
-                                                      ls_page: Any) -> None:  # noqa: F811
+                                                      ls_page: Any) -> None:
     """Entering the stream pops up the project's expert_instruction: the guidelines with their version."""
     ls_page.goto(f"{live_server.url}/projects/{seeded.project.id}/data?labeling=1")
     body = ls_page.locator(".lsf-modal-ls__body")
@@ -71,7 +68,7 @@ def test_labelling_stream_opens_with_the_instructions(seeded: Seeded, live_serve
 
 
 def test_labelling_stream_task_is_prefilled_after_closing_the_instructions(seeded: Seeded, live_server: Any,
-                                                                            ls_page: Any) -> None:  # noqa: F811
+                                                                            ls_page: Any) -> None:
     ls_page.goto(f"{live_server.url}/projects/{seeded.project.id}/data?labeling=1")
     ls_page.locator(".lsf-modal-ls__body").wait_for()
     ls_page.keyboard.press("Escape")

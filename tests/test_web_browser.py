@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_fixtures import SCREENSHOTS, TIMEOUT_MS, chromium  # noqa: F401
+from browser_fixtures import SCREENSHOTS, TIMEOUT_MS
 from web_fixtures import LEAD, busy_rows, make_project
 from werkzeug.serving import make_server
 
@@ -45,7 +45,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
 
 
 @pytest.fixture(scope="module")
-def session_state(chromium: Any, dashboard: Dashboard) -> dict[str, Any]:  # noqa: F811
+def session_state(chromium: Any, dashboard: Dashboard) -> dict[str, Any]:
     """Log in once through the form (screenshot of the login page); reuse the cookie afterwards."""
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
     try:
@@ -65,7 +65,7 @@ def session_state(chromium: Any, dashboard: Dashboard) -> dict[str, Any]:  # noq
 
 
 @pytest.fixture
-def page(chromium: Any, dashboard: Dashboard, session_state: dict[str, Any]) -> Iterator[Any]:  # noqa: F811
+def page(chromium: Any, dashboard: Dashboard, session_state: dict[str, Any]) -> Iterator[Any]:
     """A logged-in page that records requests to other hosts and script dialogs."""
     context = chromium.new_context(viewport={"width": 1400, "height": 900}, storage_state=session_state)
     page = context.new_page()

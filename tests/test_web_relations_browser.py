@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from browser_fixtures import SCREENSHOTS, TIMEOUT_MS, chromium  # noqa: F401
+from browser_fixtures import SCREENSHOTS, TIMEOUT_MS
 from test_web_relations import AMAL, BILAL, relation_rows
 from web_fixtures import LEAD, make_project
 from werkzeug.serving import make_server
@@ -44,7 +44,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
 
 
 @pytest.fixture
-def page(chromium: Any, dashboard: tuple[str, str, Path]) -> Iterator[Any]:  # noqa: F811
+def page(chromium: Any, dashboard: tuple[str, str, Path]) -> Iterator[Any]:
     url, password, _ = dashboard
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()

@@ -14,9 +14,8 @@ from itertools import combinations
 
 import numpy as np
 
-from ..decisions import RelationKey, SpanKey
 from ..goldrelations import relation_keys
-from ..records import Task
+from ..records import RelationKey, SpanKey, Task
 from .measures import PairCounts
 from .spans import COUNT_FIELDS
 from .tables import final_annotations

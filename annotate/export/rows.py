@@ -9,9 +9,8 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from ..gold import Disagreement, GoldSpan, TaskGold
-from ..records import to_source
+from ..records import SpanKey, to_source
 
-SpanKey = tuple[int, int, str]
 Aligned = Mapping[SpanKey, tuple[int, int] | None]
 # spans.csv / spans.parquet, in order: (name, kind); tables.py makes the Arrow schema, the card documents it.
 SPAN_FIELDS = (("article_id", "string"), ("task_id", "int"), ("split", "string"), ("status", "string"),

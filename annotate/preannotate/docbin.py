@@ -22,13 +22,12 @@ from spacy.tokens import Doc, DocBin
 from spacy.util import filter_spans
 
 from ..files import atomic_write
+from ..records import RelationKey, SpanKey
 
 # Only what NER training needs; no sentence starts, so the sentencizer used for CoNLL does not leak in.
 DOCBIN_ATTRS = ["ORTH", "SPACY", "ENT_IOB", "ENT_TYPE"]
 SPAN_KEY = "sc"
 
-SpanKey = tuple[int, int, str]
-RelationKey = tuple[SpanKey, SpanKey, str]  # (from span, to span, relation type)
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from ..decisions import RelationKey
 from ..gold import TaskGold
 from ..goldrelations import relation_keys, relation_words
-from ..records import Relation, Span, Task, span_id
+from ..records import Relation, RelationKey, Span, SpanKey, Task, span_id
 from ..schema import Schema
-
-SpanKey = tuple[int, int, str]
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from typing import Any
 from annotate.config import Settings
 from annotate.export import export_gold
 from annotate.gold import build_gold
-from annotate.preannotate.docbin import GoldInput, write_docbins
 from annotate.records import Annotation, Prediction, Span, Task
 from annotate.schema import load_schema
 from annotate.split import group_near_duplicates, group_near_duplicates_naive
+from annotate.training.docbin import GoldInput, write_docbins
 
 ROOT = Path(__file__).resolve().parent.parent
 _PHRASE = ("rebels seized the town of Idlib on Tuesday killing eleven soldiers near Aleppo said activists army forces "

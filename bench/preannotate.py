@@ -83,7 +83,7 @@ def measure_throughput(count: int) -> dict[str, Any]:
 def _stream_child(count: int) -> None:
     """Child-process body: stream `count` articles to a file and print the peak RSS in MB."""
     from annotate.files import atomic_write
-    from annotate.preannotate.pipeline import write_documents
+    from annotate.preannotate.annotator import write_documents
 
     pre = build_preannotator(load_settings(env={}, root=ROOT))
     with tempfile.TemporaryDirectory() as tmp, atomic_write(Path(tmp) / "out.jsonl") as handle:

@@ -16,8 +16,8 @@ from typing import Any
 from annotate.config import load_settings
 from annotate.mlbackend import create_backend
 from annotate.mlbackend.credentials import ensure_credentials
-from annotate.preannotate.train import TrainOptions, train_model
 from annotate.preannotate.trained import TrainedModel, TrainedPreannotator
+from annotate.training.train import TrainOptions, train_model
 
 from .preannotate import make_articles
 

@@ -15,8 +15,8 @@ from annotate.decide import make_decision
 from annotate.decisions import append_decision
 from annotate.errors import ExportError, QualityGateError
 from annotate.export import export_gold, pooled_span_f1
-from annotate.preannotate.docbin import read_docbin
 from annotate.records import Prediction, Relation
+from annotate.training.docbin import read_docbin
 
 TEXT2 = "Militants killed 11 people in Kabul. Police arrested two men."
 TEXT3 = "The army shelled Homs overnight, residents said."

@@ -59,7 +59,7 @@ def test_a_surrogate_pair_escape_is_one_valid_character(tmp_path: Path) -> None:
 # Runs the CLI with spaCy swapped for a stand-in that returns each article with no spans.
 PASS_THROUGH = """
 import sys
-import annotate.preannotate.pipeline as pipeline
+import annotate.preannotate as preannotate
 from annotate.cli import main
 from annotate.records import Document
 
@@ -69,7 +69,7 @@ class PassThrough:
     def annotate(self, articles, processes=1, batch_size=32):
         return (Document(a.id, a.text, (), dict(a.meta)) for a in articles)
 
-pipeline.build_preannotator = lambda *args: PassThrough()
+preannotate.build_preannotator = lambda *args: PassThrough()
 main(sys.argv[1:], prog_name="annotate")
 """
 
@@ -374,7 +374,7 @@ def test_cli_preannotate_writes_source_files_relative_to_its_root(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    import annotate.preannotate.pipeline
+    import annotate.preannotate.annotator
     from annotate.cli import main
     from annotate.records import Document
 
@@ -384,7 +384,7 @@ def test_cli_preannotate_writes_source_files_relative_to_its_root(
         def annotate(self, articles, processes=1, batch_size=32):
             return (Document(a.id, a.text, (), dict(a.meta)) for a in articles)
 
-    monkeypatch.setattr(annotate.preannotate.pipeline, "build_preannotator", lambda *args: PassThrough())
+    monkeypatch.setattr(annotate.preannotate, "build_preannotator", lambda *args, **kwargs: PassThrough())
     out = tmp_path / "pre.jsonl"
     result = CliRunner().invoke(main, ["--root", str(project), "preannotate", str(project / "inbox"),
                                        str(project.parent / "elsewhere"), "--out", str(out)])

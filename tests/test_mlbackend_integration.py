@@ -23,7 +23,7 @@ from werkzeug.serving import make_server
 from annotate import pipeline
 from annotate.mlbackend import create_backend
 from annotate.mlbackend.credentials import ensure_credentials
-from annotate.preannotate.train import TrainOptions, train_model
+from annotate.training.train import TrainOptions, train_model
 
 pytestmark = pytest.mark.integration
 

@@ -62,7 +62,7 @@ def test_label_studio_config_offers_it_with_colour_and_hotkey(settings):
 
 
 def test_preannotation_maps_base_model_labels_onto_it(settings):
-    from annotate.preannotate.pipeline import build_preannotator
+    from annotate.preannotate import build_preannotator
 
     assert build_preannotator(settings).mapping["PRODUCT"] == "WEAPON"
 

@@ -13,11 +13,11 @@ from annotate.cli import main
 from annotate.config import load_settings
 from annotate.errors import ConfigError, InputError
 from annotate.preannotate import build_preannotator
-from annotate.preannotate.golddata import GoldData, load_gold, split_paragraphs, subsample
-from annotate.preannotate.train import KIND, TrainOptions, learning_curve, model_version_for, read_meta, train_model
-from annotate.preannotate.trainconfig import config_text, ner_label_data
-from annotate.preannotate.trained import combine_spans, is_trained_model
+from annotate.preannotate.trained import KIND, combine_spans, is_trained_model, read_meta
 from annotate.records import Article, Document, Span
+from annotate.training.golddata import GoldData, load_gold, split_paragraphs, subsample
+from annotate.training.train import TrainOptions, learning_curve, model_version_for, train_model
+from annotate.training.trainconfig import config_text, ner_label_data
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_GOLD = ROOT / "guidelines" / "seed-gold.jsonl"
@@ -151,7 +151,7 @@ FAST = TrainOptions(seed=0, max_steps=120, patience=120, eval_frequency=40)
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """One small model trained on the seed gold, with the trained/rules/combined comparison."""
-    from annotate.preannotate.compare import evaluate_on_dev
+    from annotate.training.compare import evaluate_on_dev
 
     root = tmp_path_factory.mktemp("train-root")
     for name in ("guidelines", "seeds"):

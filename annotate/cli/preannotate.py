@@ -39,7 +39,8 @@ def preannotate(ctx: click.Context, inputs: tuple[str, ...], out: str, processes
     An input '-' reads standard input (`annotate ingest` output, raw JSON lines or one article's text).
     Needs no Label Studio. Exits 1 if any input was rejected (after writing every accepted article).
     """
-    from ..preannotate.pipeline import build_preannotator, write_documents
+    from ..preannotate import build_preannotator
+    from ..preannotate.annotator import write_documents
 
     settings = get_settings(ctx)
     pre = build_preannotator(settings, model, with_rules)

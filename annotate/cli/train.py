@@ -29,8 +29,8 @@ def train(ctx: click.Context, gold_path: Path | None, seed: int, max_steps: int,
     Saves models/<version>/ (model/ and meta.json with scores, gold source, seed); pass that folder to
     `annotate preannotate --model`, `annotate push --model` or `annotate ml-backend --model`.
     """
-    from ..preannotate.compare import evaluate_on_dev, format_comparison
-    from ..preannotate.train import TrainOptions, learning_curve, train_model
+    from ..training.compare import evaluate_on_dev, format_comparison
+    from ..training.train import TrainOptions, learning_curve, train_model
 
     settings = get_settings(ctx)
     gold_path = gold_path or settings.exports_dir / "gold" / "latest"

@@ -26,7 +26,7 @@ from . import card, folder
 from .rows import disagreement_rows, dumps_lines, gold_row, portable, project_roots, scrub
 
 if TYPE_CHECKING:
-    from ..preannotate.docbin import DocView
+    from ..training.docbin import DocView
 
 log = logging.getLogger(__name__)
 SIDES = ("train", "dev")
@@ -130,7 +130,7 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
     before publishing: a build below it is written under its hash for review but never becomes `latest`.
     """
     # spaCy and pandas load here, not when the CLI imports this module.
-    from ..preannotate.docbin import GoldInput, write_docbins
+    from ..training.docbin import GoldInput, write_docbins
 
     schema = load_schema(settings.guidelines_dir)
     parent = settings.exports_dir / "gold"

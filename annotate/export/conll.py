@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..preannotate.docbin import DocView
+    from ..training.docbin import DocView
 
 DOCSTART = "-DOCSTART- -X- O O"
 

@@ -77,8 +77,8 @@ def build_project_gold(settings: Settings, project_id: int) -> Path:
 
 def retrain(settings: Settings, project_id: int, max_steps: int = 500, seed: int = 0) -> Path:
     """Pull the project's annotations, build its own gold, train on it; the new model's folder (under models/)."""
-    from ..preannotate.compare import evaluate_on_dev
-    from ..preannotate.train import TrainOptions, train_model
+    from ..training.compare import evaluate_on_dev
+    from ..training.train import TrainOptions, train_model
 
     with _TRAINING:
         gold = build_project_gold(settings, project_id)

@@ -7,19 +7,25 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from .pipeline import Preannotator
+    from .annotator import Preannotator
+    from .trained import TrainedPreannotator
 
 __all__ = ["build_preannotator", "tokenize_offsets", "resolve_model"]
 
 
-def build_preannotator(settings: Settings, model: str | None = None, with_rules: bool = True) -> Preannotator:
+def build_preannotator(settings: Settings, model: str | None = None, with_rules: bool = True) -> Preannotator | TrainedPreannotator:
     """Build the pre-annotator from settings (model name or folder, schema mapping, rule files).
 
     A folder from `annotate train` gives the trained model, combined with the rules unless `with_rules` is False.
     """
-    from .pipeline import build_preannotator as build
+    from .trained import build_trained_preannotator, is_trained_model
 
-    return build(settings, model, with_rules)
+    if is_trained_model(model):
+        assert model is not None
+        return build_trained_preannotator(settings, model, with_rules)
+    from .annotator import build_rule_preannotator
+
+    return build_rule_preannotator(settings, model)
 
 
 def tokenize_offsets(texts: Iterable[str]) -> list[list[tuple[int, int]]]:

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from ..records import Article, Document
 
-if TYPE_CHECKING:
-    from .pipeline import Preannotator
 
-_WORKER: Preannotator | None = None  # the pre-annotator inside a worker process
+class Annotator(Protocol):
+    """What a worker runs: the rule pre-annotator (annotator.Preannotator), rebuilt from its settings and model."""
+
+    settings: Any
+    model: str | None
+
+    def annotate(self, articles: Iterable[Article], processes: int = 1, batch_size: int = 32) -> Iterator[Document]: ...
 
 
-def _init(settings: object, model: str | None) -> None:
+Build = Callable[[Any, "str | None"], Annotator]  # (settings, model) -> the pre-annotator, in a spawned worker
+_WORKER: Annotator | None = None  # the pre-annotator inside a worker process
+
+
+def _init(build: Build, settings: object, model: str | None) -> None:
     global _WORKER
     if _WORKER is None:  # spawn: rebuild from settings; fork: inherited from the parent
-        from .pipeline import build_preannotator
-
-        _WORKER = build_preannotator(settings, model)  # type: ignore[arg-type]
+        _WORKER = build(settings, model)
 
 
 def _run(batch: list[Article]) -> list[Document]:
@@ -35,7 +41,7 @@ def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
         yield batch
 
 
-def annotate_parallel(pre: Preannotator, articles: Iterable[Article], processes: int,
+def annotate_parallel(pre: Annotator, build: Build, articles: Iterable[Article], processes: int,
                       batch_size: int) -> Iterator[Document]:
     """Yield Documents in input order, parsing batches in `processes` workers.
 
@@ -47,7 +53,7 @@ def annotate_parallel(pre: Preannotator, articles: Iterable[Article], processes:
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     _WORKER = pre if context.get_start_method() == "fork" else None
     try:
-        with context.Pool(processes, initializer=_init, initargs=(pre.settings, pre.model)) as pool:
+        with context.Pool(processes, initializer=_init, initargs=(build, pre.settings, pre.model)) as pool:
             pending: deque = deque()
             for batch in _batches(articles, batch_size):
                 pending.append(pool.apply_async(_run, (batch,)))

@@ -6,23 +6,29 @@ probability mass whose parse contains that entity), so spans and tasks can be or
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ConfigError
 from ..records import Article, Document, Span, span_id
-from .train import META_FILE, MODEL_DIR, read_meta
 
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
 
     from ..config import Settings
-    from .pipeline import Preannotator
+    from .annotator import Preannotator
 
 BEAM_WIDTH = 16
 SOURCE = "model"
+
+
+META_FILE = "meta.json"
+MODEL_DIR = "model"
+KIND = "annotate-ner"  # marks a folder as a model trained by `annotate train`
 
 
 def is_trained_model(model: str | Path | None) -> bool:
@@ -110,7 +116,20 @@ def build_trained_preannotator(settings: Settings, model: str | Path, with_rules
     trained = TrainedModel(model)
     rules = None
     if with_rules:
-        from .pipeline import build_preannotator
+        from .annotator import build_rule_preannotator
 
-        rules = build_preannotator(settings)
+        rules = build_rule_preannotator(settings)
     return TrainedPreannotator(trained, rules)
+
+
+def read_meta(folder: Path) -> dict[str, Any]:
+    """meta.json of a trained model folder (ConfigError if it is not one)."""
+    path = Path(folder) / META_FILE
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: not a trained model's meta.json ({exc}); train one with `annotate train`") from exc
+    if meta.get("kind") != KIND or not (Path(folder) / MODEL_DIR).is_dir():
+        raise ConfigError(f"{folder}: not a model trained by `annotate train` (meta.json kind {meta.get('kind')!r}, "
+                          f"expected {KIND!r}, and a {MODEL_DIR}/ folder)")
+    return meta

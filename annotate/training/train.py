@@ -23,15 +23,13 @@ from typing import Any
 from ..config import Settings
 from ..errors import ConfigError, InputError
 from ..files import atomic_write
+from ..preannotate.trained import KIND, META_FILE, MODEL_DIR
 from ..schema import load_schema
 from .golddata import GoldData, load_gold, subsample, write_subset
 from .trainconfig import TrainOptions, config_text, write_labels
 
 log = logging.getLogger(__name__)
-META_FILE = "meta.json"
-MODEL_DIR = "model"
 PACKAGE_NAME = "annotate_ner"  # nlp.meta["name"]: `spacy package` makes <lang>_annotate_ner-<version>
-KIND = "annotate-ner"  # marks a folder as a model trained here (see trained.is_trained_model)
 
 
 @dataclass(frozen=True)
@@ -99,7 +97,7 @@ def train_model(settings: Settings, gold_path: Path, options: TrainOptions | Non
     parent.mkdir(parents=True, exist_ok=True)
     base = None
     if options.base:
-        from .model import resolve_model
+        from ..preannotate.model import resolve_model
 
         base = resolve_model(options.base)
     config = config_text(options, base)
@@ -177,17 +175,6 @@ def _write_meta_file(path: Path, meta: dict[str, Any]) -> None:
         handle.write(json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def read_meta(folder: Path) -> dict[str, Any]:
-    """meta.json of a trained model folder (ConfigError if it is not one)."""
-    path = Path(folder) / META_FILE
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: not a trained model's meta.json ({exc}); train one with `annotate train`") from exc
-    if meta.get("kind") != KIND or not (Path(folder) / MODEL_DIR).is_dir():
-        raise ConfigError(f"{folder}: not a model trained by `annotate train` (meta.json kind {meta.get('kind')!r}, "
-                          f"expected {KIND!r}, and a {MODEL_DIR}/ folder)")
-    return meta
 
 
 def learning_curve(settings: Settings, gold_path: Path, options: TrainOptions | None = None,

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..evaluate import score_documents
+from ..preannotate.trained import TrainedModel, combine_spans
 from ..records import Article, Document
 from .golddata import GoldData
-from .trained import TrainedModel, combine_spans
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -23,11 +23,11 @@ def _articles(docs: Sequence[Document]) -> list[Article]:
 
 def predict_systems(settings: Settings, model_folder: Path, docs: Sequence[Document]) -> dict[str, list[Document]]:
     """Predictions of the trained model, the rules, and both combined, for the texts of `docs`."""
-    from .pipeline import build_preannotator
+    from ..preannotate.annotator import build_rule_preannotator
 
     articles = _articles(docs)
     trained = TrainedModel(model_folder)
-    rules = build_preannotator(settings)
+    rules = build_rule_preannotator(settings)
     learned = list(trained.documents(articles))
     ruled = list(rules.annotate(articles))
     combined = [Document(a.id, a.text, combine_spans(r.spans, m.spans), a.meta,

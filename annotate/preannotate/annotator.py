@@ -82,23 +82,15 @@ class Preannotator:
         if processes > 1:
             from .parallel import annotate_parallel
 
-            yield from annotate_parallel(self, articles, processes, batch_size)
+            yield from annotate_parallel(self, build_rule_preannotator, articles, processes, batch_size)
             return
         pairs = ((a.text, a) for a in articles)
         for doc, article in self.nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
             yield self.document(doc, article)
 
 
-def build_preannotator(settings: Settings, model: str | None = None, with_rules: bool = True) -> Preannotator:
-    """Load the base model (`model` or settings.spacy_model), the schema mapping and the rule files.
-
-    A `model` folder written by `annotate train` gives its trained model instead, combined with these rules
-    unless `with_rules` is False (see trained.py).
-    """
-    from .trained import build_trained_preannotator, is_trained_model
-
-    if is_trained_model(model):
-        return build_trained_preannotator(settings, model, with_rules)  # type: ignore[return-value,arg-type]
+def build_rule_preannotator(settings: Settings, model: str | None = None) -> Preannotator:
+    """Load the base model (`model` or settings.spacy_model), the schema mapping and the rule files."""
     schema = load_schema(settings.guidelines_dir)
     rules = load_rules(settings.guidelines_dir, schema.label_names)
     relations = load_relation_rules(settings.guidelines_dir, rules.lexicon)

@@ -2,7 +2,22 @@
 
 Each text puts characters that count differently in Python and JavaScript (emoji and other characters
 outside the Basic Multilingual Plane), or accents and right-to-left script, before the target word.
-Label Studio 1.23.2 stores code points (see annotate/labelstudio/offsets.py for the measured numbers).
+Label Studio stores code points, the same indices as Python, so the tool passes offsets through unchanged.
+
+Measured with Label Studio 1.23.2 in headless Chromium (Debian chromium, Playwright), Text tag with
+granularity="word": Label Studio stores CODE POINTS, the same indices as Python.
+- "🔥🔥 Breaking 😀 news: rebels seized Kidal yesterday.": "Kidal" drawn with the mouse was stored as
+  start 34, end 39 = Python text.index("Kidal"); the JavaScript (UTF-16) indices would be 37, 42.
+- "𠜎𠜱𝌆 math 𝒜 rebels seized Kidal yesterday." (astral CJK and maths letters): stored 25-30 (UTF-16: 29-34).
+- A span containing an emoji, "rebels 😀 seized" in "🔥 rebels 😀 seized Kidal yesterday.", stored 2-17
+  (UTF-16: 3-19), text[2:17] in Python is the span.
+- Accents (precomposed and combining) and Arabic/Hebrew text before the word: stored == Python == UTF-16
+  (no astral characters, so the units agree), e.g. 62-67 in "Café résumé naïve: الجيش السوري and שלום עליכם. ...".
+- "\r\n" line breaks: the editor renders one line element per line, yet stores offsets into the original
+  text (38-43 in "Line one.\r\nLine two.\r\n\r\nRebels seized Kidal yesterday."), i.e. Python indices.
+- Reverse direction: a prediction with code-point offsets 34-39 renders highlighted on "Kidal"; one with
+  UTF-16 offsets 37-42 highlights "al ye" (and still lists "Kidal" as its text in the regions panel).
+A Label Studio version that stored UTF-16 indices would fail test_label_studio_stores_python_indices.
 """
 
 from __future__ import annotations
@@ -26,7 +41,6 @@ from browser_fixtures import (
 )
 
 from annotate.config import Settings
-from annotate.labelstudio.offsets import OffsetMap
 from annotate.pipeline import latest_raw_export, load_tasks, push
 from annotate.records import Document, Span, Task
 
@@ -102,7 +116,7 @@ def test_mouse_selection_highlights_the_word(drawn: Drawn) -> None:
 
 
 def test_drawn_span_pulls_back_onto_the_word(drawn: Drawn) -> None:
-    """Through load_tasks (OffsetMap.from_ls): Python offsets that select exactly the word."""
+    """Through load_tasks: Python offsets that select exactly the word."""
     (annotation,) = drawn.task.completed
     (span,) = annotation.spans
     start = drawn.text.index(drawn.word)
@@ -110,11 +124,10 @@ def test_drawn_span_pulls_back_onto_the_word(drawn: Drawn) -> None:
     assert drawn.text[span.start : span.end] == span.text
 
 
-def test_label_studio_stores_the_unit_offsets_declares(drawn: Drawn) -> None:
-    """The raw stored offsets are what OffsetMap.to_ls predicts: LS_UNIT matches this Label Studio."""
+def test_label_studio_stores_python_indices(drawn: Drawn) -> None:
+    """The raw stored offsets are Python's code-point indices of the word, not JavaScript's UTF-16 ones."""
     start = drawn.text.index(drawn.word)
-    offsets = OffsetMap(drawn.text)
-    expected = (offsets.to_ls(start), offsets.to_ls(start + len(drawn.word)))
+    expected = (start, start + len(drawn.word))
     assert (drawn.raw_value["start"], drawn.raw_value["end"]) == expected
     assert (drawn.stored["result"][0]["value"]["start"], drawn.stored["result"][0]["value"]["end"]) == expected
 
@@ -122,7 +135,7 @@ def test_label_studio_stores_the_unit_offsets_declares(drawn: Drawn) -> None:
 @pytest.mark.parametrize("case", list(CASES))
 def test_pushed_prediction_renders_on_the_word(case: str, offsets_settings: Settings, live_server: Any,
                                                ls_page: Any) -> None:
-    """A prediction pushed through the tool (OffsetMap.to_ls) is highlighted on exactly its word."""
+    """A prediction pushed through the tool (Python offsets as they are) is highlighted on exactly its word."""
     text, word = CASES[case]
     start = text.index(word)
     span = Span(start, start + len(word), LABEL, word, 0.9, "browser-test")

@@ -189,7 +189,7 @@ def test_predict_gives_one_prediction_per_task_in_order(client):
 def test_predict_result_uses_label_studio_format_and_offsets(client):
     item = _predict(client, [_task(7)]).get_json()["results"][0]
     first = item["result"][0]
-    # "🔥 " is two code points: ISIL starts at 2 (Label Studio 1.23 stores code points, see offsets.py)
+    # "🔥 " is two code points: ISIL starts at 2 (Label Studio 1.23 stores code points, see test_browser_offsets.py)
     assert (first["from_name"], first["to_name"], first["type"]) == ("label", "text", "labels")
     assert first["value"] == {"start": 2, "end": 6, "text": "ISIL", "labels": ["ACTOR"]}
     assert item["model_version"] == "fake-rules"

@@ -1,6 +1,7 @@
 """Label Studio JSON (our raw archive or an export saved from the UI) -> records.Task, with quarantine.
 
-Offsets are converted from Label Studio's unit to Python indices here, at the boundary. Nothing that an
+Label Studio 1.23 stores offsets as Python code-point indices, astral characters included (measured in real
+Chromium: tests/test_browser_offsets.py), so they pass through unchanged and are only checked. Nothing that an
 annotator or a hand-edited file can put into an annotation raises out of this module: what does not fit is
 quarantined with task id, article id, annotator and annotation id, never silently dropped.
 - An annotation with a span that does not fit (unknown label, missing or non-integer offsets, out of range,
@@ -29,7 +30,6 @@ from ..errors import InputError, OffsetError
 from ..goldrelations import relation_misfit
 from ..records import Annotation, Prediction, Relation, Span, Task
 from ..schema import Schema
-from .offsets import OffsetMap
 from .payloads import ID_KEY
 
 log = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ def _offset(value: Any, name: str, where: str) -> int:
     return value
 
 
-def _span(item: dict[str, Any], text: str, offsets: OffsetMap, schema: Schema, where: str) -> Span:
+def _span(item: dict[str, Any], text: str, schema: Schema, where: str) -> Span:
     value = item.get("value")
     if not isinstance(value, dict):
         raise OffsetError(f"{where}: span {item.get('id')!r} has no 'value' object")
@@ -188,8 +188,8 @@ def _span(item: dict[str, Any], text: str, offsets: OffsetMap, schema: Schema, w
         raise OffsetError(f"{where}: unknown label {labels!r}; valid: {', '.join(schema.label_names)}")
     if "start" not in value or "end" not in value:
         raise OffsetError(f"{where}: span {labels[0]} {item.get('id')!r} has no start/end offsets")
-    start = offsets.from_ls(_offset(value["start"], "start", where))
-    end = offsets.from_ls(_offset(value["end"], "end", where))
+    start = _offset(value["start"], "start", where)
+    end = _offset(value["end"], "end", where)
     score = item.get("score")
     meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
     # Label Studio accepts (and its editor sometimes saves) a region without `text`: the offsets are the truth,
@@ -202,7 +202,7 @@ def _span(item: dict[str, Any], text: str, offsets: OffsetMap, schema: Schema, w
     return span
 
 
-def _result(result: Any, text: str, offsets: OffsetMap, schema: Schema,
+def _result(result: Any, text: str, schema: Schema,
             where: str) -> tuple[list[Span], list[dict[str, Any]]]:
     """The spans of one result (raises OffsetError when one does not fit) and its relation items, unchecked."""
     if not isinstance(result, list):
@@ -212,7 +212,7 @@ def _result(result: Any, text: str, offsets: OffsetMap, schema: Schema,
         if not isinstance(item, dict):
             raise OffsetError(f"{where}: a result item is {type(item).__name__}, not an object")
         if item.get("type") == "labels":
-            spans.append(_span(item, text, offsets, schema, where))
+            spans.append(_span(item, text, schema, where))
         elif item.get("type") == "relation":
             links.append(item)
     return spans, links
@@ -256,12 +256,12 @@ def _relations(links: list[dict[str, Any]], spans: list[Span], schema: Schema, o
     return tuple(kept)
 
 
-def _annotation(ann: dict[str, Any], task_id: int, article_id: str, text: str, offsets: OffsetMap, schema: Schema,
+def _annotation(ann: dict[str, Any], task_id: int, article_id: str, text: str, schema: Schema,
                 quarantine: list[Quarantined], users: Users) -> Annotation | None:
     who, aid = users.name(ann.get("completed_by")), ann.get("id")
     where = f"task {task_id} (article {article_id}) annotation {aid} by {who}"
     try:
-        spans, links = _result(ann.get("result", []), text, offsets, schema, where)
+        spans, links = _result(ann.get("result", []), text, schema, where)
     except MALFORMED as exc:
         reason = str(exc) if isinstance(exc, OffsetError) else f"{where}: malformed result item ({exc!r})"
         quarantine.append(Quarantined(task_id, article_id, who, aid, reason))
@@ -276,12 +276,12 @@ def _annotation(ann: dict[str, Any], task_id: int, article_id: str, text: str, o
     )
 
 
-def _prediction(pred: dict[str, Any], task_id: int, article_id: str, text: str, offsets: OffsetMap, schema: Schema,
+def _prediction(pred: dict[str, Any], task_id: int, article_id: str, text: str, schema: Schema,
                 quarantine: list[Quarantined]) -> Prediction | None:
     where = f"task {task_id} (article {article_id}) prediction {pred.get('id')}"
     model = f"model:{pred.get('model_version')}"
     try:
-        spans, links = _result(pred.get("result", []), text, offsets, schema, where)
+        spans, links = _result(pred.get("result", []), text, schema, where)
     except MALFORMED as exc:
         reason = str(exc) if isinstance(exc, OffsetError) else f"{where}: malformed result item ({exc!r})"
         quarantine.append(Quarantined(task_id, article_id, model, pred.get("id"), reason, "prediction"))
@@ -314,10 +314,9 @@ def task_from_row(row: dict[str, Any], schema: Schema, quarantine: list[Quaranti
     text = str(data.get("text", ""))
     task_id = int(row.get("id", 0))
     article_id = str(data.get(ID_KEY) or f"task-{task_id}")
-    offsets = OffsetMap(text)
     predictions = []
     for pred in _inline_predictions(row):
-        found = _prediction(pred, task_id, article_id, text, offsets, schema, quarantine)
+        found = _prediction(pred, task_id, article_id, text, schema, quarantine)
         predictions += [found] if found else []
     annotations = []
     for ann in row.get("annotations") or []:
@@ -325,7 +324,7 @@ def task_from_row(row: dict[str, Any], schema: Schema, quarantine: list[Quaranti
             quarantine.append(Quarantined(task_id, article_id, "unknown", None,
                                           f"task {task_id}: an annotation is {type(ann).__name__}, not an object"))
             continue
-        found_ann = _annotation(ann, task_id, article_id, text, offsets, schema, quarantine, users)
+        found_ann = _annotation(ann, task_id, article_id, text, schema, quarantine, users)
         annotations += [found_ann] if found_ann else []
     meta = row.get("meta") if isinstance(row.get("meta"), dict) else {}
     return Task(task_id, article_id, text, dict(meta or {}), tuple(predictions), tuple(annotations))

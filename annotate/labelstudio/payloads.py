@@ -14,7 +14,6 @@ from typing import Any
 
 from ..records import Document
 from .labelconfig import FROM_NAME, TO_NAME
-from .offsets import OffsetMap
 
 ID_KEY = "doc_id"  # the article id inside task data: filterable in Label Studio, unlike task meta
 
@@ -23,15 +22,14 @@ def text_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def prediction_result(doc: Document, offsets: OffsetMap | None = None) -> list[dict[str, Any]]:
-    """Label Studio result items for a document's spans and the relations between them, offsets converted to
-    Label Studio's unit.
+def prediction_result(doc: Document) -> list[dict[str, Any]]:
+    """Label Studio result items for a document's spans and the relations between them (offsets as they are:
+    Label Studio 1.23 stores Python code-point indices, see tests/test_browser_offsets.py).
 
     A relation item names its regions by the spans' ids (`records.span_id`, e.g. "20-28-OUTCOME"): Label Studio
     1.23.2 keys a region as "<id>#<annotation>" and writes back the part before "#", so any id without "#" keeps;
     accepting the prediction copies its regions with their ids, so the annotation's relations still point at them.
     """
-    offsets = offsets or OffsetMap(doc.text)
     spans = [
         {
             "id": span.id or f"p{i}",
@@ -39,7 +37,7 @@ def prediction_result(doc: Document, offsets: OffsetMap | None = None) -> list[d
             "to_name": TO_NAME,
             "type": "labels",
             "origin": "prediction",
-            "value": {"start": offsets.to_ls(span.start), "end": offsets.to_ls(span.end), "text": span.text,
+            "value": {"start": span.start, "end": span.end, "text": span.text,
                       "labels": [span.label]},
             **({"score": span.score} if span.score is not None else {}),
             **({"meta": {"source": span.source}} if span.source else {}),

@@ -26,9 +26,9 @@ from annotate.labelstudio.labelconfig import build_label_config
 from annotate.labelstudio.payloads import prediction_result, task_payload
 from annotate.labelstudio.pull import pull_raw
 from annotate.labelstudio.push import push_documents
-from annotate.labelstudio.sandbox import start_sandbox
 from annotate.records import Document, Span
 from annotate.schema import load_schema
+from tests.sandbox import start_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 WORDS = ["rebels", "seized", "the", "town", "of", "Idlib", "on", "Tuesday", "killing", "eleven", "soldiers", "near",

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sandbox import start_sandbox
 
 from annotate.config import Settings, load_settings
 from annotate.labelstudio import server as ls_server
-from annotate.labelstudio.sandbox import start_sandbox
 
 # The dashboard's and the browser tier's fixtures, registered once here (before any test module imports them, so
 # that pytest rewrites their asserts); test modules import only their helper functions.

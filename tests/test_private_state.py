@@ -19,13 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sandbox
 from conftest import link_project_files
 
 from annotate import procs
 from annotate.config import Settings, load_settings
 from annotate.dashboard import start_dashboard, stop_dashboard
 from annotate.files import make_private_dirs, write_private
-from annotate.labelstudio import sandbox
 from annotate.labelstudio import server as ls_server
 from annotate.web.users import ensure_users
 

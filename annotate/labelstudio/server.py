@@ -18,7 +18,7 @@ from .. import procs
 from ..config import Settings
 from ..errors import ServerError
 from ..files import make_private_dir, make_tree_private, write_private
-from ..procs import HOST, free_port, port_is_free  # noqa: F401 - free_port: the sandbox finds it here
+from ..procs import HOST, port_is_free
 
 log = logging.getLogger(__name__)
 

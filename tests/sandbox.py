@@ -1,4 +1,4 @@
-"""Throwaway Label Studio servers for tests and benchmarks, started from a migrated template (~4 s, not ~30 s).
+"""Throwaway Label Studio servers for the tests and the benchmarks (test code, not the product), started from a migrated template (~4 s, not ~30 s).
 
 A template data folder (migrated database, admin user and token) is made once per Label Studio version under
 the project's .annotate/; each sandbox gets its own copy, its own free port and the project's server venv.
@@ -9,9 +9,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ..config import Settings, load_settings
-from ..files import make_private_dir, make_tree_private
-from . import server as ls_server
+from annotate.config import Settings, load_settings
+from annotate.files import make_private_dir, make_tree_private
+from annotate.labelstudio import server as ls_server
+from annotate.procs import free_port
 
 
 def _link_venv(state: Path, project_root: Path) -> None:
@@ -32,7 +33,7 @@ def migrated_template(project_root: Path) -> Path:
     building = template.with_name(template.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
     _link_venv(building / ".annotate", project_root)
-    settings = load_settings({"port": ls_server.free_port()}, env={}, root=building)
+    settings = load_settings({"port": free_port()}, env={}, root=building)
     try:
         ls_server.start_server(settings)
     finally:
@@ -47,7 +48,7 @@ def copy_template(root: Path, project_root: Path) -> Settings:
     """A fresh copy of the template under `root`, with a free port: settings for an embedded server not yet started."""
     shutil.copytree(migrated_template(project_root) / ".annotate", root / ".annotate")
     _link_venv(root / ".annotate", project_root)
-    return load_settings({"port": ls_server.free_port()}, env={}, root=root)
+    return load_settings({"port": free_port()}, env={}, root=root)
 
 
 def start_sandbox(root: Path, project_root: Path) -> tuple[Settings, ls_server.ServerInfo]:

@@ -11,12 +11,11 @@ Run `python -m annotate.seedgold [ROOT]` to rewrite guidelines/seed-gold.jsonl.
 from __future__ import annotations
 
 import io
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import AnnotateError, InputError
+from .errors import InputError
 from .files import atomic_write, read_toml
 from .guidelines import parse_marked
 from .ingest import load_articles
@@ -159,23 +158,3 @@ def write_seed_gold(guidelines_dir: Path | str, seeds_dir: Path | str) -> tuple[
     with atomic_write(path) as handle:
         handle.write(render_seed_gold(gold))
     return path, gold
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m annotate.seedgold [ROOT]`: rebuild the seed gold under ROOT (default: current folder)."""
-    args = sys.argv[1:] if argv is None else argv
-    root = Path(args[0] if args else ".").resolve()
-    try:
-        path, gold = write_seed_gold(root / "guidelines", root / "seeds")
-    except AnnotateError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
-    spans = [s for g in gold for s in g.document.spans]
-    counts = ", ".join(f"{label} {sum(s.label == label for s in spans)}" for label in sorted({s.label for s in spans}))
-    print(f"{path}: {len(gold)} seeds, {len(spans)} spans ({counts}), "
-          f"{sum(len(g.relations) for g in gold)} relations")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -32,7 +32,7 @@ def articles() -> dict[str, Article]:
 def test_jsonl_is_up_to_date_with_the_source():
     rebuilt = render_seed_gold(build_seed_gold(GUIDELINES, SEEDS))
     assert (GUIDELINES / GOLD_FILE).read_text(encoding="utf-8") == rebuilt, \
-        "guidelines/seed-gold.jsonl is stale: run .venv/bin/python -m annotate.seedgold"
+        "guidelines/seed-gold.jsonl is stale: run .venv/bin/annotate seed-gold"
 
 
 def test_every_seed_has_gold_with_the_ingested_text():

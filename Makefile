@@ -42,6 +42,7 @@ bench: install label-studio
 
 lint: install
 	$(BIN)/ruff check annotate tests bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -51,7 +51,7 @@ class _SharedOptions:
     params: list[click.Parameter]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         taken = {opt for p in self.params for opt in getattr(p, "opts", [])}
         self.params += [o for o in _shared_options() if not taken & set(o.opts)]
 

@@ -191,7 +191,7 @@ def _span(item: dict[str, Any], text: str, schema: Schema, where: str) -> Span:
     start = _offset(value["start"], "start", where)
     end = _offset(value["end"], "end", where)
     score = item.get("score")
-    meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
+    meta: dict[str, Any] = item["meta"] if isinstance(item.get("meta"), dict) else {}
     # Label Studio accepts (and its editor sometimes saves) a region without `text`: the offsets are the truth,
     # so its text is cut from the task's; out-of-range offsets still fail the check below.
     said = value.get("text")

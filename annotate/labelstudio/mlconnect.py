@@ -8,6 +8,7 @@ events would be refused by the backend (401). Connecting through this module giv
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..config import Settings
 from ..errors import LabelStudioError
@@ -27,7 +28,7 @@ def connect_backend(conn: Connection, project_id: int, url: str, user: str, pass
                     authorization: str) -> Connected:
     """Connect (or update) the backend at `url` with basic auth; give Label Studio's webhook to it the login."""
     url = url.rstrip("/")
-    login = {"auth_method": "BASIC_AUTH", "basic_auth_user": user, "basic_auth_pass": password}
+    login: dict[str, Any] = {"auth_method": "BASIC_AUTH", "basic_auth_user": user, "basic_auth_pass": password}
     known = [m for m in conn.call("list ML backends", conn.sdk.ml.list, project=project_id)
              if str(m.url).rstrip("/") == url]
     if known:

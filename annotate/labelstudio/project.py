@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ def find_project(conn: Connection, settings: Settings) -> int | None:
         except LabelStudioError as exc:
             if getattr(exc.__cause__, "status_code", None) != 404:  # deleted since: find it by title
                 raise
-    pager = conn.call("list projects", conn.sdk.projects.list, title=title)
+    pager: Iterable[Any] = conn.call("list projects", conn.sdk.projects.list, title=title)
     matches = sorted(p.id for p in pager if p.title == title)
     if len(matches) > 1:
         log.warning("%d projects are titled %r; using the oldest (id %d)", len(matches), title, matches[0])
@@ -126,7 +127,7 @@ def _create(conn: Connection, settings: Settings, fields: dict[str, Any]) -> int
         try:
             project = conn.call("create project", conn.sdk.projects.create, title=settings.project_title, **fields,
                                 retry=False)
-            return int(project.id)
+            return int(project.id or 0)  # Label Studio always returns the new project's id
         except LabelStudioError as exc:
             if attempt == 2 or exc.__cause__ is None or not is_transient(exc.__cause__):
                 raise
@@ -151,7 +152,7 @@ def labels_in_use(conn: Connection, project_id: int) -> set[str]:
 def _update(conn: Connection, project_id: int, fields: dict[str, str], schema: Schema) -> tuple[Change, ...]:
     """PATCH only the fields whose stored value differs from ours; the changes made."""
     current = conn.call(f"get project {project_id}", conn.sdk.projects.get, id=project_id)
-    changed = {name: value for name, value in fields.items() if _differs(name, value, getattr(current, name, None))}
+    changed: dict[str, Any] = {name: value for name, value in fields.items() if _differs(name, value, getattr(current, name, None))}
     if not changed:
         return ()
     if "label_config" in changed:
@@ -213,7 +214,7 @@ def configure_overlap(conn: Connection, project_id: int, annotators_per_task: in
     """Set the overlap settings that were given and differ from the project's; the changes made."""
     wanted = {"maximum_annotations": annotators_per_task, "overlap_cohort_percentage": overlap_percent}
     current = conn.call(f"get project {project_id}", conn.sdk.projects.get, id=project_id)
-    changed = {k: v for k, v in wanted.items() if v is not None and getattr(current, k, None) != v}
+    changed: dict[str, Any] = {k: v for k, v in wanted.items() if v is not None and getattr(current, k, None) != v}
     if changed:
         conn.call(f"update project {project_id}", conn.sdk.projects.update, id=project_id, **changed)
     return tuple(Change(k, getattr(current, k, None), v) for k, v in changed.items())

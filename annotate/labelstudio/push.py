@@ -224,7 +224,8 @@ def _import_batch(conn: Connection, project_id: int, batch: list[Document], repo
     def send(docs: list[Document]) -> None:
         result = conn.call("import tasks", conn.sdk.projects.import_tasks, id=project_id,
                            request=[task_payload(d) for d in docs], return_task_ids=True, retry=False)
-        report.task_ids.update(zip((d.id for d in docs), (int(t) for t in result.task_ids or []), strict=False))
+        ids = getattr(result, "task_ids", None) or []  # sent with return_task_ids: an extra field, not in the SDK's model
+        report.task_ids.update(zip((d.id for d in docs), (int(t) for t in ids), strict=False))
         report.created += len(docs)
 
     def arrived(docs: list[Document], wait: float) -> list[Document]:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
@@ -124,7 +124,7 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
             raise BadRequest(refusal(request.headers.get("Host"), names))
 
     @app.before_request
-    def check_login():  # type: ignore[no-untyped-def]
+    def check_login() -> tuple[Response, int, dict[str, str]] | None:
         sent = request.authorization
         if sent is None or sent.type != "basic" or not login.matches(sent.username or "", sent.password or ""):
             hint = " (give Label Studio's project webhook to /webhook an Authorization header)" \
@@ -137,32 +137,32 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
         return None
 
     @app.errorhandler(AnnotateError)
-    def annotate_error(exc: AnnotateError):  # type: ignore[no-untyped-def]
+    def annotate_error(exc: AnnotateError) -> tuple[Response, int]:
         return jsonify({"error": str(exc)}), exc.status
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
-        return jsonify({"error": f"{request.method} {request.path}: {exc.description}"}), exc.code
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
+        return jsonify({"error": f"{request.method} {request.path}: {exc.description}"}), exc.code or 500
 
     @app.get("/health")
     @app.get("/")
-    def health():  # type: ignore[no-untyped-def]
+    def health() -> Response:
         return jsonify({"status": "UP", "model_class": MODEL_CLASS, "model": projects.default_model,
                         "projects": [p.id for p in projects.all()]})
 
     @app.get("/metrics")
-    def metrics():  # type: ignore[no-untyped-def]
+    def metrics() -> Response:
         return jsonify({})  # what label_studio_ml answers: Label Studio asks, and has no metrics format of its own
 
     @app.post("/setup")
-    def setup():  # type: ignore[no-untyped-def]
+    def setup() -> Response:
         body = _json_body()
         span_config(body.get("schema", body.get("label_config")), "/setup", labels)
         state = projects.setup(project_id(body.get("project"), "/setup"))
         return jsonify({"model_version": state.holder.get().model_version})
 
     @app.post("/predict")
-    def predict():  # type: ignore[no-untyped-def]
+    def predict() -> Response:
         body = _json_body()
         tasks = body.get("tasks")
         if not isinstance(tasks, list):
@@ -175,7 +175,7 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
         return jsonify({"results": [prediction(doc, names) for doc in docs], "model_version": served.model_version})
 
     @app.post("/webhook")
-    def webhook():  # type: ignore[no-untyped-def]
+    def webhook() -> Response:
         body = _json_body()
         action = body.get("action")
         if not isinstance(action, str):
@@ -191,7 +191,7 @@ def create_backend(settings: Settings, model: str | Path | None = None, *, with_
                         **state.retrainer.status()})
 
     @app.get("/training")
-    def training():  # type: ignore[no-untyped-def]
+    def training() -> Response:
         return jsonify({"projects": {str(p.id): {"model": p.holder.model, **p.retrainer.status()}
                                      for p in projects.all()}})
 

@@ -34,7 +34,7 @@ def default_build(settings: Settings, with_rules: bool = True) -> Callable[[str 
     def build(model: str | None) -> Annotator:
         from ..preannotate import build_preannotator
 
-        return build_preannotator(settings, model, with_rules)  # type: ignore[return-value]
+        return build_preannotator(settings, model, with_rules)
 
     return build
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import TextIO
+from typing import IO
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -99,7 +99,7 @@ def build_rule_preannotator(settings: Settings, model: str | None = None) -> Pre
 
 
 
-def write_documents(documents: Iterable[Document], handle: TextIO) -> int:
+def write_documents(documents: Iterable[Document], handle: IO[str]) -> int:
     """Write Documents as JSON lines as they come, checking every span's offsets first; return the count."""
     count = 0
     for doc in documents:

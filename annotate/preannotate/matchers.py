@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from spacy.errors import MatchPatternError
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
@@ -41,7 +43,9 @@ class RuleMatcher:
         """Every rule match in `doc` as a Candidate (overlaps are resolved later)."""
         strings = doc.vocab.strings
         out = []
-        token_matches = self.tokens(doc, with_alignments=True) if len(self.tokens) else []
+        # with_alignments: (match_id, start, end, alignments) 4-tuples, which spaCy's stubs do not spell out
+        token_matches = cast(list[tuple[int, int, int, list[int]]],
+                             self.tokens(doc, with_alignments=True) if len(self.tokens) else [])
         for match_id, start, end, align in token_matches:
             rule = self.rules[strings[match_id]]
             if rule.span is not None:

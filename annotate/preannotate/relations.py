@@ -49,7 +49,7 @@ class RelationFinder:
 
     def _relations(self, word: Token, outcome: Span, owner: dict[int, Span]) -> Iterator[Relation]:
         """The outcome's actor relations (one role per actor) and then its places."""
-        roles: dict[str, tuple[float, str]] = {}  # actor id -> (score, role)
+        roles: dict[str | None, tuple[float, str]] = {}  # actor id -> (score, role); ids are set by the annotator
         for score, role, actor in self._actors(word, outcome, owner):
             if actor.id not in roles or score > roles[actor.id][0]:
                 roles[actor.id] = (score, role)  # one role per actor and outcome: the better-scored path's

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 
 
 @lru_cache(maxsize=1)
@@ -17,4 +18,5 @@ def _blank_english() -> Language:
 def tokenize_offsets(texts: Iterable[str]) -> list[list[tuple[int, int]]]:
     """(start, end) Python string offsets of each non-space token of each text (blank English tokenizer)."""
     nlp = _blank_english()
-    return [[(t.idx, t.idx + len(t.text)) for t in doc if not t.is_space] for doc in nlp.tokenizer.pipe(texts)]
+    tokenizer: Tokenizer = nlp.tokenizer  # a blank pipeline's is spaCy's Tokenizer, which has pipe()
+    return [[(t.idx, t.idx + len(t.text)) for t in doc if not t.is_space] for doc in tokenizer.pipe(texts)]

@@ -10,13 +10,14 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigError
 from ..records import Article, Document, Span, span_id
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.pipeline import EntityRecognizer
     from spacy.tokens import Doc
 
     from ..config import Settings
@@ -55,7 +56,7 @@ class TrainedModel:
 
     def spans(self, doc: Doc) -> list[Span]:
         """The greedy entities of a parsed doc, each scored with its beam probability."""
-        ner = self.nlp.get_pipe("ner")
+        ner = cast("EntityRecognizer", self.nlp.get_pipe("ner"))
         beams = ner.beam_parse([doc], beam_width=BEAM_WIDTH)
         probs = ner.scored_ents(beams)[0]
         out = []

@@ -19,6 +19,7 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
+from spacy.tokens import Span as SpacySpan
 from spacy.util import filter_spans
 
 from ..files import atomic_write
@@ -71,7 +72,9 @@ def _nlp() -> Language:
 def _convert(record: GoldInput) -> tuple[Doc, DocView]:
     doc = _nlp()(record.text)
     aligned: dict[SpanKey, tuple[int, int] | None] = {}
-    group, by_span, index = [], {}, {}
+    group: list[SpacySpan] = []
+    by_span: dict[tuple[int, int, str], SpanKey] = {}
+    index: dict[SpanKey, int] = {}
     for key in record.spans:
         start, end, label = key
         span = doc.char_span(start, end, label=label, alignment_mode="expand")

@@ -1,153 +1,63 @@
-"""Span precision, recall and F1 between gold and predicted Documents (pure functions, stdlib only).
+"""Scores of predicted Documents against gold ones: spans per label and relations per type, both matching modes.
 
-Matching rules (the same for model-vs-gold and annotator-vs-annotator):
-- exact: a predicted span is a true positive when a gold span has the same (start, end, label).
-  Duplicates count once each (multiset intersection).
-- overlap: a gold span and a predicted span can match when they have the same label and share at
-  least one character (``p.start < g.end and g.start < p.end``). Each gold span and each predicted
-  span is used at most once; tp is the size of the LARGEST such one-to-one matching (computed per
-  label with augmenting paths), so the figure does not depend on span order.
-Per label: fp = predicted - tp, fn = gold - tp. Overall figures are micro-averaged (summed counts).
-Precision, recall or F1 whose denominator is 0 is reported as 0.0.
+Span matching, the counts, P/R/F1 and the empty case (n/a) are annotate.scoring's, the one definition shared with
+the agreement report and the export gate: sets of (start, end, label), exact or largest one-to-one overlap.
+Overall figures are micro-averaged (summed counts).
 
-Relations (per type) are matched through their end spans: exact, a predicted relation is right when a
-gold relation of the same type joins spans with the same (start, end, label) at both ends; overlap, each
-predicted span stands for the gold span the one-to-one overlap matching above pairs it with (exact pairs
-first). Each gold relation is counted at most once. `reachable` counts the gold relations whose two ends
-both have a matching predicted span: the most a relation step over these spans could get right.
+Relations (per type) are matched through their end spans: exact, a predicted relation is right when a gold
+relation of the same type joins spans with the same (start, end, label) at both ends; overlap, each predicted
+span stands for the gold span the one-to-one overlap matching pairs it with (exact pairs first). Relations are
+sets too (one drawn twice is one), so each gold relation is counted at most once. `reachable` counts the gold
+relations whose two ends both have a matching predicted span: the most a relation step over these spans could get
+right.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Any, Literal, NamedTuple, Protocol
+from collections.abc import Iterable
+from typing import Any
 
 from .errors import InputError
 from .records import Document, SpanKey, relation_keys
-
-Mode = Literal["exact", "overlap"]
-MODES: tuple[Mode, ...] = ("exact", "overlap")
-
-
-class SpanLike(Protocol):
-    start: int
-    end: int
-    label: str
-
-
-class Counts(NamedTuple):
-    """True positives, false positives, false negatives for one label."""
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def __add__(self, other: object) -> Counts:  # type: ignore[override]
-        if not isinstance(other, Counts):
-            return NotImplemented
-        return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
-
-
-def match_spans(gold: Iterable[SpanLike], pred: Iterable[SpanLike], mode: Mode = "exact") -> dict[str, Counts]:
-    """Per-label (tp, fp, fn) of `pred` against `gold` under the module's exact or overlap rule."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    by_label_gold: dict[str, list[SpanLike]] = defaultdict(list)
-    by_label_pred: dict[str, list[SpanLike]] = defaultdict(list)
-    for span in gold:
-        by_label_gold[span.label].append(span)
-    for span in pred:
-        by_label_pred[span.label].append(span)
-    result: dict[str, Counts] = {}
-    for label in sorted(set(by_label_gold) | set(by_label_pred)):
-        g, p = by_label_gold[label], by_label_pred[label]
-        tp = _exact_tp(g, p) if mode == "exact" else _overlap_tp(g, p)
-        result[label] = Counts(tp, len(p) - tp, len(g) - tp)
-    return result
-
-
-def _exact_tp(gold: Sequence[SpanLike], pred: Sequence[SpanLike]) -> int:
-    common = Counter((s.start, s.end) for s in gold) & Counter((s.start, s.end) for s in pred)
-    return sum(common.values())
-
-
-def _overlap_tp(gold: Sequence[SpanLike], pred: Sequence[SpanLike]) -> int:
-    return len(_overlap_pairs(gold, pred))
-
-
-def _overlap_pairs(gold: Sequence[SpanLike], pred: Sequence[SpanLike]) -> dict[int, int]:
-    """Gold index -> pred index of a largest one-to-one overlap matching (spans of one label)."""
-    # Maximum bipartite matching (Kuhn): a greedy pass can miss matches when one long span overlaps two.
-    # Seeding with the exact pairs keeps them paired unless that would make the matching smaller.
-    edges = [[gi for gi, g in enumerate(gold) if p.start < g.end and g.start < p.end] for p in pred]
-    owner: dict[int, int] = {}  # gold index -> pred index
-    for pi, p in enumerate(pred):
-        same = [gi for gi in edges[pi] if (gold[gi].start, gold[gi].end) == (p.start, p.end) and gi not in owner]
-        if same:
-            owner[same[0]] = pi
-    paired = set(owner.values())
-
-    def augment(pi: int, seen: set[int]) -> bool:
-        for gi in edges[pi]:
-            if gi in seen:
-                continue
-            seen.add(gi)
-            if gi not in owner or augment(owner[gi], seen):
-                owner[gi] = pi
-                return True
-        return False
-
-    for pi in range(len(pred)):
-        if pi not in paired and edges[pi]:
-            augment(pi, set())
-    return owner
-
-
+from .scoring import MODES, Counts, Mode, SpanLike, match_spans, overlap_pairs, prf, show, span_keys
 
 
 def match_relations(gold: Document, pred: Document, mode: Mode = "exact") -> dict[str, tuple[Counts, int]]:
     """Per relation type: (tp, fp, fn) of `pred`'s relations against `gold`'s, and how many gold ones are reachable."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    gold_rels = relation_keys(gold.spans, gold.relations)
-    pred_rels = relation_keys(pred.spans, pred.relations)
+    gold_rels = set(relation_keys(gold.spans, gold.relations))
+    pred_rels = set(relation_keys(pred.spans, pred.relations))
     if mode == "exact":
-        found = {s.key for s in pred.spans}
+        found = span_keys(pred.spans)
         aligned = {key: key for key in found}
     else:
         aligned = _aligned_spans(gold.spans, pred.spans)
         found = set(aligned.values())
-    moved = [(aligned.get(a), aligned.get(b), label) for a, b, label in pred_rels]
+    # The alignment is one-to-one, so distinct predicted relations stay distinct; ends it leaves unpaired become
+    # None and still count, each as its own false positive (hence a Counter, not a set, after moving).
+    moved = Counter((aligned.get(a), aligned.get(b), label) for a, b, label in pred_rels)
     result = {}
     for label in sorted({r[2] for r in gold_rels} | {r[2] for r in moved}):
-        g = Counter(r for r in gold_rels if r[2] == label)
-        p = Counter(r for r in moved if r[2] == label)
-        tp = sum((g & p).values())
-        reachable = sum(n for (a, b, _), n in g.items() if a in found and b in found)
-        result[label] = (Counts(tp, sum(p.values()) - tp, sum(g.values()) - tp), reachable)
+        g = {r for r in gold_rels if r[2] == label}
+        n_pred = sum(n for r, n in moved.items() if r[2] == label)
+        tp = sum(1 for r in g if moved[r])
+        reachable = sum(1 for a, b, _ in g if a in found and b in found)
+        result[label] = (Counts(tp, n_pred - tp, len(g) - tp), reachable)
     return result
 
 
-def _aligned_spans(gold: Sequence[SpanLike], pred: Sequence[SpanLike]) -> dict[SpanKey, SpanKey]:
+def _aligned_spans(gold: Iterable[SpanLike], pred: Iterable[SpanLike]) -> dict[SpanKey, SpanKey]:
     """Predicted span key -> key of the gold span the overlap matching pairs it with."""
+    gold_keys, pred_keys = sorted(span_keys(gold)), sorted(span_keys(pred))
     out: dict[SpanKey, SpanKey] = {}
-    for label in {s.label for s in gold} & {s.label for s in pred}:
-        g = [s for s in gold if s.label == label]
-        p = [s for s in pred if s.label == label]
-        for gi, pi in _overlap_pairs(g, p).items():
-            out[(p[pi].start, p[pi].end, label)] = (g[gi].start, g[gi].end, label)
+    for label in {k[2] for k in gold_keys} & {k[2] for k in pred_keys}:
+        g = [k for k in gold_keys if k[2] == label]
+        p = [k for k in pred_keys if k[2] == label]
+        for gi, pi in overlap_pairs(g, p).items():
+            out[p[pi]] = g[gi]
     return out
-
-
-def prf(counts: Counts) -> dict[str, float | int]:
-    """Counts plus precision, recall and F1 (0.0 where a denominator is 0)."""
-    tp, fp, fn = counts
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"tp": tp, "fp": fp, "fn": fn, "precision": round(precision, 4), "recall": round(recall, 4),
-            "f1": round(f1, 4)}
 
 
 def score_documents(gold_docs: Iterable[Document], pred_docs: Iterable[Document]) -> dict[str, Any]:
@@ -191,8 +101,9 @@ def score_documents(gold_docs: Iterable[Document], pred_docs: Iterable[Document]
 
 
 def _relation_block(counts: dict[str, Counts], reachable: Counter[str]) -> dict[str, Any]:
-    types = {label: {**prf(counts[label]), "reachable": reachable[label]} for label in sorted(counts)}
-    return {"types": types, "overall": {**prf(sum(counts.values(), Counts())), "reachable": sum(reachable.values())}}
+    types = {label: {**prf(counts[label], "relation"), "reachable": reachable[label]} for label in sorted(counts)}
+    overall = prf(sum(counts.values(), Counts()), "relation")
+    return {"types": types, "overall": {**overall, "reachable": sum(reachable.values())}}
 
 
 def _by_id(docs: Iterable[Document], which: str) -> dict[str, Document]:
@@ -205,7 +116,7 @@ def _by_id(docs: Iterable[Document], which: str) -> dict[str, Document]:
 
 
 def format_scores(result: dict[str, Any]) -> str:
-    """A plain-text table of a `score_documents` result, one block per matching mode."""
+    """A plain-text table of a `score_documents` result, one block per matching mode; n/a cells say why beside."""
     lines = []
     docs = result["documents"]
     lines.append(f"documents: {docs['gold']} gold, {docs['pred']} predicted, {docs['matched']} matched")
@@ -218,16 +129,18 @@ def format_scores(result: dict[str, Any]) -> str:
         lines += ["", f"{mode} match", header, "-" * len(header)]
         rows = [*result[mode]["labels"].items(), ("overall", result[mode]["overall"])]
         for name, r in rows:
-            lines.append(_row(name, r))
+            lines.append(_row(name, r, ""))
     header += f"{'reach':>8}"
     for mode in MODES:
         block = result["relations"][mode]
         lines += ["", f"relations, {mode} match (reach: gold relations with both ends predicted)", header,
                   "-" * len(header)]
         for name, r in [*block["types"].items(), ("overall", block["overall"])]:
-            lines.append(_row(name, r) + f"{r['reachable']:>8}")
+            lines.append(_row(name, r, f"{r['reachable']:>8}"))
     return "\n".join(lines)
 
 
-def _row(name: str, r: dict[str, Any]) -> str:
-    return f"{name:<12}{r['tp']:>6}{r['fp']:>6}{r['fn']:>6}{r['precision']:>8.3f}{r['recall']:>8.3f}{r['f1']:>8.3f}"
+def _row(name: str, r: dict[str, Any], extra: str) -> str:
+    cells = "".join(f"{show(r[k]):>8}" for k in ("precision", "recall", "f1"))
+    note = f"  ({r['reason']})" if r.get("reason") else ""
+    return f"{name:<12}{r['tp']:>6}{r['fp']:>6}{r['fn']:>6}{cells}{extra}{note}"

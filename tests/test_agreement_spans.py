@@ -1,4 +1,4 @@
-"""Vectorised span matching gives exactly annotate.evaluate.match_spans' counts."""
+"""Vectorised span matching gives exactly annotate.scoring.match_spans' counts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from annotate import evaluate
+from annotate import scoring
 from annotate.agreement import tables as t
 from annotate.agreement.spans import f1_from_counts, match_counts
 from annotate.records import Span
@@ -35,11 +35,11 @@ def test_counts_equal_match_spans_on_random_overlapping_spans(seed, mode):
     for doc in range(4):
         gold = [Span(s, e, lab, "") for d, s, e, lab in a if d == doc]
         pred = [Span(s, e, lab, "") for d, s, e, lab in b if d == doc]
-        expected = evaluate.match_spans(gold, pred, mode)
+        expected = scoring.match_spans(gold, pred, mode)
         for li, label in enumerate(LABELS):
             tp = expected[label].tp if label in expected else 0
             assert counts[doc, li, 2 if mode == "exact" else 3] == tp, (doc, label)
-            assert counts[doc, li, 0] == len([s for s in gold if s.label == label])
+            assert counts[doc, li, 0] == len({s.key for s in gold if s.label == label})  # a duplicate is one span
 
 
 def test_one_long_span_against_two_short_ones_matches_once():
@@ -56,3 +56,8 @@ def test_labels_outside_the_schema_are_ignored():
 
 def test_f1_is_nan_when_neither_side_has_spans():
     assert np.isnan(f1_from_counts(np.zeros(4), "exact"))
+
+
+def test_a_span_drawn_twice_is_one_span():
+    counts = match_counts(frame([(0, 0, 5, "ACTOR"), (0, 0, 5, "ACTOR")]), frame([(0, 0, 5, "ACTOR")]), LABELS, 1, 100)
+    assert counts[0, 0].tolist() == [1, 1, 1, 1]  # n_a, n_b, tp exact, tp overlap: F1 1.0, not 2/3

@@ -1,12 +1,16 @@
-"""evaluate: span matching and P/R/F1 against figures computed by hand."""
+"""evaluate: scores of documents (spans and relations) against figures computed by hand; the matching itself is
+annotate.scoring's (tests/test_scoring.py)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from annotate.errors import InputError
-from annotate.evaluate import Counts, format_scores, match_relations, match_spans, prf, score_documents
+from annotate.evaluate import format_scores, match_relations, score_documents
 from annotate.records import Document, Relation, Span
+from annotate.scoring import Counts
 
 TEXT = "ISIL fighters seized Saraqeb and killed 11 people in Idlib province."
 #       0         1         2         3         4         5         6
@@ -15,68 +19,6 @@ TEXT = "ISIL fighters seized Saraqeb and killed 11 people in Idlib province."
 
 def sp(start: int, end: int, label: str, text: str = TEXT) -> Span:
     return Span(start, end, label, text[start:end])
-
-
-def test_exact_match_counts_per_label() -> None:
-    gold = [sp(0, 4, "ACTOR"), sp(21, 28, "LOCATION"), sp(33, 49, "OUTCOME")]
-    # ACTOR exact hit; LOCATION off by one (miss + false alarm); OUTCOME missing; extra ACTOR.
-    pred = [sp(0, 4, "ACTOR"), sp(21, 27, "LOCATION"), sp(5, 13, "ACTOR")]
-    assert match_spans(gold, pred, "exact") == {
-        "ACTOR": Counts(tp=1, fp=1, fn=0),
-        "LOCATION": Counts(tp=0, fp=1, fn=1),
-        "OUTCOME": Counts(tp=0, fp=0, fn=1),
-    }
-
-
-def test_overlap_match_needs_same_label() -> None:
-    gold = [sp(0, 13, "ACTOR")]
-    pred = [sp(0, 4, "LOCATION")]
-    assert match_spans(gold, pred, "overlap") == {"ACTOR": Counts(0, 0, 1), "LOCATION": Counts(0, 1, 0)}
-
-
-def test_overlap_match_touching_spans_do_not_overlap() -> None:
-    # [0,4) and [4,13) share no character.
-    assert match_spans([sp(0, 4, "ACTOR")], [sp(4, 13, "ACTOR")], "overlap") == {"ACTOR": Counts(0, 1, 1)}
-
-
-def test_overlap_each_gold_span_matched_at_most_once() -> None:
-    # Two predictions inside one gold span: one tp, the other a false positive.
-    gold = [sp(0, 13, "ACTOR")]
-    pred = [sp(0, 4, "ACTOR"), sp(5, 13, "ACTOR")]
-    assert match_spans(gold, pred, "overlap") == {"ACTOR": Counts(tp=1, fp=1, fn=0)}
-
-
-def test_overlap_uses_maximum_matching_not_greedy() -> None:
-    # pred A [0,30) overlaps gold X [0,4) and gold Y [21,28); pred B [20,29) overlaps only Y.
-    # Greedy (A takes Y first, biggest overlap) would leave B unmatched; the maximum matching is A-X, B-Y.
-    gold = [sp(0, 4, "ACTOR"), sp(21, 28, "ACTOR")]
-    pred = [sp(0, 30, "ACTOR"), sp(20, 29, "ACTOR")]
-    assert match_spans(gold, pred, "overlap") == {"ACTOR": Counts(tp=2, fp=0, fn=0)}
-
-
-def test_exact_duplicates_count_once_each() -> None:
-    gold = [sp(0, 4, "ACTOR")]
-    pred = [sp(0, 4, "ACTOR"), sp(0, 4, "ACTOR")]
-    assert match_spans(gold, pred, "exact") == {"ACTOR": Counts(1, 1, 0)}
-
-
-def test_unknown_mode_is_rejected() -> None:
-    with pytest.raises(ValueError, match="exact"):
-        match_spans([], [], "fuzzy")  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("counts", "expected"),
-    [
-        # P = 2/(2+1) = 0.6667, R = 2/(2+2) = 0.5, F1 = 2*0.6667*0.5/1.1667 = 0.5714
-        (Counts(2, 1, 2), (0.6667, 0.5, 0.5714)),
-        (Counts(0, 0, 3), (0.0, 0.0, 0.0)),
-        (Counts(4, 0, 0), (1.0, 1.0, 1.0)),
-    ],
-)
-def test_prf_arithmetic(counts: Counts, expected: tuple[float, float, float]) -> None:
-    r = prf(counts)
-    assert (r["precision"], r["recall"], r["f1"]) == expected
 
 
 def _doc(doc_id: str, spans: list[Span], text: str = TEXT) -> Document:
@@ -100,13 +42,14 @@ def test_score_documents_hand_computed() -> None:
     assert {k: (v["tp"], v["fp"], v["fn"]) for k, v in result["exact"]["labels"].items()} == {
         "ACTOR": (1, 0, 1), "LOCATION": (1, 2, 1), "OUTCOME": (1, 1, 1)}
     # overall exact P = 3/6 = 0.5, R = 3/6 = 0.5, F1 = 0.5
-    assert result["exact"]["overall"] == {"tp": 3, "fp": 3, "fn": 3, "precision": 0.5, "recall": 0.5, "f1": 0.5}
+    assert result["exact"]["overall"] == {"tp": 3, "fp": 3, "fn": 3, "precision": 0.5, "recall": 0.5, "f1": 0.5,
+                                          "reason": None}
     # overlap: OUTCOME a and LOCATION b [25,42) now match -> ACTOR 1/0/1, LOCATION 2/1/0, OUTCOME 2/0/0
     # overall tp5 fp1 fn1: P = 5/6 = 0.8333, R = 5/6 = 0.8333, F1 = 0.8333
     assert result["overlap"]["labels"]["LOCATION"] == {
-        "tp": 2, "fp": 1, "fn": 0, "precision": 0.6667, "recall": 1.0, "f1": 0.8}  # F1 = 2*(2/3)*1/(5/3) = 0.8
+        "tp": 2, "fp": 1, "fn": 0, "precision": 0.6667, "recall": 1.0, "f1": 0.8, "reason": None}  # 2*(2/3)*1/(5/3)
     assert result["overlap"]["overall"] == {
-        "tp": 5, "fp": 1, "fn": 1, "precision": 0.8333, "recall": 0.8333, "f1": 0.8333}
+        "tp": 5, "fp": 1, "fn": 1, "precision": 0.8333, "recall": 0.8333, "f1": 0.8333, "reason": None}
 
 
 def test_missing_pred_document_counts_gold_as_missed_and_says_so() -> None:
@@ -171,13 +114,14 @@ def test_relations_overlap_match_ends_through_the_span_matching() -> None:
 
 def test_relations_each_gold_relation_counts_once() -> None:
     # Two predicted ACTORs overlap the one gold ACTOR: the one-to-one matching pairs only one of them,
-    # so two identical-looking agent_of relations give one tp and one fp; a duplicate relation is an fp too.
+    # so two identical-looking agent_of relations give one tp and one fp. A relation drawn twice is one relation
+    # (relations are sets, as spans are): it neither scores twice nor costs a false positive.
     pred_spans = [sp(0, 4, "ACTOR"), sp(5, 13, "ACTOR"), sp(14, 20, "OUTCOME")]
     pred_rels = [(0, 2, "agent_of"), (1, 2, "agent_of")]
     gold = _rel_doc(GOLD_SPANS, GOLD_RELS)
     assert match_relations(gold, _rel_doc(pred_spans, pred_rels), "overlap")["agent_of"][0] == Counts(1, 1, 1)
     exact_dup = _rel_doc(GOLD_SPANS, [*GOLD_RELS, (0, 1, "agent_of")])
-    assert match_relations(gold, exact_dup, "exact")["agent_of"][0] == Counts(2, 1, 0)
+    assert match_relations(gold, exact_dup, "exact")["agent_of"][0] == Counts(2, 0, 0)
 
 
 def test_overlap_pairs_prefer_exact_partners() -> None:
@@ -193,7 +137,7 @@ def test_score_documents_reports_relations_per_type_and_in_the_table() -> None:
     result = score_documents([gold], [pred])
     # agent_of: tp1 fn1 -> P 1.0 R 0.5 F1 0.6667; reachable 2 (all ends predicted)
     assert result["relations"]["exact"]["types"]["agent_of"] == {
-        "tp": 1, "fp": 0, "fn": 1, "precision": 1.0, "recall": 0.5, "f1": 0.6667, "reachable": 2}
+        "tp": 1, "fp": 0, "fn": 1, "precision": 1.0, "recall": 0.5, "f1": 0.6667, "reason": None, "reachable": 2}
     assert result["relations"]["overlap"]["overall"]["tp"] == 2
     table = format_scores(result)
     assert "relations, exact match" in table and "relations, overlap match" in table
@@ -203,3 +147,23 @@ def test_score_documents_reports_relations_per_type_and_in_the_table() -> None:
 def test_missing_pred_document_misses_its_relations() -> None:
     result = score_documents([_rel_doc(GOLD_SPANS, GOLD_RELS)], [])
     assert result["relations"]["exact"]["overall"]["fn"] == 3
+
+
+def test_nothing_on_either_side_is_na_with_its_reason_not_zero() -> None:
+    result = score_documents([_doc("a", [])], [_doc("a", [])])
+    overall = result["exact"]["overall"]
+    assert (overall["precision"], overall["recall"], overall["f1"]) == (None, None, None)
+    assert overall["reason"] == "no span on either side, so F1 is n/a (undefined: neither 1 nor 0)"
+    assert result["relations"]["overlap"]["overall"]["reason"].startswith("no relation on either side")
+    json.dumps(result, allow_nan=False)
+    table = format_scores(result)
+    overall_line = next(line for line in table.splitlines() if line.startswith("overall"))
+    assert overall_line.split()[4:7] == ["n/a", "n/a", "n/a"] and "(no span on either side" in overall_line
+    assert "nan" not in table and "0.000" not in table
+
+
+def test_a_label_never_predicted_has_no_precision_but_zero_f1() -> None:
+    result = score_documents([_doc("a", [sp(0, 4, "ACTOR")])], [_doc("a", [])])
+    actor = result["exact"]["labels"]["ACTOR"]
+    assert (actor["precision"], actor["recall"], actor["f1"]) == (None, 0.0, 0.0)
+    assert actor["reason"] == "no predicted span, so precision is n/a"

@@ -1,9 +1,9 @@
 """Span-level agreement: per-document, per-label match counts for two span sets, and F1 from them.
 
-The matching rules are `annotate.evaluate.match_spans`'s (exact: multiset of (start, end, label);
-overlap: largest one-to-one matching of same-label spans sharing a character). Counting is vectorised
-over all documents; wherever a span overlaps two or more spans of the other side (the only case where
-one-to-one matching needs a search), that document and label is handed to `match_spans` itself.
+The matching rules are `annotate.scoring`'s (sets of (start, end, label): a duplicate is one span; exact, or
+the largest one-to-one matching of same-label spans sharing a character). Counting is vectorised over all
+documents; wherever a span overlaps two or more spans of the other side (the only case where one-to-one
+matching needs a search), that document and label is handed to `scoring.match_spans` itself.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .. import evaluate
+from .. import scoring
 from ..records import Span
 from . import tables as t
 from .intervals import exact_keys
@@ -38,7 +38,7 @@ def _partners(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], stride: int)
 
 
 def _exact_tp(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], size: int, stride: int) -> np.ndarray:
-    """Multiset intersection size of (start, end) per group."""
+    """Intersection size of (start, end) per group (the sides are already sets)."""
     keys_a, keys_b = exact_keys(*a, stride), exact_keys(*b, stride)
     common, count_a = np.unique(keys_a, return_counts=True)
     in_b, count_b = np.unique(keys_b, return_counts=True)
@@ -58,7 +58,7 @@ def _overlap_tp(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], labels: Se
                                                                     strict=True)]
         side_b = [Span(int(s), int(e), label, "") for s, e in zip(b[1][b[0] == group], b[2][b[0] == group],
                                                                     strict=True)]
-        tp[group] = evaluate.match_spans(side_a, side_b, "overlap")[label].tp
+        tp[group] = scoring.match_spans(side_a, side_b, "overlap")[label].tp
     return tp
 
 
@@ -67,8 +67,9 @@ def match_counts(a: pd.DataFrame, b: pd.DataFrame, labels: Sequence[str], n_docs
 
     `stride` must exceed every span end (e.g. the longest text length plus one).
     """
-    a = a[a[t.LABEL].isin(labels)]
-    b = b[b[t.LABEL].isin(labels)]
+    key = [t.DOC, t.START, t.END, t.LABEL]
+    a = a[a[t.LABEL].isin(labels)].drop_duplicates(key)  # sides are sets (scoring): a span drawn twice is one
+    b = b[b[t.LABEL].isin(labels)].drop_duplicates(key)
     arr_a, arr_b = _arrays(a, labels), _arrays(b, labels)
     size = n_docs * len(labels)
     out = np.stack([

@@ -32,6 +32,7 @@ class Settings:
     max_article_chars: int = 100_000
     csv_text_column: str = "text"
     near_duplicate_threshold: float = 0.7  # ingest reports article pairs at least this similar (MinHash Jaccard)
+    split_near_duplicate_threshold: float = 0.5  # the train/dev split keeps articles this similar on one side
     annotators_per_task: int = 2
     overlap_percent: int = 100
     leads: tuple[str, ...] = ()
@@ -151,6 +152,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"annotators_per_task must be at least 1, got {s.annotators_per_task}")
     if not 0 <= s.overlap_percent <= 100:
         raise ConfigError(f"overlap_percent must be between 0 and 100, got {s.overlap_percent}")
+    for name in ("near_duplicate_threshold", "split_near_duplicate_threshold"):
+        if not 0.0 < getattr(s, name) <= 1.0:
+            raise ConfigError(f"{name} must be in (0, 1] (Jaccard similarity of two articles' word 5-gram sets; "
+                              f"1: the same wording only), got {getattr(s, name)}")
     if not 0.0 <= s.dev_ratio < 1.0:
         raise ConfigError(f"dev_ratio must be in [0, 1), got {s.dev_ratio}")
     if s.batch_size < 1:

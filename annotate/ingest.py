@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config import Settings
 from .errors import ConfigError, InputError, OffsetError
 from .furniture import LINE_END, strip_furniture
 from .neardup import NearDuplicateIndex
@@ -134,7 +135,8 @@ def _build(raw: RawRecord, max_chars: int, root: str | Path | None) -> tuple[Art
 
 
 def load_articles(paths: Iterable[str | Path], *, text_column: str = "text", max_chars: int = 100_000,
-                  report: IngestReport | None = None, near_threshold: float = 0.7,
+                  report: IngestReport | None = None,
+                  near_threshold: float = Settings.near_duplicate_threshold,
                   root: str | Path | None = None) -> Iterator[Article]:
     """Stream Articles from .txt/.jsonl/.csv files and folders, each exact duplicate once.
 
@@ -142,13 +144,11 @@ def load_articles(paths: Iterable[str | Path], *, text_column: str = "text", max
     rejected input raises its InputError (strict mode for callers that cannot show a report).
     `meta["source_file"]` is relative to `root`, the project folder (default: the working folder).
     """
-    if not 0.0 < near_threshold <= 1.0:
-        raise ConfigError(f"near-duplicate threshold must be in (0, 1], got {near_threshold}")
+    near = NearDuplicateIndex(near_threshold)  # refuses a threshold outside (0, 1]
     if max_chars < 1:
         raise ConfigError(f"max_chars must be at least 1, got {max_chars}")
     seen: dict[bytes, tuple[str, str]] = {}  # content digest -> (id, where first seen)
     ids: set[str] = set()  # an id already seen whose text is not in `seen` was given to another text
-    near = NearDuplicateIndex(near_threshold)
 
     def reject(err: InputError) -> None:
         if report is None:

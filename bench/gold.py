@@ -1,8 +1,8 @@
 """Benchmark: adjudication and the full gold export on synthetic tasks, against same-run baselines.
 
 1,000 tasks x 3 annotators x about 30 spans (quick: 200 tasks), 10% near-duplicate articles, deterministic.
-Baselines measured in the same run: the all-pairs near-duplicate grouping (what the bottom-k sketch
-replaces), and a bare spaCy DocBin conversion of the same spans (the floor any DocBin export pays).
+Baseline measured in the same run: a bare spaCy DocBin conversion of the same spans (the floor any DocBin
+export pays). The near-duplicate grouping has its own benchmark, bench/neardup.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from annotate.export import export_gold
 from annotate.gold import build_gold
 from annotate.records import Annotation, Prediction, Span, Task
 from annotate.schema import load_schema
-from annotate.split import group_near_duplicates, group_near_duplicates_naive
 from annotate.training.docbin import GoldInput, write_docbins
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,12 +62,9 @@ def _timed(fn: Any) -> tuple[float, Any]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    """Time build_gold, export_gold, and the near-duplicate grouping against the all-pairs baseline."""
+    """Time build_gold and export_gold against a bare DocBin conversion."""
     tasks = make_tasks(200 if quick else 1000)
     schema = load_schema(ROOT / "guidelines")
-    texts = {t.article_id: t.text for t in tasks}
-    t_sketch, groups = _timed(lambda: group_near_duplicates(texts))
-    t_naive, naive = _timed(lambda: group_near_duplicates_naive(texts))
     t_build, _ = _timed(lambda: build_gold(tasks, [], schema))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -84,10 +80,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     out = {
-        "tasks": len(tasks), "spans": result.counts["spans"], "near_duplicate_groups_agree": groups == naive,
-        "groups": len(set(groups.values())),
-        "near_dup_sketch_s": round(t_sketch, 3), "near_dup_all_pairs_s": round(t_naive, 3),
-        "near_dup_speedup": round(t_naive / t_sketch, 1) if t_sketch else None,
+        "tasks": len(tasks), "spans": result.counts["spans"],
         "build_gold_s": round(t_build, 3), "bare_docbin_s": round(t_bare, 3), "export_s": round(t_export, 3),
         "export_vs_bare_docbin": round(t_export / t_bare, 2) if t_bare else None,
         "export_peak_mb": round(peak / 2**20, 1),

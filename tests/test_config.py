@@ -44,6 +44,10 @@ def test_external_server_needs_both_url_and_token(tmp_path: Path):
     ("prot = 1\n", "unknown setting.s. prot; valid: .*port"),
     ("port = \n", "not valid TOML"),
     ("overlap_percent = 101\n", "overlap_percent must be between 0 and 100"),
+    ("split_near_duplicate_threshold = 0\n", r"split_near_duplicate_threshold must be in \(0, 1\] \(Jaccard .*got 0.0"),
+    ("split_near_duplicate_threshold = 1.5\n", r"split_near_duplicate_threshold must be in \(0, 1\].*got 1.5"),
+    ("split_near_duplicate_threshold = 'half'\n", "annotate.toml: split_near_duplicate_threshold must be a float, got 'half'"),
+    ("near_duplicate_threshold = -0.1\n", r"near_duplicate_threshold must be in \(0, 1\].*got -0.1"),
 ])
 def test_bad_file_values_name_the_setting_and_what_is_valid(tmp_path: Path, text: str, message: str):
     (tmp_path / "annotate.toml").write_text(text, encoding="utf-8")
@@ -80,3 +84,15 @@ def test_push_documents_refuses_a_bad_batch_size(value):
 
     with pytest.raises(ConfigError, match="batch_size must be at least 1"):
         push_documents(None, 1, [], batch_size=value)  # type: ignore[arg-type]
+
+
+def test_split_near_duplicate_threshold_from_flag_environment_file_or_default(tmp_path: Path):
+    assert load_settings(env={}, root=tmp_path).split_near_duplicate_threshold == 0.5
+    (tmp_path / "annotate.toml").write_text("split_near_duplicate_threshold = 0.6\n", encoding="utf-8")
+    assert load_settings(env={}, root=tmp_path).split_near_duplicate_threshold == 0.6
+    env = {"ANNOTATE_SPLIT_NEAR_DUPLICATE_THRESHOLD": "0.8"}
+    assert load_settings(env=env, root=tmp_path).split_near_duplicate_threshold == 0.8
+    assert load_settings({"split_near_duplicate_threshold": 1}, env=env, root=tmp_path).split_near_duplicate_threshold == 1.0
+    with pytest.raises(ConfigError, match="environment variable ANNOTATE_SPLIT_NEAR_DUPLICATE_THRESHOLD: "
+                                          "split_near_duplicate_threshold must be a float, got 'x'"):
+        load_settings(env={"ANNOTATE_SPLIT_NEAR_DUPLICATE_THRESHOLD": "x"}, root=tmp_path)

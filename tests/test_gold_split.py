@@ -5,8 +5,13 @@ from __future__ import annotations
 import random
 
 import pytest
+from neardup_oracle import group_near_duplicates_naive
 
-from annotate.split import assign_split, group_near_duplicates, group_near_duplicates_naive, jaccard, shingles
+from annotate.config import Settings
+from annotate.neardup import group_near_duplicates
+from annotate.split import assign_split
+
+THRESHOLD = Settings.split_near_duplicate_threshold
 
 WORDS = ["rebels", "army", "seized", "town", "village", "killed", "civilians", "withdrew", "province", "clashes", "near", "border", "troops", "militia", "shelling", "captured", "district", "officials", "said", "on", "monday", "after", "days", "of", "fighting"]
 
@@ -16,22 +21,16 @@ def article(seed: int, n: int = 80) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n)) + "."
 
 
-def test_jaccard_of_shingles_is_hand_computable():
-    # 6 words -> 2 five-word shingles; the two texts share one of 3 distinct shingles.
-    a, b = shingles("a b c d e f"), shingles("a b c d e g")
-    assert jaccard(a, b) == pytest.approx(1 / 3)
-
-
 def test_republished_story_is_grouped_with_the_original():
     base = article(1)
     texts = {"x": base, "y": base.replace(".", " Reporting by staff."), "z": article(2)}
-    groups = group_near_duplicates(texts)
+    groups = group_near_duplicates(texts, THRESHOLD)
     assert groups == {"x": "x", "y": "x", "z": "z"}
 
 
 def test_sketch_grouping_matches_all_pairs_baseline():
     texts = {f"d{i:03d}": article(i % 40) + (" extra words here" if i >= 40 else "") for i in range(80)}
-    assert group_near_duplicates(texts) == group_near_duplicates_naive(texts)
+    assert group_near_duplicates(texts, THRESHOLD) == group_near_duplicates_naive(texts, THRESHOLD)
 
 
 def test_near_duplicates_land_on_the_same_side():

@@ -478,14 +478,14 @@ def test_pages_do_not_wait_for_the_agreement_report(settings, password: str, mon
 def test_new_data_loads_in_the_background(settings, password: str, monkeypatch) -> None:
     import threading
 
-    from annotate.web import data
+    from annotate.web import store as data_store
 
-    release, real = threading.Event(), data.tasks_from_export
+    release, real = threading.Event(), data_store.tasks_from_export
 
     def slow_parse(*args, **kwargs):
         release.wait(30)
         return real(*args, **kwargs)
-    monkeypatch.setattr(data, "tasks_from_export", slow_parse)
+    monkeypatch.setattr(data_store, "tasks_from_export", slow_parse)
     app = create_app(settings, {"TESTING": True, "SECRET_KEY": "t", "REPORT_WAIT": True})
     client = app.test_client()
     login(client, LEAD, password)
@@ -493,7 +493,7 @@ def test_new_data_loads_in_the_background(settings, password: str, monkeypatch) 
     assert first.status_code == 503 and 'http-equiv="refresh"' in _text(first) and ARCHIVE in _text(first)
     release.set()
     store = app.extensions["annotate.data"]
-    store._loading[1].join(30)
+    store.warm()  # waits for the read
     assert _card(_text(client.get("/")), "tasks") == 4
     # a newer pull: the previous data stays on screen, with a note, until the new one is read
     release.clear()
@@ -503,5 +503,5 @@ def test_new_data_loads_in_the_background(settings, password: str, monkeypatch) 
     stale = _text(client.get("/"))
     assert _card(stale, "tasks") == 4 and "Newer data is being read" in stale
     release.set()
-    store._loading[1].join(30)
+    store.warm()
     assert _card(_text(client.get("/")), "tasks") == 1

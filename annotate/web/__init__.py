@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from ..config import Settings, load_settings
-from .data import DataStore
+from .store import DataStore
 
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None,

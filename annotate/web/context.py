@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import current_app
 
 from ..config import Settings
-from .data import DataStore
+from .store import DataStore
 
 
 def settings() -> Settings:

@@ -49,7 +49,7 @@ class Decision:
     @property
     def key(self) -> tuple[str | int, SpanKey]:
         """Which span this decision is about: (article id, (start, end, label)); old lines: (task id, span)."""
-        return (self.article_id if self.article_id is not None else self.task_id, self.span.key)
+        return (_where(self), self.subject)
 
     @property
     def carried(self) -> tuple[Span, ...]:
@@ -60,19 +60,7 @@ class Decision:
         return f"{self.span.label} {self.span.start}-{self.span.end} {self.span.text!r}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "task_id": self.task_id,
-            "article_id": self.article_id,
-            "span": _span_dict(self.span),
-            "action": self.action,
-            "new": None if self.new is None else _span_dict(self.new),
-            "by": self.by,
-            "at": self.at,
-            "guideline_version": self.guideline_version,
-            "note": self.note,
-            "archive": self.archive,
-        }
+        return _line(self, ("span", _span_dict(self.span)), ("new", None if self.new is None else _span_dict(self.new)))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Decision:
@@ -88,15 +76,33 @@ class Decision:
             article_id=data.get("article_id"),
             archive=data.get("archive"),
         )
-        if decision.action not in ACTIONS:
-            raise ValueError(f"action {decision.action!r} is not one of {', '.join(ACTIONS)}")
-        if (decision.action == "change") != (decision.new is not None):
-            raise ValueError("a change needs a `new` span, and only a change may have one")
-        return decision
+        return _checked(decision, decision.new, "a `new` span")
 
 
 def _span_dict(span: Span) -> dict[str, Any]:
     return {"start": span.start, "end": span.end, "label": span.label, "text": span.text}
+
+
+def _where(decision: AnyDecision) -> str | int:
+    """The article a decision is about; lines from before article ids were logged name the task."""
+    return decision.article_id if decision.article_id is not None else decision.task_id
+
+
+def _line(decision: AnyDecision, subject: tuple[str, Any], new: tuple[str, Any]) -> dict[str, Any]:
+    """A decision as its log line: the fields both kinds share around what it is about and what it changes to."""
+    d = decision
+    return {"kind": d.kind, "task_id": d.task_id, "article_id": d.article_id, subject[0]: subject[1],
+            "action": d.action, new[0]: new[1], "by": d.by, "at": d.at, "guideline_version": d.guideline_version,
+            "note": d.note, "archive": d.archive}
+
+
+def _checked(decision: D, new: object, what: str) -> D:
+    """The decision read from a line, if its action is known and it has `what` exactly when it is a change."""
+    if decision.action not in ACTIONS:
+        raise ValueError(f"action {decision.action!r} is not one of {', '.join(ACTIONS)}")
+    if (decision.action == "change") != (new is not None):
+        raise ValueError(f"a change needs {what}, and only a change may have one")
+    return decision
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,7 @@ class RelationDecision:
 
     @property
     def key(self) -> tuple[str | int, RelationKey]:
-        return (self.article_id if self.article_id is not None else self.task_id, self.subject)
+        return (_where(self), self.subject)
 
     @property
     def carried(self) -> tuple[Span, ...]:
@@ -134,19 +140,8 @@ class RelationDecision:
         return f"{self.label} relation {self.source.text!r} -> {self.target.text!r}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "task_id": self.task_id,
-            "article_id": self.article_id,
-            "relation": {"from": _span_dict(self.source), "to": _span_dict(self.target), "label": self.label},
-            "action": self.action,
-            "new_label": self.new_label,
-            "by": self.by,
-            "at": self.at,
-            "guideline_version": self.guideline_version,
-            "note": self.note,
-            "archive": self.archive,
-        }
+        relation = {"from": _span_dict(self.source), "to": _span_dict(self.target), "label": self.label}
+        return _line(self, ("relation", relation), ("new_label", self.new_label))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RelationDecision:
@@ -155,11 +150,7 @@ class RelationDecision:
                        str(relation["label"]), str(data["action"]), str(data["by"]), str(data["at"]),
                        str(data["guideline_version"]), data.get("new_label"), data.get("note"),
                        data.get("article_id"), data.get("archive"))
-        if decision.action not in ACTIONS:
-            raise ValueError(f"action {decision.action!r} is not one of {', '.join(ACTIONS)}")
-        if (decision.action == "change") != (decision.new_label is not None):
-            raise ValueError("a change needs a `new_label`, and only a change may have one")
-        return decision
+        return _checked(decision, decision.new_label, "a `new_label`")
 
 
 AnyDecision = Decision | RelationDecision

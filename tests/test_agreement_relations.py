@@ -101,12 +101,12 @@ def test_no_relation_by_either_annotator_is_na_with_a_reason_not_one_or_zero(sch
     tasks = [task(1, annotation(1, "a", []), annotation(1, "b", []))]
     report = run(tasks, schema)
     row = f1(report, label="all", mode="exact")
-    assert (row["value"], row["reason"]) == (None, "no relation on the shared tasks")
+    assert (row["value"], row["reason"]) == (None, "neither side has any relation on the shared tasks, so F1 is n/a (undefined: neither 1 nor 0)")
     assert "neither 1 nor 0" in report["reasons"]["relation_f1"]
     json.dumps(report, allow_nan=False)
     text = render_report(report)
     section = text.split("Relation F1 between annotators")[1].split("Krippendorff's unitizing")[0]
-    assert "n/a" in section and "no relation on the shared tasks" in section and "nan" not in section.lower()
+    assert "n/a" in section and "neither side has any relation on the shared tasks" in section and "nan" not in section.lower()
 
 
 def test_one_pair_with_relations_of_one_type_only_gives_na_for_the_others(schema):
@@ -114,7 +114,8 @@ def test_one_pair_with_relations_of_one_type_only_gives_na_for_the_others(schema
     report = run([task(1, annotation(1, "a", [agent]), annotation(1, "b", [agent]))], schema)
     assert f1(report, label="agent_of", mode="exact")["value"] == 1.0
     other = f1(report, label="located_at", mode="exact")
-    assert (other["value"], other["reason"]) == (None, "no located_at relation on the shared tasks")
+    assert (other["value"], other["reason"]) == (None, "neither side has any located_at relation on the shared "
+                                                       "tasks, so F1 is n/a (undefined: neither 1 nor 0)")
 
 
 def test_without_shared_tasks_the_section_says_why(schema):
@@ -159,7 +160,7 @@ def test_agreement_json_has_relation_agreement(tmp_path):
                                     "--bootstrap", "0"])
     assert out.exit_code == 0, out.output
     report = json.loads(out.stdout)
-    assert report["report_version"] == 3
+    assert report["report_version"] == 4  # 4: span F1 from annotate.scoring (sets; every null has a reason)
     assert f1(report, label="all", mode="exact")["value"] == 0.0
     assert f1(report, label="agent_of", mode="exact")["n_relations_a"] == 1
     text = CliRunner().invoke(main, ["--root", str(tmp_path), "agreement", "--from-export", str(export),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import krippendorff
@@ -100,8 +101,15 @@ def test_no_spans_at_all(schema):
     alpha = row(report["token_alpha"], label="all")
     assert alpha["value"] is None and "undefined" in alpha["reason"]
     f1 = row(report["span_f1"], label="all", mode="exact")
-    assert f1["value"] is None and f1["reason"] == "no span on the shared tasks"
+    assert f1["value"] is None and f1["reason"] == ("neither side has any span on the shared tasks"
+                                                 ", so F1 is n/a (undefined: neither 1 nor 0)")
     assert row(report["cohen_kappa"], annotator_a="a")["value"] is None
+    doc = row(report["documents"], task_id=1)
+    assert (doc["exact_f1"], doc["overlap_f1"]) == (None, None)
+    assert doc["reason"].startswith("neither side has any span on this task, so F1 is n/a")
+    section = render_report(report).split("Span F1 between annotators")[1].split("Relation F1")[0]
+    assert "n/a" in section and "neither side has any span on the shared tasks" in section
+    assert "nan" not in section.lower()
 
 
 def test_label_nobody_used(schema):
@@ -109,7 +117,8 @@ def test_label_nobody_used(schema):
     report = report_for(tasks, schema)
     outcome = row(report["token_alpha"], label="OUTCOME")
     assert outcome["value"] is None and "no annotator used OUTCOME" in outcome["reason"]
-    assert row(report["span_f1"], label="OUTCOME", mode="overlap")["reason"] == "no OUTCOME span on the shared tasks"
+    assert row(report["span_f1"], label="OUTCOME", mode="overlap")["reason"] == (
+        "neither side has any OUTCOME span on the shared tasks, so F1 is n/a (undefined: neither 1 nor 0)")
     assert row(report["unitizing_alpha"], label="OUTCOME")["value"] is None
 
 
@@ -142,6 +151,22 @@ def test_model_vs_gold_precision_recall(schema):
     exact = row(rows, label="all", mode="exact")
     assert (exact["tp"], exact["precision"], exact["recall"]) == (1, pytest.approx(1 / 3), 0.5)
     assert row(rows, label="all", mode="overlap")["tp"] == 2
+
+
+def test_model_vs_gold_undefined_scores_are_na_with_the_reason(schema):
+    pred = Prediction("v1", (ACTOR,), prediction_id=1)
+    tasks = [task(1, (annotation(1, "a", (ACTOR,)),), (pred,))]
+    gold = [Document("art1", tasks[0].text, (ACTOR, span(14, 22, "LOCATION")))]
+    report = report_for(tasks, schema, gold=gold)
+    location = row(report["model_vs_gold"], label="LOCATION", mode="exact")  # in gold, never predicted
+    assert (location["precision"], location["recall"], location["f1"]) == (None, 0.0, 0.0)
+    assert location["reason"] == "no predicted LOCATION span, so precision is n/a"
+    outcome = row(report["model_vs_gold"], label="OUTCOME", mode="exact")  # on neither side
+    assert (outcome["precision"], outcome["recall"], outcome["f1"]) == (None, None, None)
+    assert outcome["reason"] == "neither side has any OUTCOME span, so F1 is n/a (undefined: neither 1 nor 0)"
+    json.dumps(report, allow_nan=False)
+    section = render_report(report).split("Model versions against the gold standard")[1]
+    assert "n/a" in section and "no predicted LOCATION span" in section and not re.search(r"\bnan\b", section.lower())
 
 
 def test_gold_mapping_by_article_id_is_accepted(schema):

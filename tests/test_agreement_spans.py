@@ -8,7 +8,7 @@ import pytest
 
 from annotate import scoring
 from annotate.agreement import tables as t
-from annotate.agreement.spans import f1_from_counts, match_counts
+from annotate.agreement.spans import counts_of, f1_from_counts, match_counts
 from annotate.records import Span
 
 LABELS = ["ACTOR", "LOCATION", "OUTCOME"]
@@ -54,8 +54,15 @@ def test_labels_outside_the_schema_are_ignored():
     assert counts.sum() == 0
 
 
-def test_f1_is_nan_when_neither_side_has_spans():
-    assert np.isnan(f1_from_counts(np.zeros(4), "exact"))
+@pytest.mark.parametrize("mode", ["exact", "overlap"])
+def test_vectorised_f1_is_scoring_f1_with_nan_for_none(mode):
+    # Every small count combination, the empty one included: NaN exactly where scoring.f1 says None (n/a).
+    grid = np.array([(a, b, e, o) for a in range(4) for b in range(4) for e in range(min(a, b) + 1)
+                     for o in range(e, min(a, b) + 1)], dtype=np.float64)
+    got = f1_from_counts(grid, mode)
+    for row, value in zip(grid, got, strict=True):
+        expected = scoring.f1(counts_of(row, mode))
+        assert (np.isnan(value) if expected is None else value == pytest.approx(expected)), row
 
 
 def test_a_span_drawn_twice_is_one_span():

@@ -123,9 +123,9 @@ def percentile_interval(samples: np.ndarray, level: float = 0.95) -> tuple[float
     return float(low), float(high)
 
 
-def estimate(point: float, samples: np.ndarray | None, reason: str | None = None) -> Estimate:
-    """Bundle a point value and its bootstrap samples; NaN becomes None with a reason."""
-    if reason is not None or not np.isfinite(point):
+def estimate(point: float | None, samples: np.ndarray | None, reason: str | None = None) -> Estimate:
+    """Bundle a point value and its bootstrap samples; None or NaN becomes None with a reason."""
+    if reason is not None or point is None or not np.isfinite(point):
         return Estimate(None, reason=reason or NO_VARIATION)
     low, high = percentile_interval(samples) if samples is not None and samples.size else (None, None)
     return Estimate(float(point), low, high)

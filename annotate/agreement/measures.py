@@ -8,6 +8,7 @@ from itertools import combinations
 
 import numpy as np
 
+from .. import scoring
 from . import tables as t
 from .coefficients import (
     NOT_PAIRABLE,
@@ -18,7 +19,7 @@ from .coefficients import (
     nominal_alpha,
     value_counts,
 )
-from .spans import match_counts
+from .spans import counts_of, f1_from_counts, match_counts
 from .tokens import TokenCoding
 from .unitizing import Units, unitizing_alpha
 
@@ -117,8 +118,8 @@ def span_f1_rows(pc: PairCounts, labels: Sequence[str], annotators: Sequence[str
 
 def f1_rows(pc: PairCounts, labels: Sequence[str], annotators: Sequence[str], weights: np.ndarray | None,
             unit: str) -> list[dict]:
-    """Exact and overlap F1 of `unit`s (span, relation) per annotator pair and pooled over pairs, over all labels
-    (types) and per label; where neither side has one the value is None with the reason."""
+    """Exact and overlap F1 (scoring.f1) of `unit`s (span, relation) per annotator pair and pooled over pairs, over
+    all labels (types) and per label; where neither side has one the value is None with scoring.empty_reason."""
     rows = []
     groups = [((annotators[i], annotators[j]), pc.counts[k], pc.shared[k], 2) for k, (i, j) in enumerate(pc.pairs)]
     if len(pc.pairs) > 1:
@@ -130,17 +131,15 @@ def f1_rows(pc: PairCounts, labels: Sequence[str], annotators: Sequence[str], we
             doc_counts = per_doc.sum(axis=1) if index is None else per_doc[:, index]
             boot_counts = None if boot is None else (boot.sum(axis=1) if index is None else boot[:, index])
             total = doc_counts.sum(axis=0)
-            for mode, column in (("exact", 2), ("overlap", 3)):
-                n = total[0] + total[1]
-                reason = None if n > 0 else f"no {unit if label == ALL else label + ' ' + unit} on the shared tasks"
-                point = 2 * total[column] / n if n > 0 else np.nan
-                samples = None
-                if boot_counts is not None:
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        samples = 2 * boot_counts[:, column] / (boot_counts[:, 0] + boot_counts[:, 1])
+            for mode in scoring.MODES:
+                counts = counts_of(total, mode)
+                point = scoring.f1(counts)
+                what = unit if label == ALL else f"{label} {unit}"
+                reason = None if point is not None else scoring.empty_reason(what, " on the shared tasks")
+                samples = None if boot_counts is None else f1_from_counts(boot_counts, mode)
                 rows.append({"annotator_a": name_a, "annotator_b": name_b, t.LABEL: label, "mode": mode,
                              "n_tasks": int(shared.sum()), "n_annotators": n_people,
-                             f"n_{unit}s_a": int(total[0]), f"n_{unit}s_b": int(total[1]), "tp": int(total[column]),
+                             f"n_{unit}s_a": int(total[0]), f"n_{unit}s_b": int(total[1]), "tp": counts.tp,
                              **estimate(point, samples, reason).to_dict()})
     return rows
 

@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import scoring
 from ..errors import InputError
 from ..provenance import ACCEPTED, inflation_caveat
 from ..records import Document, Span
 from . import tables as t
 from .coefficients import bootstrap_weights, percentile_interval
-from .spans import match_counts, precision_recall
+from .spans import counts_of, f1_from_counts, match_counts
 
 Gold = Sequence[Document] | Mapping[str, Sequence[Span]]
 GOLD_COLUMNS = [t.MODEL_VERSION, t.LABEL, "mode", "n_tasks", "n_gold", "n_predicted", "tp", "precision", "recall",
@@ -83,21 +84,14 @@ def score_models(tables: t.Tables, gold: Gold, labels: Sequence[str], replicates
 def _rows(version: str, label: str, per_doc: np.ndarray, weights: np.ndarray | None) -> list[list]:
     total = per_doc.sum(axis=0)
     out = []
-    for mode, tp in (("exact", total[2]), ("overlap", total[3])):
-        precision, recall = (float(x) for x in precision_recall(total, mode))
-        n_gold, n_pred = int(total[0]), int(total[1])
-        reason = None
-        if n_gold + n_pred == 0:
-            reason = "neither the gold nor the model has a span here"
-            f1 = low = high = np.nan
-        else:
-            f1 = 2 * tp / (n_gold + n_pred)
-            low, high = (None, None)
-            if weights is not None:
-                resampled = weights @ per_doc
-                denom = resampled[:, 0] + resampled[:, 1]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    low, high = percentile_interval(2 * resampled[:, 2 if mode == "exact" else 3] / denom)
-        out.append([version, label, mode, len(per_doc), n_gold, n_pred, int(tp), precision, recall, f1, low, high,
-                    reason])
+    for mode in scoring.MODES:
+        counts = counts_of(total, mode)
+        f1 = scoring.f1(counts)
+        low, high = (None, None)
+        if f1 is not None and weights is not None:
+            low, high = percentile_interval(f1_from_counts(weights @ per_doc, mode))
+        # The undefined ones are null in the report, shown n/a beside this reason (model_vs_gold's P, R and F1).
+        reason = scoring.undefined_reason(counts, "span" if label == "all" else f"{label} span")
+        out.append([version, label, mode, len(per_doc), int(total[0]), int(total[1]), counts.tp,
+                    scoring.precision(counts), scoring.recall(counts), f1, low, high, reason])
     return out

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..scoring import show
 from .report import INTERVALS, section_frames
 
 TITLES = {
@@ -23,6 +24,9 @@ TITLES = {
 }
 HIDDEN = {"span_f1": ["n_annotators"], "relation_f1": ["n_annotators"], "model_vs_human": ["boundary_changed_rate", "relabelled_rate"]}
 WORST_DOCUMENTS = 10
+# The F1 columns (and model_vs_gold's precision and recall) of each section: None there is shown as scoring.NA.
+SCORES = {"span_f1": ("value",), "relation_f1": ("value",), "documents": ("exact_f1", "overlap_f1"),
+          "model_vs_gold": ("precision", "recall", "f1")}
 
 
 def render_report(report: dict[str, Any]) -> str:
@@ -44,8 +48,8 @@ def render_report(report: dict[str, Any]) -> str:
         if name == "documents":
             frame = frame.sort_values("token_alpha", na_position="last").head(WORST_DOCUMENTS)
         frame = frame.drop(columns=[c for c in HIDDEN.get(name, []) if c in frame])
-        if name == "relation_f1":  # no relation on either side: n/a (its reason beside it), not a blank or 0
-            frame["value"] = frame["value"].map(lambda v: "n/a" if v is None or pd.isna(v) else f"{v:.3f}")
+        for column in SCORES.get(name, ()):  # an undefined score reads n/a (its reason is in the row), not a blank
+            frame[column] = frame[column].map(lambda v: show(None if v is None or pd.isna(v) else float(v)))
         lines.append(_table(frame))
     return "\n".join(lines)
 

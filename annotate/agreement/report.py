@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import csvsafe
+from .. import csvsafe, scoring
 from ..records import Document, Task
 from ..schema import Schema
 from . import tables as t
@@ -36,7 +36,10 @@ from .tokens import code_tokens
 log = logging.getLogger(__name__)
 
 REPORT_STEPS = 5  # how often agreement_report advances `progress` (its stages; the bar's total)
-REPORT_VERSION = 3  # 2: relation_f1 added; 3: ci_reason (small samples get no interval), gold_provenance
+# 2: relation_f1 added; 3: ci_reason (small samples get no interval), gold_provenance; 4: span F1 from
+# annotate.scoring: a span drawn twice counts once (n_spans_a/b, tp, model_vs_gold n_gold/n_predicted count distinct
+# spans), every null F1 (precision, recall) has a reason, and model_vs_gold's reason also names an n/a P or R.
+REPORT_VERSION = 4
 SECTIONS = ("token_alpha", "cohen_kappa", "span_f1", "relation_f1", "unitizing_alpha", "documents", "model_vs_human",
             "model_vs_gold", "time_per_task", "rubber_stamping")
 AGREEMENT_SECTIONS = ("token_alpha", "cohen_kappa", "span_f1", "relation_f1", "unitizing_alpha", "documents")
@@ -184,9 +187,10 @@ def _document_rows(tables: t.Tables, done: np.ndarray, per_doc_o: np.ndarray, co
         reason = None
         if n < 2:
             reason = "only one annotator completed this task"
-        elif not np.isfinite(alphas[doc]) or not np.isfinite(exact[doc]):
-            reason = "no span on this task, or every token has the same value: alpha is undefined" \
-                if not np.isfinite(alphas[doc]) else "no annotator marked a span on this task"
+        elif not np.isfinite(exact[doc]):  # then alpha is undefined too: every token is outside every span
+            reason = scoring.empty_reason("span", " on this task") + "; token alpha is undefined too"
+        elif not np.isfinite(alphas[doc]):
+            reason = "every token has the same value on this task: alpha is undefined"
         rows.append({t.TASK_ID: int(task_id), t.ARTICLE_ID: article, "n_annotators": n,
                      "token_alpha": alphas[doc] if n >= 2 else None, "exact_f1": exact[doc] if n >= 2 else None,
                      "overlap_f1": overlap[doc] if n >= 2 else None, "reason": reason})

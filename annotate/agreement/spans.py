@@ -82,15 +82,15 @@ def match_counts(a: pd.DataFrame, b: pd.DataFrame, labels: Sequence[str], n_docs
 
 
 def f1_from_counts(counts: np.ndarray, mode: str) -> np.ndarray:
-    """F1 = 2 tp / (n_a + n_b) from summed counts (..., COUNT_FIELDS); NaN where neither side has a span."""
+    """scoring.f1 over arrays of summed counts (..., COUNT_FIELDS): 2 tp / (n_a + n_b), NaN where scoring.f1 is
+    None (neither side has a span). NaN stays inside the report: report._clean turns it into null, beside the
+    scoring.empty_reason that every row carrying it gets (tests/test_agreement_spans.py pins the two together)."""
     tp = counts[..., 2] if mode == "exact" else counts[..., 3]
     total = counts[..., 0] + counts[..., 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(total > 0, 2 * tp / total, np.nan)
 
 
-def precision_recall(counts: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray]:
-    """With A as gold and B as predicted: (precision, recall); NaN where a denominator is zero."""
-    tp = counts[..., 2] if mode == "exact" else counts[..., 3]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return tp / counts[..., 1], tp / counts[..., 0]
+def counts_of(total: np.ndarray, mode: str) -> scoring.Counts:
+    """One summed count vector (COUNT_FIELDS) as scoring.Counts, A as gold and B as predicted."""
+    return scoring.Counts.from_sizes(total[2] if mode == "exact" else total[3], total[0], total[1])

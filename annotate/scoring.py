@@ -34,7 +34,7 @@ from .records import SpanKey
 Mode = Literal["exact", "overlap"]
 MODES: tuple[Mode, ...] = ("exact", "overlap")
 NA = "n/a"  # how an undefined score is shown, in every table, page and card
-EMPTY_REASON = "no {unit} on either side{where}, so F1 is n/a (undefined: neither 1 nor 0)"
+EMPTY_REASON = "neither side has any {unit}{where}, so F1 is n/a (undefined: neither 1 nor 0)"
 NO_PREDICTED = "no predicted {unit}{where}, so precision is n/a"
 NO_GOLD = "no gold {unit}{where}, so recall is n/a"
 

@@ -153,12 +153,12 @@ def test_nothing_on_either_side_is_na_with_its_reason_not_zero() -> None:
     result = score_documents([_doc("a", [])], [_doc("a", [])])
     overall = result["exact"]["overall"]
     assert (overall["precision"], overall["recall"], overall["f1"]) == (None, None, None)
-    assert overall["reason"] == "no span on either side, so F1 is n/a (undefined: neither 1 nor 0)"
-    assert result["relations"]["overlap"]["overall"]["reason"].startswith("no relation on either side")
+    assert overall["reason"] == "neither side has any span, so F1 is n/a (undefined: neither 1 nor 0)"
+    assert result["relations"]["overlap"]["overall"]["reason"].startswith("neither side has any relation")
     json.dumps(result, allow_nan=False)
     table = format_scores(result)
     overall_line = next(line for line in table.splitlines() if line.startswith("overall"))
-    assert overall_line.split()[4:7] == ["n/a", "n/a", "n/a"] and "(no span on either side" in overall_line
+    assert overall_line.split()[4:7] == ["n/a", "n/a", "n/a"] and "(neither side has any span" in overall_line
     assert "nan" not in table and "0.000" not in table
 
 

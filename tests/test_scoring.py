@@ -72,7 +72,7 @@ def test_unknown_mode_is_rejected() -> None:
         (Counts(0, 2, 2), (0.0, 0.0, 0.0), None),  # both sides have spans, none match: real disagreement, 0
         (Counts(0, 0, 3), (None, 0.0, 0.0), "no predicted span, so precision is n/a"),  # empty pred side
         (Counts(0, 3, 0), (0.0, None, 0.0), "no gold span, so recall is n/a"),  # empty gold side
-        (Counts(0, 0, 0), (None, None, None), "no span on either side, so F1 is n/a (undefined: neither 1 nor 0)"),
+        (Counts(0, 0, 0), (None, None, None), "neither side has any span, so F1 is n/a (undefined: neither 1 nor 0)"),
     ],
 )
 def test_prf(counts: Counts, expected: tuple, reason: str | None) -> None:
@@ -85,7 +85,7 @@ def test_empty_case_is_none_not_one_zero_or_nan() -> None:
     assert f1(empty) is None and precision(empty) is None and recall(empty) is None
     assert undefined_reason(empty, "relation", " on the shared tasks") == empty_reason("relation",
                                                                                          " on the shared tasks")
-    assert empty_reason("ACTOR span") == "no ACTOR span on either side, so F1 is n/a (undefined: neither 1 nor 0)"
+    assert empty_reason("ACTOR span") == "neither side has any ACTOR span, so F1 is n/a (undefined: neither 1 nor 0)"
     assert (show(None), show(0.5), show(None, 1)) == (NA, "0.500", "n/a")
 
 

@@ -202,7 +202,8 @@ def test_a_build_below_min_agreement_leaves_latest_where_it_was(settings, export
 
 
 def test_unmeasurable_agreement_is_not_published_either(settings):
-    with pytest.raises(QualityGateError, match="cannot be measured.*NOT published"):
+    with pytest.raises(QualityGateError, match="cannot be measured.*no task has two or more annotations.*NOT "
+                                               "published"):
         export_gold([task(1, [ann(1, "a@x", [span(0, 6, "ACTOR")])])], settings, min_agreement=0.1)
     assert not (settings.exports_dir / "gold" / "latest").exists()
 
@@ -241,8 +242,42 @@ def test_pooled_span_f1_hand_computed():
     # a: {A, B}, b: {A, C}: 2*1 / (2+2) = 0.5
     t = task(1, [ann(1, "a", [span(0, 6, "ACTOR"), span(7, 13, "OUTCOME")]),
                  ann(1, "b", [span(0, 6, "ACTOR"), span(14, 20, "LOCATION")])])
-    assert pooled_span_f1([t]) == 0.5
-    assert pooled_span_f1([task(2, [ann(2, "a", [])])]) is None
+    assert pooled_span_f1([t]) == (0.5, None)
+    assert pooled_span_f1([task(2, [ann(2, "a", [])])]) == (None, "no task has two or more annotations")
+
+
+def test_pooled_span_f1_is_na_when_nobody_marked_a_span():
+    # Was 1.0 ("two annotators who both marked nothing agree perfectly"), which passed any --min-agreement.
+    value, reason = pooled_span_f1([task(1, [ann(1, "a", []), ann(1, "b", [])]), task(2, [ann(2, "a", [])])])
+    assert (value, reason) == (None, "neither side has any span on the 1 task(s) with two or more annotations, so "
+                                     "F1 is n/a (undefined: neither 1 nor 0)")
+
+
+def test_pooled_span_f1_counts_a_span_drawn_twice_once():
+    t = task(1, [ann(1, "a", [span(0, 6, "ACTOR"), span(0, 6, "ACTOR")]), ann(1, "b", [span(0, 6, "ACTOR")])])
+    assert pooled_span_f1([t]) == (1.0, None)
+
+
+def test_na_agreement_fails_the_gate_and_says_why(settings):
+    tasks = [task(1, [ann(1, "a@x", []), ann(1, "b@x", [])]), task(2, [ann(2, "a@x", [span(0, 6, "ACTOR")])])]
+    with pytest.raises(QualityGateError, match=r"agreement cannot be measured, so --min-agreement 0\.1 cannot be "
+                                               r"met: neither side has any span on the 1 task\(s\) with two or more "
+                                               r"annotations, so F1 is n/a.*NOT published") as info:
+        export_gold(tasks, settings, min_agreement=0.1)
+    assert (info.value.result.agreement, info.value.result.agreement_reason) == (
+        None, pooled_span_f1(tasks)[1])
+    card = (info.value.result.folder / "README.md").read_text()
+    assert ("Pooled pairwise exact span F1 (the `--min-agreement` measure): n/a (neither side has any span on the 1 "
+            "task(s) with two or more annotations") in card
+    assert "| a@x | b@x | exact | 1 | n/a |  | neither side has any span on the shared tasks" in card
+    assert not (settings.exports_dir / "gold" / "latest").exists()
+
+
+def test_na_agreement_without_a_gate_publishes_and_the_card_says_why(settings):
+    result = export_gold([task(1, [ann(1, "a@x", [span(0, 6, "ACTOR")])])], settings)
+    assert (result.agreement, result.agreement_reason) == (None, "no task has two or more annotations")
+    card = (result.folder / "README.md").read_text()
+    assert "(the `--min-agreement` measure): n/a (no task has two or more annotations)" in card
 
 
 def test_card_reports_counts_source_and_version(exported):

@@ -396,4 +396,5 @@ def test_the_card_says_n_a_when_nobody_drew_a_relation(tmp_path):
     path.write_text(json.dumps(rows))
     assert cli(tmp_path, "export", "--from-export", str(path)).exit_code == 0
     card = (tmp_path / "exports" / "gold" / "latest" / "README.md").read_text()
-    assert "| a@x | b@x | exact | 1 | n/a | n/a-n/a | no relation on the shared tasks |" in card
+    assert ("| a@x | b@x | exact | 1 | n/a |  | neither side has any relation on the shared tasks, so F1 is n/a "
+            "(undefined: neither 1 nor 0) |") in card

@@ -20,6 +20,7 @@ from ..files import atomic_write
 from ..gold import GoldSet, TaskGold, build_gold
 from ..records import Task, relation_keys
 from ..schema import Schema, load_schema
+from ..scoring import Counts, count_matches, empty_reason, f1
 from ..screening import GATING, Problem
 from ..split import assign_split
 from . import card, folder
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SIDES = ("train", "dev")
+NO_PAIRS = "no task has two or more annotations"
 
 
 @dataclass(frozen=True)
@@ -40,18 +42,19 @@ class ExportResult:
     counts: dict[str, Any]
     problems: tuple[Problem, ...]
     agreement: float | None = None
+    agreement_reason: str | None = None  # why `agreement` is None (cannot be measured), else None
 
 
-def pooled_span_f1(tasks: Sequence[Task]) -> float | None:
-    """Exact span F1 pooled over every pair of annotations on the same task (None without such a pair)."""
-    matched = total = 0
-    for task in tasks:
-        for a, b in combinations(task.completed, 2):
-            ka, kb = {s.key for s in a.spans}, {s.key for s in b.spans}
-            matched, total = matched + 2 * len(ka & kb), total + len(ka) + len(kb)
-    pairs = any(len(t.completed) >= 2 for t in tasks)
-    # Two annotators who both marked nothing agree perfectly.
-    return (matched / total if total else 1.0) if pairs else None
+def pooled_span_f1(tasks: Sequence[Task]) -> tuple[float | None, str | None]:
+    """Exact span F1 (annotate.scoring) pooled over every pair of annotations on the same task: (value, None), or
+    (None, why it cannot be measured): no task with two annotations, or no span on any of those tasks (n/a)."""
+    shared = [task for task in tasks if len(task.completed) >= 2]
+    if not shared:
+        return None, NO_PAIRS
+    pairs = [pair for task in shared for pair in combinations(task.completed, 2)]
+    value = f1(sum((count_matches(a.spans, b.spans, "exact") for a, b in pairs), Counts()))
+    where = f" on the {len(shared)} task(s) with two or more annotations"
+    return value, None if value is not None else empty_reason("span", where)
 
 
 def _agreement_report(tasks: Sequence[Task], schema: Schema) -> tuple[dict[str, Any] | None, str | None]:
@@ -150,8 +153,8 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
     source = scrub(source, roots)
     golds = [replace(g, meta=portable(g.meta, roots)) for g in _dedupe(annotated, problems)]
     sides = assign_split({g.article_id: g.text for g in golds}, settings.dev_ratio)
-    agreement = pooled_span_f1(tasks)
-    too_low = _agreement_gate(agreement, min_agreement)
+    agreement, agreement_reason = pooled_span_f1(tasks)
+    too_low = _agreement_gate(agreement, agreement_reason, min_agreement)
     report, reason = _agreement_report(tasks, schema)
     with folder.staging(out.parent if out else parent) as tmp:
         inputs = [GoldInput(g.article_id, g.text, tuple(s.key for s in g.spans), tuple(relation_keys(g.spans, g.relations))) for g in golds]
@@ -162,12 +165,12 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
         events = _events(rows, views, settings, schema, problems)
         counts = _write_files(tmp, rows, views, gold, problems, events)
         predicted = sum(bool(t.predictions) for t in tasks)
-        _write(tmp / "README.md", card.render_card(_card_inputs(rows, gold, problems, agreement, report, reason,
-                                                                source, predicted)))
+        _write(tmp / "README.md", card.render_card(_card_inputs(rows, gold, problems, (agreement, agreement_reason),
+                                                                report, reason, source, predicted)))
         _write_manifest(tmp, counts, source)
         final = (folder.publish_into(tmp, out) if out else
                  folder.publish(tmp, parent, folder.content_hash(tmp), latest=too_low is None))
-    result = ExportResult(final, counts, tuple(problems), agreement)
+    result = ExportResult(final, counts, tuple(problems), agreement, agreement_reason)
     _gate(result, too_low, None if out else parent / folder.LATEST)
     return result
 
@@ -201,9 +204,9 @@ def _write_files(tmp: Path, rows: list[dict[str, Any]], views: Mapping[str, DocV
     }
 
 
-def _card_inputs(rows: list[dict[str, Any]], gold: GoldSet, problems: list[Problem], agreement: float | None,
-                 report: dict[str, Any] | None, reason: str | None, source: str,
-                 predicted: int) -> card.CardInputs:
+def _card_inputs(rows: list[dict[str, Any]], gold: GoldSet, problems: list[Problem],
+                 agreement: tuple[float | None, str | None], report: dict[str, Any] | None, reason: str | None,
+                 source: str, predicted: int) -> card.CardInputs:
     labels: dict[str, Counter[str]] = {}
     for row in rows:
         for span in row["spans"]:
@@ -216,7 +219,8 @@ def _card_inputs(rows: list[dict[str, Any]], gold: GoldSet, problems: list[Probl
         label_counts={k: dict(v) for k, v in labels.items()}, statuses=gold.status_counts(),
         annotators=sorted({a for g in gold.tasks for a in g.annotators}), origins=dict(origins),
         open_disagreements=len(gold.disagreements), problems=dict(Counter(p.kind for p in problems)),
-        agreement=agreement, agreement_report=report, agreement_reason=reason, tasks_with_predictions=predicted,
+        agreement=agreement[0], agreement_reason=agreement[1], agreement_report=report, report_reason=reason,
+        tasks_with_predictions=predicted,
     )
 
 
@@ -226,12 +230,18 @@ def _write_manifest(tmp: Path, counts: dict[str, Any], source: str) -> None:
                                              indent=2, sort_keys=True) + "\n")
 
 
-def _agreement_gate(agreement: float | None, min_agreement: float | None) -> str | None:
-    """Why the build fails --min-agreement, or None when it passes (or none was asked for)."""
+def _agreement_gate(agreement: float | None, reason: str | None, min_agreement: float | None) -> str | None:
+    """Why the build fails --min-agreement, or None when it passes (or none was asked for).
+
+    Agreement that cannot be measured fails the gate, whichever the reason (no task annotated twice, or no span on
+    any task that was: n/a): the gate promises gold whose agreement was shown to reach the minimum, and nothing
+    was shown. Scoring two empty annotations as 1.0 used to pass any minimum on no evidence at all. To publish
+    anyway, export without --min-agreement; the card still says n/a and why.
+    """
     if min_agreement is None:
         return None
     if agreement is None:
-        return "agreement cannot be measured: no task has two or more annotations"
+        return f"agreement cannot be measured, so --min-agreement {min_agreement} cannot be met: {reason}"
     if agreement < min_agreement:
         return f"agreement {agreement:.3f} is below --min-agreement {min_agreement}"
     return None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..provenance import ACCEPTED, inflation_caveat
+from ..scoring import NA
 from .eventcard import TYPES, events_lines
 from .rows import SPAN_FIELDS
 
@@ -100,8 +101,9 @@ class CardInputs:
     open_disagreements: int
     problems: Mapping[str, int]
     agreement: float | None
+    agreement_reason: str | None  # why `agreement` is None (n/a)
     agreement_report: Mapping[str, Any] | None
-    agreement_reason: str | None
+    report_reason: str | None  # why the agreement report is omitted
     tasks_with_predictions: int = 0
 
 
@@ -111,28 +113,32 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
 
 
 def _fmt(value: Any) -> str:
-    return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+    return NA if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def _ci(row: Mapping[str, Any]) -> str:
-    """The interval, or why there is none (too few tasks)."""
+    """The interval, or why there is none (too few tasks), or nothing where there is no value."""
     if row.get("ci_reason"):
         return str(row["ci_reason"])
-    return f"{_fmt(row.get('ci_low'))}-{_fmt(row.get('ci_high'))}"
+    if row.get("ci_low") is None or row.get("ci_high") is None:  # no value (its note says why), or no bootstrap
+        return ""
+    return f"{_fmt(row['ci_low'])}-{_fmt(row['ci_high'])}"
 
 
 def _agreement_lines(card: CardInputs) -> list[str]:
-    lines = ["## Agreement", "", f"Pooled pairwise exact span F1 (the `--min-agreement` measure): {_fmt(card.agreement)}", ""]
+    why = f" ({card.agreement_reason})" if card.agreement is None and card.agreement_reason else ""
+    lines = ["## Agreement", "",
+             f"Pooled pairwise exact span F1 (the `--min-agreement` measure): {_fmt(card.agreement)}{why}", ""]
     report = card.agreement_report
     if report is None:
-        return lines + [f"Full agreement report omitted: {card.agreement_reason}.", ""]
+        return lines + [f"Full agreement report omitted: {card.report_reason}.", ""]
     lines += [f"Intervals: 95% bootstrap over tasks, given only over {report['bootstrap']['min_tasks']} or more tasks "
               "(fewer allow too few distinct resamples, and the interval comes out too narrow).", ""]
     pooled = [r for r in report.get("span_f1", []) if r.get("label") == "all"]
     if pooled:
-        lines += _table(["annotator a", "annotator b", "mode", "tasks", "F1", "95% CI"],
+        lines += _table(["annotator a", "annotator b", "mode", "tasks", "F1", "95% CI", "note"],
                         [[r["annotator_a"], r["annotator_b"], r["mode"], r["n_tasks"], _fmt(r.get("value")),
-                          _ci(r)] for r in pooled]) + [""]
+                          _ci(r), r.get("reason") or ""] for r in pooled]) + [""]
     lines += _relation_lines(report)
     alpha = [r for r in report.get("token_alpha", []) if r.get("label", "all") == "all"]
     for row in alpha[:1]:

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from annotate import procs
 from annotate.cli import main
 from annotate.config import load_settings
-from annotate.dashboard import MARKERS, dashboard_status, start_dashboard, stop_dashboard
 from annotate.errors import ServerError
+from annotate.procs.dashboard import MARKERS, dashboard_status, start_dashboard, stop_dashboard
 
 pytestmark = pytest.mark.integration
 

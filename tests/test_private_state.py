@@ -24,9 +24,9 @@ from conftest import link_project_files
 
 from annotate import procs
 from annotate.config import Settings, load_settings
-from annotate.dashboard import start_dashboard, stop_dashboard
 from annotate.files import make_private_dirs, write_private
 from annotate.labelstudio import server as ls_server
+from annotate.procs.dashboard import start_dashboard, stop_dashboard
 from annotate.web.users import ensure_users
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from ..dashboard import DashboardInfo
     from ..export.build import ExportResult
     from ..guidelines import Guidelines
     from ..ingest import IngestReport
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
     from ..labelstudio.push import PushReport
     from ..labelstudio.server import ServerInfo
     from ..pipeline import PullResult
+    from ..procs.dashboard import DashboardInfo
     from ..schema import Schema
 
 REPORT_VERSION = 1

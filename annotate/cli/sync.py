@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .. import pipeline
-from ..dashboard import start_dashboard
+from ..procs.dashboard import start_dashboard
 from ..records import read_documents
 from .app import get_settings, main
 from .jsonreport import JSON_OPTION, echo_json, pull_json, push_json

@@ -8,10 +8,10 @@ import threading
 import click
 
 from ..config import Settings
-from ..dashboard import dashboard_status, logfile, start_dashboard, stop_dashboard
 from ..errors import ConfigError, ServerError
 from ..hosts import wildcard_hint
 from ..procs import port_is_free
+from ..procs.dashboard import dashboard_status, logfile, start_dashboard, stop_dashboard
 from .app import get_settings, main
 from .jsonreport import JSON_OPTION, echo_json, status_json
 

@@ -13,10 +13,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import procs
-from .config import Settings
-from .errors import ServerError
-from .files import make_private_dir, make_tree_private
+from .. import procs
+from ..config import Settings
+from ..errors import ServerError
+from ..files import make_private_dir, make_tree_private
 
 MARKERS = (b"-m annotate --root",)  # how a PID is recognised as a dashboard we started
 START_TIMEOUT = 60.0

@@ -1,6 +1,7 @@
 """Background processes we start ourselves: spawn detached, record the PID, check it is still ours, stop by PID.
 
-Used for the embedded Label Studio and for the dashboard run in the background. Standard library only.
+Used for the embedded Label Studio (labelstudio/server.py) and for the dashboard run in the background
+(procs/dashboard.py). Standard library only.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ServerError
-from .files import PRIVATE_FILE, make_private_dirs, write_private
+from ..errors import ServerError
+from ..files import PRIVATE_FILE, make_private_dirs, write_private
 
 HOST = "127.0.0.1"
 

@@ -145,6 +145,34 @@ def test_dashboard_model_page_shows_model_vs_gold_with_its_caveat(settings, pass
     assert "n = 1 task: too few for an interval" in html
 
 
+def test_dashboard_shows_an_undefined_f1_as_na_with_its_reason(settings, password, monkeypatch):
+    from dataclasses import replace
+
+    from web_fixtures import LEAD, login
+
+    from annotate import agreement
+    from annotate.web import create_app
+
+    real = agreement.agreement_report
+
+    def blank(tasks, schema, *args, **kwargs):  # nobody marked a span; the gold of the predicted task is empty
+        tasks = [replace(t, annotations=tuple(replace(a, spans=(), relations=()) for a in t.annotations))
+                 for t in tasks]
+        gold = {next(t for t in tasks if t.predictions).article_id: []}
+        return real(tasks, schema, gold, *args, **kwargs)
+    monkeypatch.setattr(agreement, "agreement_report", blank)
+    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "t", "REPORT_BOOTSTRAP": 20, "DATA_WAIT": True})
+    client = app.test_client()
+    login(client, LEAD, password)
+    app.extensions["annotate.data"].report(wait=True)
+    html = client.get("/agreement").get_data(as_text=True)
+    spans = html.split("Exact span F1</th>")[1].split("</table>")[0]
+    assert '<td class="n">n/a</td>' in spans and "neither side has any span on the shared tasks" in spans
+    assert "a grey – is n/a" in html
+    gold = client.get("/model").get_data(as_text=True).split('id="model-vs-gold"')[1].split("</table>")[0]
+    assert '<td class="n">n/a</td>' in gold and "no gold span, so recall is n/a" in gold
+
+
 # --- the dataset card ------------------------------------------------------------------------------------------
 
 

@@ -45,9 +45,11 @@ def agreement() -> str:
     bars = charts.interval_bars([(r["label"], r["value"], r["ci_low"], r["ci_high"]) for r in alpha],
                                 "Krippendorff's alpha on tokens per label, 95% bootstrap CI")
     pairs = [r for r in report["span_f1"] if r["mode"] == "exact"]
+    # A pair whose F1 is n/a (no span on either side) shows the heatmap's grey "–": the caption says what it means.
+    f1_na = any(r["value"] is None for r in pairs if r["label"] == label)
     return render_template("reports/agreement.html", report=report, alpha=alpha, bars=bars, heatmaps=heatmaps,
                            pairs=pairs, kappa=report["cohen_kappa"], unitizing=report["unitizing_alpha"],
-                           relations=report.get("relation_f1", []))
+                           relations=report.get("relation_f1", []), f1_na=f1_na)
 
 
 @bp.route("/model")

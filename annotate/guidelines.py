@@ -3,29 +3,23 @@
 The guidelines' version is the schema's `version` (one number for labels and rules); the top entry
 of CHANGELOG.md must carry it. Examples in the guidelines, and the seed gold source, mark spans as
 `[[text|LABEL]]` or `[[text|LABEL#id]]`; `parse_marked` turns that into plain text plus spans.
+The checks read the Markdown as annotate.markdown parses it (headings, blockquotes, code, marks), not line by line.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .mdhtml import render_markdown
+from .markdown import MARK, Token, parse_markdown, render_markdown
 from .schema import Schema, load_schema
 
 GUIDELINES_FILE = "GUIDELINES.md"
 CHANGELOG_FILE = "CHANGELOG.md"
-
-# Span markup; the text may not contain brackets or "|", so "[[[Maarouf|ACTOR]]]" marks "Maarouf".
-MARK = re.compile(r"\[\[([^\[\]|]+)\|([A-Z][A-Z0-9_]*)(?:#([\w-]+))?\]\]")
-_CHANGELOG_VERSION = re.compile(r"^##\s+\[?v?(\d+\.\d+\.\d+)\]?", re.MULTILINE)
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_CODE = re.compile(r"(`+)(.+?)\1")
 
 
 @dataclass(frozen=True)
@@ -62,9 +56,10 @@ def changelog_version(guidelines_dir: Path | str) -> str:
     """The version of the newest (first) `## x.y.z` entry of CHANGELOG.md."""
     path = Path(guidelines_dir) / CHANGELOG_FILE
     try:
-        match = _CHANGELOG_VERSION.search(path.read_text(encoding="utf-8"))
+        titles = _headings(path.read_text(encoding="utf-8"), level=2)
     except FileNotFoundError as exc:
         raise InputError("not found; every guidelines version needs a changelog entry", str(path)) from exc
+    match = next(filter(None, (re.match(r"\[?v?(\d+\.\d+\.\d+)\]?", t) for t in titles)), None)
     if not match:
         raise InputError("no entry heading like '## 1.2.0' found", str(path))
     return match.group(1)
@@ -72,8 +67,8 @@ def changelog_version(guidelines_dir: Path | str) -> str:
 
 def label_sections(markdown: str) -> set[str]:
     """Upper-case words that are the whole title of a heading ("## 2. ACTOR" gives ACTOR)."""
-    titles = (m.group(2) for m in map(_HEADING.match, markdown.splitlines()) if m)
-    return {m.group(1) for m in (re.fullmatch(r"(?:[\d.]+\s+)?([A-Z][A-Z0-9_]*)", t) for t in titles) if m}
+    titles = (re.fullmatch(r"(?:[\d.]+\s+)?([A-Z][A-Z0-9_]*)", t) for t in _headings(markdown))
+    return {m.group(1) for m in titles if m}
 
 
 def check_guidelines(guidelines: Guidelines, schema: Schema) -> list[str]:
@@ -87,10 +82,22 @@ def check_guidelines(guidelines: Guidelines, schema: Schema) -> list[str]:
     if logged != schema.version:
         problems.append(f"{guidelines.path.parent / CHANGELOG_FILE}: newest entry is {logged} but schema.toml "
                         f"version is {schema.version}; add a changelog entry for {schema.version}")
-    for number, line in enumerate(guidelines.markdown.splitlines(), 1):
-        for match in MARK.finditer(_CODE.sub("", line)):
-            if match.group(2) not in schema.label_names:
-                problems.append(f"{guidelines.path}:{number}: example uses unknown label {match.group(2)}")
+    return problems + _mark_problems(guidelines, schema)
+
+
+def _mark_problems(guidelines: Guidelines, schema: Schema) -> list[str]:
+    """Marks with a label the schema lacks, and "[[" text that markdown-it did not read as a mark."""
+    problems = []
+    for inline, _ in _inlines(guidelines.markdown):
+        number = (inline.map or [0])[0] + 1  # the block's first line; each line break below adds one
+        for child in inline.children or []:
+            number += child.type in ("softbreak", "hardbreak")
+            if child.type == "span_mark" and child.meta["label"] not in schema.label_names:
+                problems.append(f"{guidelines.path}:{number}: example uses unknown label {child.meta['label']}")
+            elif child.type == "text" and (stray := re.search(r"\[\[[^\]]{0,40}\]*", child.content)):
+                # E.g. a mark in a table cell, whose "|" splits the cell: there it must be [[text\|LABEL]].
+                problems.append(f"{guidelines.path}:{number}: '{stray.group()}' is not a mark: write [[text|LABEL]] "
+                                "with a label in capitals (in a table cell [[text\\|LABEL]])")
     return problems
 
 
@@ -113,26 +120,35 @@ def parse_marked(marked: str) -> tuple[str, list[MarkedSpan]]:
 
 
 def example_lines(markdown: str) -> list[str]:
-    """Every blockquote line of the guidelines: each is a marked example quoted from a seed."""
-    return [line.lstrip()[1:].strip() for line in markdown.splitlines() if line.lstrip().startswith(">")
-            and line.lstrip()[1:].strip()]
+    """Every blockquote paragraph of the guidelines, as one line: each is a marked example quoted from a seed."""
+    return [" ".join(line.strip() for line in inline.content.splitlines())
+            for inline, quoted in _inlines(markdown) if quoted]
 
 
 def prose_quotes(markdown: str) -> list[str]:
     """Double-quoted phrases in the prose (not examples or code): each must be quoted from a seed."""
-    kept, in_fence = [], False
-    for line in markdown.splitlines():
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        elif not in_fence and not line.lstrip().startswith(">"):
-            kept.append(_CODE.sub("", line))
     # A quote may wrap onto the next line: the line break stands for one space.
-    return [re.sub(r"\s+", " ", q) for q in re.findall(r'"([^"]+)"', "\n".join(kept))]
+    texts = ("".join(" " if c.type in ("softbreak", "hardbreak") else c.content
+                     for c in inline.children or [] if c.type != "code_inline")
+             for inline, quoted in _inlines(markdown) if not quoted)
+    return [re.sub(r"\s+", " ", q) for text in texts for q in re.findall(r'"([^"]+)"', text)]
 
 
-def render_guidelines_html(markdown: str, colors: Mapping[str, str] | None = None) -> str:
-    """The guidelines as safe HTML (all text escaped); marked examples coloured by label when given."""
-    return render_markdown(markdown, colors)
+def _inlines(markdown: str) -> Iterator[tuple[Token, bool]]:
+    """The inline tokens (heading, paragraph, table cell), each with whether it is inside a blockquote."""
+    depth = 0
+    for token in parse_markdown(markdown):
+        depth += {"blockquote_open": 1, "blockquote_close": -1}.get(token.type, 0)
+        if token.type == "inline":
+            yield token, depth > 0
+
+
+def _headings(markdown: str, level: int | None = None) -> Iterator[str]:
+    """The titles of the headings (at `level` if given), as written in the source."""
+    tokens = parse_markdown(markdown)
+    for opening, inline in zip(tokens, tokens[1:], strict=False):
+        if opening.type == "heading_open" and (level is None or opening.tag == f"h{level}"):
+            yield inline.content
 
 
 def instructions_html(guidelines: Guidelines, schema: Schema | None = None) -> str:
@@ -140,7 +156,7 @@ def instructions_html(guidelines: Guidelines, schema: Schema | None = None) -> s
     colors = {lab.name: lab.color for lab in schema.labels} if schema else None
     banner = (f'<p class="guidelines-version"><strong>Guidelines version {html.escape(guidelines.version)}</strong>'
               " (recorded with every annotation export and adjudication decision)</p>")
-    return banner + "\n" + render_guidelines_html(guidelines.markdown, colors)
+    return banner + "\n" + render_markdown(guidelines.markdown, colors)
 
 
 _PAGE_STYLE = """body { font: 16px/1.5 system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; }
@@ -155,5 +171,5 @@ def guidelines_document(guidelines: Guidelines, schema: Schema | None = None) ->
     title = html.escape(f"Annotation guidelines {guidelines.version}")
     return (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{title}</title>\n'
-            f"<style>\n{_PAGE_STYLE}\n</style>\n</head>\n<body>\n{instructions_html(guidelines, schema)}\n"
+            f"<style>\n{_PAGE_STYLE}\n</style>\n</head>\n<body>\n{instructions_html(guidelines, schema)}"
             "</body>\n</html>\n")

@@ -10,6 +10,7 @@ import pytest
 
 from annotate.errors import InputError
 from annotate.guidelines import (
+    changelog_version,
     check_guidelines,
     example_lines,
     instructions_html,
@@ -118,3 +119,80 @@ def test_instructions_show_the_version_first():
     assert page.startswith(f'<p class="guidelines-version"><strong>Guidelines version {guidelines.version}</strong>')
     assert '<h2 id="2-actor">2. ACTOR</h2>' in page
     assert 'data-label="OUTCOME" style="background:#2ca02c33;border-bottom:2px solid #2ca02c"' in page
+
+
+SECTIONS = "# Guidelines\n\n## 2. ACTOR\n\n## LOCATION\n\n## OUTCOME\n\n"  # the case starts on line 9
+
+
+@pytest.mark.parametrize(
+    ("case", "found"),
+    [
+        ("> [[Assad loyalists|ACTOR]] shelled [[Madira|PLACE]].", ["9: example uses unknown label PLACE"]),
+        ("Prose marks [[rebels|ACTOR]] and\na wrapped line [[fighters|TROOPS]].", ["10: example uses unknown label TROOPS"]),
+        ("- one\n- an item with [[ISIL|GROUP]]", ["10: example uses unknown label GROUP"]),
+        ("| a |\n|---|\n| [[IS\\|ARMY]] |", ["11: example uses unknown label ARMY"]),
+        ("Written `[[text|LABEL]]` in code is no example.", []),
+        ("> A quote [[with|ACTOR]]\n> on two [[lines|WHERE]] and [[two|WHO]]", ["10: example uses unknown label WHERE",
+                                                                             "10: example uses unknown label WHO"]),
+        # markdown-it reads these differently from the old line regexes, and rightly:
+        ("```\n[[in a fence|ANY]]\n```", []),  # was reported: code is no example
+        ("| a |\n|---|\n| [[IS|ARMY]] |", ["11: '[[IS' is not a mark: write [[text|LABEL]] with a label in capitals "
+                                           "(in a table cell [[text\\|LABEL]])"]),  # was 'unknown label ARMY'
+        ("Lower case [[rebels|actor]] here.", ["9: '[[rebels|actor]]' is not a mark: write [[text|LABEL]] with a label "
+                                               "in capitals (in a table cell [[text\\|LABEL]])"]),  # was silent
+    ],
+)
+def test_the_checker_finds_bad_marks(tmp_path, case, found):
+    folder = _copy_guidelines(tmp_path)
+    (folder / "GUIDELINES.md").write_text(SECTIONS + case + "\n", encoding="utf-8")
+    problems = check_guidelines(load_guidelines(folder), load_schema(folder))
+    assert problems == [f"{folder / 'GUIDELINES.md'}:{problem}" for problem in found]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "missing"),
+    [
+        (SECTIONS.replace("## LOCATION", "## Places"), ["LOCATION"]),
+        (SECTIONS.replace("## OUTCOME", "OUTCOME"), ["OUTCOME"]),
+        (SECTIONS.replace("## OUTCOME", "## The OUTCOME"), ["OUTCOME"]),
+        # Both were misread by the old line regex: a setext heading is a heading, a '#' line in a code fence is not.
+        (SECTIONS.replace("## OUTCOME", "OUTCOME\n-------"), []),
+        (SECTIONS.replace("## OUTCOME", "```\n## OUTCOME\n```"), ["OUTCOME"]),
+    ],
+)
+def test_the_checker_finds_missing_sections(tmp_path, markdown, missing):
+    folder = _copy_guidelines(tmp_path)
+    (folder / "GUIDELINES.md").write_text(markdown, encoding="utf-8")
+    problems = check_guidelines(load_guidelines(folder), load_schema(folder))
+    assert problems == [f"{folder / 'GUIDELINES.md'}: no section '## {name}' for schema label {name}" for name in missing]
+
+
+def test_the_newest_changelog_entry_is_the_first_version_heading(tmp_path):
+    # The old line regex took the 9.9.9 in the code fence.
+    folder = _copy_guidelines(tmp_path)
+    (folder / "CHANGELOG.md").write_text("# Log\n\n```\n## 9.9.9\n```\n\n## Unreleased\n\n## [2.0.1]\n\n## 1.0.0\n")
+    assert changelog_version(folder) == "2.0.1"
+    (folder / "CHANGELOG.md").write_text("# Log\n\n### 2.0.1\n")
+    with pytest.raises(InputError, match="no entry heading like '## 1.2.0' found"):
+        changelog_version(folder)
+
+
+@pytest.mark.parametrize(
+    ("markdown", "examples", "quotes"),
+    [
+        # An example may wrap (it is one paragraph, one line here); the old line reader made two examples of it.
+        ('> [[ISIL|ACTOR]] "took"\n> control\n\nThe "town" and `"code"`', ['[[ISIL|ACTOR]] "took" control'], ["town"]),
+        ('A "quote that\nwraps" and **"bold"**\n\n```\n"fenced"\n```', [], ["quote that wraps", "bold"]),
+        ('- "item"\n\n| "cell" |\n|---|\n| "row" |', [], ["item", "cell", "row"]),
+    ],
+)
+def test_examples_and_prose_quotes_come_from_the_tokens(markdown, examples, quotes):
+    assert example_lines(markdown) == examples
+    assert prose_quotes(markdown) == quotes
+
+
+def test_every_example_mark_is_rendered_as_a_mark():
+    guidelines = load_guidelines(GUIDELINES)
+    marks = sum(len(parse_marked(line)[1]) for line in example_lines(guidelines.markdown))
+    # The intro shows the syntax in code, and the prose has no marks: the blockquotes hold every one.
+    assert instructions_html(guidelines, load_schema(GUIDELINES)).count("<mark ") == marks > 0

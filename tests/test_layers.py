@@ -17,6 +17,7 @@ HOMES = {
     "label_studio_sdk": ("labelstudio/",),
     "spacy": ("preannotate/", "training/"),
     "flask": ("web/", "mlbackend/"),
+    "markdown_it": ("markdown.py",),
 }
 STDLIB_BASE = ("errors.py", "config.py", "records.py", "files.py", "locks.py")
 TOP = {"cli/": ("cli/", "__main__.py"), "web/": ("web/", "cli/")}  # the top layers, and who may import them

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from ..errors import QualityGateError
 from ..guidelines import instructions_html, load_guidelines
-from ..mdhtml import render_markdown
+from ..markdown import render_markdown
 from ..schema import load_schema
 from . import context
 
@@ -76,5 +76,5 @@ def guidelines() -> str:
     settings = context.settings()
     guide = load_guidelines(settings.guidelines_dir)
     # Straight from the files, not the pulled data: the guidelines page works whatever state the data is in.
-    html = Markup(instructions_html(guide, load_schema(settings.guidelines_dir)))  # escaped by annotate.mdhtml
+    html = Markup(instructions_html(guide, load_schema(settings.guidelines_dir)))  # escaped by annotate.markdown
     return render_template("exports/guidelines.html", guide=guide, html=html)

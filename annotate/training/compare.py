@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..evaluate import score_documents
 from ..preannotate.trained import TrainedModel, combine_spans
 from ..records import Article, Document
+from ..scoring import show
 from .golddata import GoldData
 
 if TYPE_CHECKING:
@@ -56,16 +57,18 @@ def evaluate_on_dev(settings: Settings) -> Any:
 
 
 def format_comparison(scores: dict[str, Any], mode: str = "exact") -> str:
-    """A per-label F1 table (P/R in brackets) of trained vs rules vs combined."""
+    """A per-label F1 table (P/R in brackets) of trained vs rules vs combined; n/a cells say why below it."""
     systems = [s for s in SYSTEMS if s in scores]
     labels = sorted({lab for s in systems for lab in scores[s][mode]["labels"]})
     head = f"{'label':<10}" + "".join(f"{s:>22}" for s in systems)
     lines = [f"dev: {scores['documents']} document(s), {mode} span match, F1 (P/R)", head]
+    notes = []
 
     def cell(m: dict[str, Any]) -> str:
-        return f"{m['f1']:.3f} ({m['precision']:.2f}/{m['recall']:.2f})"
+        return f"{show(m['f1'])} ({show(m['precision'], 2)}/{show(m['recall'], 2)})"
 
     for label in [*labels, "overall"]:
         row = [scores[s][mode]["overall"] if label == "overall" else scores[s][mode]["labels"].get(label) for s in systems]
         lines.append(f"{label:<10}" + "".join(f"{cell(m) if m else '-':>22}" for m in row))
-    return "\n".join(lines)
+        notes += [f"  {label}, {s}: {m['reason']}" for s, m in zip(systems, row, strict=True) if m and m.get("reason")]
+    return "\n".join(lines + notes)

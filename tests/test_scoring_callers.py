@@ -68,7 +68,7 @@ def test_nothing_marked_is_na_with_the_one_reason_everywhere(schema):
 
 
 def test_training_comparison_shows_na_with_the_reason():
-    # Was a TypeError: the rules predicted nothing, so their precision is n/a (None), not a number to format.
+    # The rules predicted nothing: their precision is n/a (None, it was 0.00), and the table must not format it.
     gold = [Document("d", TEXT, (ACTOR,))]
     scores = compare_systems(gold, {"trained": [Document("d", TEXT, (ACTOR,))], "rules": [Document("d", TEXT, ())]})
     table = format_comparison(scores)

@@ -40,9 +40,14 @@ NO_GOLD = "no gold {unit}{where}, so recall is n/a"
 
 
 class SpanLike(Protocol):
-    start: int
-    end: int
-    label: str
+    """Anything with (start, end, label): records.Span and gold spans (read-only properties, so frozen ones fit)."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def label(self) -> str: ...
 
 
 class Counts(NamedTuple):
@@ -52,7 +57,7 @@ class Counts(NamedTuple):
     fp: int = 0
     fn: int = 0
 
-    def __add__(self, other: object) -> Counts:  # type: ignore[override]
+    def __add__(self, other: object) -> Counts:
         if not isinstance(other, Counts):
             return NotImplemented
         return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)

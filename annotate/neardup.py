@@ -3,9 +3,10 @@
 Two texts are near-duplicates when the Jaccard similarity of their sets of lower-cased word 5-grams
 (shingles) is at least a threshold; the thresholds are settings (config.py): `near_duplicate_threshold`
 for ingest's report and `split_near_duplicate_threshold` for the split. Each shingle is hashed once
-(64-bit blake2b, so the same in every process); a text's 64 smallest hashes are its bottom-k sketch
-(Broder 1997). Ingest streams and keeps only sketches, so it reports the sketch's estimate (standard
-error about 0.06, exact below 64 shingles); the split has every text at hand and checks the exact value.
+(64-bit blake2b, so the same in every process and run). The signature is one-permutation MinHash (Li, Owen
+& Zhang 2012) with rotation densification (Shrivastava & Li 2014): 64 bins, each keeping its smallest
+hash. Ingest streams and keeps only signatures, so it reports their estimate (standard error about 0.06);
+the split has every text at hand and checks the exact similarity of the candidates the bands give.
 """
 
 from __future__ import annotations
@@ -14,14 +15,21 @@ import hashlib
 import math
 import re
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from .errors import ConfigError
 
 SHINGLE_WORDS = 5
-SKETCH_SIZE = 64
-# Share of the pairs at the threshold that may never be compared (see probes): one in a million.
-MISSED_PAIRS = 1e-6
+BINS = 64
+# A band is 2 bins: a pair becomes a candidate when both agree in some band. One shared bin would do for
+# recall, but then a shingle every article carries (a dateline, a sign-off) with a small hash puts them
+# all in one bucket and the comparisons grow with the square of the articles.
+ROWS = 2
+# Share of the pairs at the threshold that may never be compared (see bands): one in ten thousand.
+MISSED_PAIRS = 1e-4
+_BIN_BITS = BINS.bit_length() - 1
+_MASK32 = (1 << 32) - 1
+_EMPTY = 1 << 64
 _WORD = re.compile(r"\w+")
 
 
@@ -48,54 +56,64 @@ def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
     return len(a & b) / union if union else 0.0
 
 
-def sketch(grams: frozenset[int]) -> tuple[int, ...]:
-    """The SKETCH_SIZE smallest shingle hashes, ascending (the whole set when it is smaller)."""
-    return tuple(sorted(grams)[:SKETCH_SIZE])  # faster than heapq.nsmallest at a few hundred shingles
+def signature(grams: frozenset[int]) -> bytes:
+    """One-permutation MinHash of a non-empty shingle set: BINS 32-bit minima, packed."""
+    mins = [_EMPTY] * BINS
+    for h in grams:
+        b, v = h & (BINS - 1), h >> _BIN_BITS
+        if v < mins[b]:
+            mins[b] = v
+    # Densify: an empty bin borrows the next non-empty bin's value, offset by the distance, so two
+    # texts agree on an empty bin exactly when they agree on the bin it borrows from.
+    filled = [i for i, v in enumerate(mins) if v != _EMPTY]
+    out = array("I", bytes(4 * BINS))
+    for i, v in enumerate(mins):
+        if v == _EMPTY:
+            dist = next(((j - i) % BINS for j in filled if j > i), (filled[0] - i) % BINS)
+            v = mins[(i + dist) % BINS] + dist * 0x9E3779B1
+        out[i] = v & _MASK32
+    return out.tobytes()
 
 
-def estimate(a: Sequence[int], b: Sequence[int]) -> float:
-    """Jaccard similarity estimated from two sketches: the share of the union's smallest hashes in both."""
-    set_a, set_b = set(a), set(b)
-    if len(set_a) < SKETCH_SIZE and len(set_b) < SKETCH_SIZE:
-        return jaccard(frozenset(set_a), frozenset(set_b))  # both sketches are whole sets
-    union = sorted(set_a | set_b)[:SKETCH_SIZE]
-    both = set_a & set_b
-    return sum(h in both for h in union) / len(union)
+def similarity(sig_a: bytes, sig_b: bytes) -> float:
+    """Estimated Jaccard similarity: the share of bins whose minima agree."""
+    a, b = array("I", sig_a), array("I", sig_b)
+    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
 
 
-def probes(threshold: float) -> int:
-    """How many of each text's smallest hashes to index so that a pair at `threshold` is missed at most
-    MISSED_PAIRS of the time.
-
-    The smallest hash of A | B that lies in A & B is among the m smallest of both A and B whenever it is
-    among the m smallest of A | B; that fails only if those m all lie outside A & B, with probability at
-    most (1 - J)**m. So 12 at 0.7, 20 at 0.5, and the whole sketch below about 0.2.
-    """
+def bands(threshold: float) -> int:
+    """How many bands of ROWS bins to index so that a pair at `threshold` is missed at most MISSED_PAIRS
+    of the time: a pair at Jaccard j agrees on a band with probability j**ROWS, so it is missed with
+    (1 - j**ROWS)**bands. 14 at 0.7, 32 (all 64 bins) at 0.5 and below."""
     check_threshold(threshold)
     if threshold == 1.0:
         return 1
-    return min(SKETCH_SIZE, math.ceil(math.log(MISSED_PAIRS) / math.log(1.0 - threshold)))
+    needed = math.ceil(math.log(MISSED_PAIRS) / math.log(1.0 - threshold**ROWS))
+    return min(BINS // ROWS, needed)
 
 
 class _Candidates:
-    """Inverted index of each text's `probes` smallest hashes: two texts sharing one are a candidate pair."""
+    """Band keys -> the texts that had them: two texts sharing a key are a candidate pair."""
 
     def __init__(self, threshold: float):
-        self._probes = probes(threshold)
+        self._bands = bands(threshold)
         self._count = 0
-        # hash -> text number, or a list of numbers once a bucket is shared (rare; saves memory)
+        # key -> text number, or a list of numbers once a bucket is shared (rare; saves memory)
         self._buckets: dict[int, int | list[int]] = {}
 
-    def add(self, sk: Sequence[int]) -> list[int]:
-        """Index `sk` as the next text; return the numbers of the earlier texts it shares a probe with."""
+    def add(self, sig: bytes) -> list[int]:
+        """Index `sig` as the next text; return the numbers of the earlier texts it shares a band with."""
         number, found = self._count, set()
-        for h in sk[: self._probes]:
-            hit = self._buckets.get(h)
+        width = ROWS * 4
+        for band in range(self._bands):
+            key = int.from_bytes(hashlib.blake2b(sig[band * width : (band + 1) * width], digest_size=8,
+                                                 person=bytes([band])).digest(), "little")
+            hit = self._buckets.get(key)
             if hit is None:
-                self._buckets[h] = number
+                self._buckets[key] = number
             elif isinstance(hit, int):
                 found.add(hit)
-                self._buckets[h] = [hit, number]
+                self._buckets[key] = [hit, number]
             else:
                 found.update(hit)
                 hit.append(number)
@@ -106,40 +124,44 @@ class _Candidates:
 class NearDuplicateIndex:
     """Streaming (ingest): for each added text, the earlier ones whose estimated similarity reaches `threshold`.
 
-    Only a 512-byte sketch and `probes(threshold)` index entries are kept per text, never the text.
+    Only a 256-byte signature and `bands(threshold)` index entries are kept per text, never the text.
     """
 
     def __init__(self, threshold: float):
-        check_threshold(threshold)
+        self._candidates = _Candidates(threshold)  # checks the threshold
         self.threshold = threshold
         self._ids: list[str] = []
-        self._sketches: list[array] = []
-        self._candidates = _Candidates(threshold)
+        self._signatures: list[bytes] = []
 
     def add(self, article_id: str, text: str) -> list[tuple[str, float]]:
         """Index `text` under `article_id`; return (earlier id, estimated similarity) pairs at the threshold or over."""
-        sk = array("Q", sketch(shingles(text)))
+        grams = shingles(text)
+        if not grams:
+            return []
+        sig = signature(grams)
         found = []
-        for j in self._candidates.add(sk):
-            score = estimate(sk, self._sketches[j])
+        for j in self._candidates.add(sig):
+            score = similarity(sig, self._signatures[j])
             if score >= self.threshold:
                 found.append((self._ids[j], round(score, 3)))
         self._ids.append(article_id)
-        self._sketches.append(sk)
+        self._signatures.append(sig)
         return found
 
 
 def group_near_duplicates(texts: Mapping[str, str], threshold: float) -> dict[str, str]:
     """Map each id to its group: the smallest id among the texts linked to it by exact similarity >= threshold."""
-    check_threshold(threshold)
+    candidates = _Candidates(threshold)  # checks the threshold
     ids = sorted(texts)  # sorted, so groups and their names do not depend on the input order
     sets = [shingles(texts[i]) for i in ids]
-    candidates = _Candidates(threshold)
+    indexed: list[int] = []  # candidate number -> position in ids (texts without words are not indexed)
     parent = list(range(len(ids)))
     for n, grams in enumerate(sets):
-        for j in candidates.add(sketch(grams)):
-            if jaccard(grams, sets[j]) >= threshold:
-                _union(parent, j, n)
+        if grams:
+            for j in candidates.add(signature(grams)):
+                if jaccard(grams, sets[indexed[j]]) >= threshold:
+                    _union(parent, indexed[j], n)
+            indexed.append(n)
     return {doc_id: ids[_find(parent, n)] for n, doc_id in enumerate(ids)}
 
 

@@ -8,6 +8,9 @@ hashed) and the all-pairs oracle (tests/neardup_oracle.py), which also gives the
   MinHash (64 permutations) + MinHashLSH at the same threshold, candidates checked on the MinHash estimate.
 - split: group_near_duplicates at split_near_duplicate_threshold, against datasketch LSH candidates
   checked on the exact Jaccard (as the split does).
+- the same with one wire sign-off appended to every article (5 shingles all of them share, one with a
+  small hash): the time should not grow with the square of the articles (the split's former bottom-k
+  index compared every pair there).
 datasketch is optional (`pip install datasketch==2.0.0` to compare); without it its lines say so.
 """
 
@@ -17,17 +20,19 @@ import random
 import time
 import tracemalloc
 from collections.abc import Callable, Mapping
+from functools import partial
 from itertools import combinations
 from typing import Any
 
 from annotate.config import Settings
-from annotate.neardup import NearDuplicateIndex, group_near_duplicates, jaccard, shingles
+from annotate.neardup import BINS, NearDuplicateIndex, group_near_duplicates, jaccard, shingles
 from tests.neardup_oracle import group_near_duplicates_naive
 
 _PHRASE = ("rebels seized the town of Idlib on Tuesday killing eleven soldiers near Aleppo said activists army forces "
            "withdrew from province after clashes with militants in northern Syria government troops shelled village")
 WORDS = tuple(_PHRASE.split())
-NUM_PERM = 64  # the same size as annotate.neardup's sketch
+NUM_PERM = BINS  # the same signature size as annotate.neardup
+SIGN_OFF = "Reporting by staff in Beirut; editing by desk 1404."  # as in tests/test_neardup.py
 
 
 def make_texts(n: int) -> dict[str, str]:
@@ -117,6 +122,15 @@ def _split_datasketch(texts: Mapping[str, str], threshold: float) -> dict[str, s
     return {k: find(k) for k in ids}
 
 
+def _both(ingest: Callable, grouping: Callable, texts: Mapping[str, str], near: float, split: float) -> None:
+    ingest(texts, near)
+    grouping(texts, split)
+
+
+_INGEST = {"ours": _ingest_ours, "datasketch": _ingest_datasketch}
+_SPLIT = {"ours": group_near_duplicates, "datasketch": _split_datasketch}
+
+
 def _datasketch_available() -> bool:
     try:
         import datasketch  # noqa: F401
@@ -137,31 +151,34 @@ def run(quick: bool = False) -> dict[str, Any]:
                            "true_groups_at_split_threshold": len(set(oracle.values())),
                            "baseline_shingles_s": round(t_shingle, 3), "baseline_all_pairs_s": round(t_pairs, 2),
                            "baseline_oracle_groups_s": round(t_oracle, 2)}
-    runners: dict[str, tuple[Callable[[], set], Callable[[], dict]]] = {
-        "ours": (lambda: _ingest_ours(texts, near), lambda: group_near_duplicates(texts, split))}
+    names = ["ours"]
     if _datasketch_available():
         from datasketch import MinHashLSH
 
-        runners["datasketch"] = (lambda: _ingest_datasketch(texts, near), lambda: _split_datasketch(texts, split))
+        names.append("datasketch")
         # Its bands x rows, chosen by its own optimiser for each threshold (weights: false positives = negatives).
         out["datasketch_lsh_bands_rows"] = {t: (lsh.b, lsh.r) for t in (near, split)
                                             for lsh in [MinHashLSH(threshold=t, num_perm=NUM_PERM)]}
     else:
         out["datasketch"] = "not installed: pip install datasketch==2.0.0 to compare"
-    for name, (ingest, grouping) in runners.items():
-        t_ingest, found = _timed(ingest, repeat=3)
-        t_split, groups = _timed(grouping, repeat=3)
+    signed = {k: f"{t} {SIGN_OFF}" for k, t in texts.items()}
+    for name in names:
+        ingest, grouping = _INGEST[name], _SPLIT[name]
+        t_ingest, found = _timed(partial(ingest, texts, near), repeat=3)
+        t_split, groups = _timed(partial(grouping, texts, split), repeat=3)
+        t_signed, _ = _timed(partial(_both, ingest, grouping, signed, near, split))
         out |= {
             f"{name}_ingest_s": round(t_ingest, 3),
             f"{name}_ingest_vs_shingles": round(t_ingest / t_shingle, 2),
             f"{name}_ingest_recall": round(len(found & true_near) / len(true_near), 4) if true_near else None,
             f"{name}_ingest_precision": round(len(found & true_near) / len(found), 4) if found else None,
-            f"{name}_ingest_peak_bytes_per_article": round(_peak(ingest) / len(texts)),
+            f"{name}_ingest_peak_bytes_per_article": round(_peak(partial(ingest, texts, near)) / len(texts)),
             f"{name}_split_s": round(t_split, 3),
             f"{name}_split_speedup_vs_oracle": round(t_oracle / t_split, 1),
             f"{name}_split_groups_agree_with_oracle": groups == oracle,
+            f"{name}_with_sign_off_vs_without_time": round(t_signed / (t_ingest + t_split), 2),
         }
-    if "datasketch" in runners:
+    if "datasketch" in names:
         out["datasketch_vs_ours_ingest_time"] = round(out["datasketch_ingest_s"] / out["ours_ingest_s"], 2)
         out["datasketch_vs_ours_split_time"] = round(out["datasketch_split_s"] / out["ours_split_s"], 2)
     for key, value in out.items():

@@ -1,8 +1,9 @@
-"""The one near-duplicate definition (annotate/neardup.py): shingles, sketches, the index and the grouping."""
+"""The one near-duplicate definition (annotate/neardup.py): shingles, signatures, bands, the index and the grouping."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import subprocess
@@ -15,14 +16,14 @@ from neardup_oracle import group_near_duplicates_naive
 from annotate.config import Settings
 from annotate.errors import ConfigError
 from annotate.neardup import (
-    SKETCH_SIZE,
+    BINS,
     NearDuplicateIndex,
-    estimate,
+    bands,
     group_near_duplicates,
     jaccard,
-    probes,
     shingles,
-    sketch,
+    signature,
+    similarity,
 )
 from annotate.split import assign_split
 
@@ -80,12 +81,12 @@ def test_short_texts(a: str, b: str, expected: float):
     assert group_near_duplicates({"a": a, "b": b}, 0.7)["b"] == ("a" if expected == 1.0 else "b")
 
 
-_PRINT = ("import json, sys; from annotate.neardup import shingles, sketch; from annotate.split import assign_split; "
+_PRINT = ("import json, sys; from annotate.neardup import shingles, signature; from annotate.split import assign_split; "
           "texts = json.load(sys.stdin); print(json.dumps([sorted(shingles(t)) for t in texts.values()] "
-          "+ [sketch(shingles(t)) for t in texts.values()] + [assign_split(texts, 0.3)]))")
+          "+ [signature(shingles(t)).hex() for t in texts.values()] + [assign_split(texts, 0.3)]))")
 
 
-def test_shingles_sketches_and_split_are_the_same_in_every_process():
+def test_shingles_signatures_and_split_are_the_same_in_every_process():
     texts = {f"d{i}": article(i, 40) for i in range(12)} | {"copy": article(3, 40) + " Updated."}
     runs = set()
     for hash_seed in ("1", "2", "random"):
@@ -94,31 +95,32 @@ def test_shingles_sketches_and_split_are_the_same_in_every_process():
                               text=True, env=env, cwd=ROOT, check=True)
         runs.add(done.stdout)
     assert len(runs) == 1
-    here = [sorted(shingles(t)) for t in texts.values()] + [list(sketch(shingles(t))) for t in texts.values()]
+    here = [sorted(shingles(t)) for t in texts.values()] + [signature(shingles(t)).hex() for t in texts.values()]
     assert json.loads(runs.pop()) == [*here, assign_split(texts, 0.3)]  # and the same as in this process
 
 
-# --- sketch and estimate -------------------------------------------------------------------------
+# --- signature and estimate ---------------------------------------------------------------------
 
-def test_sketch_is_the_smallest_hashes_and_estimate_is_exact_for_small_sets():
-    a, b = shingles(article(1, 40)), shingles(article(1, 40)[:150])
-    assert sketch(a) == tuple(sorted(a)) and len(a) < SKETCH_SIZE
-    assert estimate(sketch(a), sketch(b)) == jaccard(a, b)
+def test_identical_shingle_sets_have_identical_signatures():
+    a = shingles(article(1))
+    assert signature(a) == signature(shingles(article(1).upper())) and len(signature(a)) == 4 * BINS
+    assert similarity(signature(a), signature(a)) == 1.0
+    assert similarity(signature(a), signature(shingles(article(2)))) < 0.1
 
 
 def test_estimate_tracks_the_exact_similarity_of_long_texts():
     texts = seed_cuts()
     sets = {k: shingles(t) for k, t in texts.items()}
-    errors = [abs(estimate(sketch(sets[a]), sketch(sets[b])) - jaccard(sets[a], sets[b]))
+    errors = [abs(similarity(signature(sets[a]), signature(sets[b])) - jaccard(sets[a], sets[b]))
               for a in texts for b in texts if a < b]
-    assert max(errors) <= 0.15  # about two standard errors at 64 hashes
+    assert max(errors) <= 0.15  # about two standard errors at 64 bins
     assert sum(errors) / len(errors) < 0.03  # unrelated articles: both near 0
 
 
-@pytest.mark.parametrize(("threshold", "expected"), [(1.0, 1), (0.9, 6), (0.7, 12), (0.5, 20), (0.1, SKETCH_SIZE)])
-def test_probes_bound_the_missed_pairs(threshold: float, expected: int):
-    assert probes(threshold) == expected
-    assert expected == SKETCH_SIZE or (1 - threshold) ** expected <= 1e-6
+@pytest.mark.parametrize(("threshold", "expected"), [(1.0, 1), (0.9, 6), (0.7, 14), (0.5, 32), (0.1, BINS // 2)])
+def test_bands_bound_the_missed_pairs(threshold: float, expected: int):
+    assert bands(threshold) == expected
+    assert expected == BINS // 2 or (1 - threshold**2) ** expected <= 1e-4
 
 
 @pytest.mark.parametrize("threshold", [0.0, -0.1, 1.01, float("nan")])
@@ -132,12 +134,19 @@ def test_threshold_outside_zero_one_is_refused(threshold: float):
 # --- thresholds ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("threshold", "grouped"), [(0.6, True), (0.61, False), (0.59, True)])
-def test_threshold_boundary_is_inclusive(threshold: float, grouped: bool):
+def test_grouping_threshold_is_inclusive_on_the_exact_similarity(threshold: float, grouped: bool):
     a, b = "a b c d e f g h", "a b c d e f g x"  # Jaccard exactly 3/5
     assert group_near_duplicates({"a": a, "b": b}, threshold)["b"] == ("a" if grouped else "b")
-    index = NearDuplicateIndex(threshold)
-    index.add("a", a)
-    assert index.add("b", b) == ([("a", 0.6)] if grouped else [])
+
+
+def test_index_threshold_is_inclusive_on_the_estimate():
+    a, b = article(5), edited(article(5), 0.02, 1)
+    estimated = similarity(signature(shingles(a)), signature(shingles(b)))
+    assert 0.5 < estimated < 1.0
+    for threshold, found in ((estimated, True), (math.nextafter(estimated, 2.0), False)):
+        index = NearDuplicateIndex(threshold)
+        index.add("a", a)
+        assert index.add("b", b) == ([("a", round(estimated, 3))] if found else [])
 
 
 def test_similar_texts_are_found_and_dissimilar_ones_not():
@@ -158,13 +167,31 @@ def test_grouping_is_transitive_and_named_by_the_smallest_id():
     assert group_near_duplicates(dict(reversed(list(texts.items()))), 0.5) == group_near_duplicates(texts, 0.5)
 
 
+# One of its shingles hashes into the smallest 0.06%: the kind of shingle that, used alone as an index key
+# (the split's bottom-k sketch did so), put every article carrying it into one bucket.
+SIGN_OFF = "Reporting by staff in Beirut; editing by desk 1404."
+
+
+def test_a_sign_off_every_article_carries_does_not_make_every_pair_a_candidate(monkeypatch):
+    from annotate import neardup
+
+    compared: list[int] = []
+    monkeypatch.setattr(neardup, "jaccard", lambda a, b: compared.append(1) or jaccard(a, b))
+    monkeypatch.setattr(neardup, "similarity", lambda a, b: compared.append(1) or similarity(a, b))
+    texts = {f"d{i:03d}": article(i) + " " + SIGN_OFF for i in range(300)}
+    assert len(set(group_near_duplicates(texts, 0.5).values())) == 300
+    index = NearDuplicateIndex(0.7)
+    assert not any(index.add(key, text) for key, text in texts.items())
+    assert len(compared) < 300  # of 44,850 pairs, twice
+
+
 # --- the index against full comparison -----------------------------------------------------------
 
 def test_index_finds_every_pair_a_full_comparison_finds():
     texts = seed_cuts()
-    sketches = {k: sketch(shingles(t)) for k, t in texts.items()}
+    sigs = {k: signature(shingles(t)) for k, t in texts.items()}
     keys = list(texts)
-    expected = {(a, b) for i, a in enumerate(keys) for b in keys[i + 1:] if estimate(sketches[a], sketches[b]) >= 0.6}
+    expected = {(a, b) for i, a in enumerate(keys) for b in keys[i + 1:] if similarity(sigs[a], sigs[b]) >= 0.6}
     index = NearDuplicateIndex(0.6)
     found = {(other, key) for key in keys for other, _ in index.add(key, texts[key])}
     assert found == expected

@@ -265,9 +265,6 @@ def test_split_threshold_setting_changes_the_split(tmp_path: Path, env: dict, to
     assert (sides["a"] == sides["b"]) is together
 
 
-@pytest.mark.xfail(strict=True, reason="export/build.py calls assign_split without "
-                   "settings.split_near_duplicate_threshold (outside this change's scope); "
-                   "remove this mark when it passes the setting")
 def test_export_split_follows_the_split_threshold_setting(tmp_path: Path):
     from gold_fixtures import ann, project, span, task
 

@@ -152,7 +152,8 @@ def export_gold(tasks: Sequence[Task], settings: Settings, *, decisions_path: Pa
     roots = project_roots(settings.root)
     source = scrub(source, roots)
     golds = [replace(g, meta=portable(g.meta, roots)) for g in _dedupe(annotated, problems)]
-    sides = assign_split({g.article_id: g.text for g in golds}, settings.dev_ratio)
+    sides = assign_split({g.article_id: g.text for g in golds}, settings.dev_ratio,
+                         settings.split_near_duplicate_threshold)
     agreement, agreement_reason = pooled_span_f1(tasks)
     too_low = _agreement_gate(agreement, agreement_reason, min_agreement)
     report, reason = _agreement_report(tasks, schema)

@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import Settings
 from ..errors import InputError
 from ..records import Document, Span, read_documents
 from ..split import assign_split
 from .docbin import GoldInput, write_docbins
+
+SPLIT_THRESHOLD = Settings.split_near_duplicate_threshold  # the default; `annotate train` passes the setting
 
 _PARAGRAPH_BREAK = re.compile(r"\n+")
 
@@ -63,12 +66,12 @@ def _gold_inputs(docs: Iterable[Document]) -> list[GoldInput]:
     return [GoldInput(d.id, d.text, tuple(s.key for s in d.spans)) for d in docs]
 
 
-def gold_from_jsonl(path: Path, workdir: Path, dev_ratio: float) -> GoldData:
+def gold_from_jsonl(path: Path, workdir: Path, dev_ratio: float, threshold: float = SPLIT_THRESHOLD) -> GoldData:
     """Split a gold JSONL by article into train/dev, cut both into paragraphs, write the DocBins into `workdir`."""
     articles = list(read_documents(path))
     if len(articles) < 2:
         raise InputError(f"needs at least 2 gold articles to keep a dev split apart, found {len(articles)}", str(path))
-    sides = assign_split({a.id: a.text for a in articles}, dev_ratio or 0.2)
+    sides = assign_split({a.id: a.text for a in articles}, dev_ratio or 0.2, threshold)
     parts = {side: [p for a in articles if sides[a.id] == side for p in split_paragraphs(a)] for side in ("train", "dev")}
     records = [*parts["train"], *parts["dev"]]
     paragraph_sides = {d.id: side for side, docs in parts.items() for d in docs}
@@ -103,12 +106,12 @@ def gold_from_export(folder: Path) -> GoldData:
     return GoldData(folder / "train.spacy", folder / "dev.spacy", docs["train"], docs["dev"], source)
 
 
-def load_gold(path: Path, workdir: Path, dev_ratio: float) -> GoldData:
+def load_gold(path: Path, workdir: Path, dev_ratio: float, threshold: float = SPLIT_THRESHOLD) -> GoldData:
     """Training data from a gold export folder or a gold JSONL file (errors say which is expected)."""
     if path.is_dir():
         return gold_from_export(path)
     if path.is_file():
-        return gold_from_jsonl(path, workdir, dev_ratio)
+        return gold_from_jsonl(path, workdir, dev_ratio, threshold)
     raise InputError("no such gold folder or file; expected exports/gold/latest or a gold JSONL", str(path))
 
 

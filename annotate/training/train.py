@@ -103,7 +103,7 @@ def train_model(settings: Settings, gold_path: Path, options: TrainOptions | Non
     config = config_text(options, base)
     work = Path(tempfile.mkdtemp(prefix=".training-", dir=parent))
     try:
-        gold = gold or load_gold(gold_path, work / "gold", settings.dev_ratio)
+        gold = gold or load_gold(gold_path, work / "gold", settings.dev_ratio, settings.split_near_duplicate_threshold)
         _check_docs(gold)
         train_bin, train_docs = gold.train, list(gold.train_docs)
         if options.fraction < 1.0:
@@ -189,7 +189,7 @@ def learning_curve(settings: Settings, gold_path: Path, options: TrainOptions | 
     parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".curve-", dir=parent))
     try:
-        gold = load_gold(gold_path, work / "gold", settings.dev_ratio)
+        gold = load_gold(gold_path, work / "gold", settings.dev_ratio, settings.split_near_duplicate_threshold)
         return [train_model(settings, gold_path, replace(options, fraction=f), parent, gold, evaluate)
                 for f in fractions]
     finally:

@@ -30,7 +30,7 @@ from .goldrelations import (
     span_follower,
 )
 from .provenance import Origin, classify_span, parent_predictions
-from .records import Annotation, Relation, RelationKey, SpanKey, Task, span_id
+from .records import Annotation, Relation, RelationKey, SpanKey, Task, latest_first, span_id
 from .schema import Schema
 from .screening import Problem, usable_annotations
 
@@ -179,7 +179,7 @@ def _fitting(task: Task, decisions: Sequence[AnyDecision], problems: list[Proble
 
 
 def _latest(anns: Sequence[Annotation]) -> Annotation:
-    return max(anns, key=lambda a: (a.updated_at or a.created_at or "", a.annotation_id or 0))
+    return max(anns, key=latest_first)
 
 
 def _task_gold(task: Task, decisions: list[AnyDecision], leads: set[str], schema: Schema) -> TaskGold:

@@ -269,6 +269,22 @@ class Task:
         """Annotations that count: submitted, not cancelled (skipped)."""
         return tuple(a for a in self.annotations if not a.cancelled)
 
+    @property
+    def final(self) -> tuple[Annotation, ...]:
+        """One annotation per annotator, by annotator: their latest submitted one (a second annotation the same
+        person made on the task replaces the first). Gold votes, agreement and the export gate all use these."""
+        latest: dict[str, Annotation] = {}
+        for ann in self.completed:
+            old = latest.get(ann.annotator)
+            if old is None or latest_first(ann) >= latest_first(old):
+                latest[ann.annotator] = ann
+        return tuple(latest[name] for name in sorted(latest))
+
+
+def latest_first(ann: Annotation) -> tuple[str, int]:
+    """The order in which annotations replace each other: last updated (or created), then the higher id."""
+    return (ann.updated_at or ann.created_at or "", ann.annotation_id or 0)
+
 
 def read_documents(path: Path | str, stream: Any = None) -> Iterator[Document]:
     """Stream Documents from a JSONL file (or from `stream`, named `path`), checking every span; errors name the

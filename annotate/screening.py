@@ -63,10 +63,10 @@ def _overlaps(task: Task, ann: Annotation) -> list[Problem]:
 
 
 def usable_annotations(task: Task, schema: Schema, problems: list[Problem]) -> list[Annotation]:
-    """Submitted annotations whose offsets and labels hold (relations that do not fit removed); the others are
-    quarantined and reported."""
+    """Each annotator's final annotation (Task.final) if its offsets and labels hold (relations that do not fit
+    removed); the others are quarantined and reported."""
     usable = []
-    for ann in task.completed:
+    for ann in task.final:
         where = f"task {task.task_id}, annotation {ann.annotation_id} by {ann.annotator}"
         try:
             for span in ann.spans:

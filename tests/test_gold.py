@@ -181,3 +181,23 @@ def test_one_decision_out_of_ten_leaves_the_task_in_adjudication(schema):
 
 def test_text_constant_matches_the_offsets_used_here():
     assert (TEXT[0:6], TEXT[7:13], TEXT[14:20], TEXT[32:49]) == ("Rebels", "seized", "Aleppo", "Government troops")
+
+
+def test_an_annotator_who_annotated_a_task_twice_votes_once_with_the_latest(schema):
+    """Label Studio lets one person add a second annotation to a task; it replaces the first (records.Task.final),
+    in the gold vote as in agreement: two annotations by a@x must not outvote b@x."""
+    first = ann(1, "a@x", [ACTOR], aid=10)
+    second = ann(1, "a@x", [ACTOR, ALEPPO], aid=11)
+    gold = build_gold([task(1, [first, second, ann(1, "b@x", [ALEPPO], aid=12)])], [], schema).tasks[0]
+    assert gold.annotators == ("a@x", "b@x")
+    assert (gold.status, keys(gold)) == ("majority", [ALEPPO.key])  # Rebels: one of two annotators, not a majority
+
+
+def test_the_export_gate_pairs_annotators_not_annotations():
+    from annotate.export import pooled_span_f1
+
+    same_person = task(1, [ann(1, "a@x", [ACTOR], aid=1), ann(1, "a@x", [ALEPPO], aid=2)])
+    assert pooled_span_f1([same_person]) == (None, "no task has annotations by two or more annotators")
+    two_people = task(2, [ann(2, "a@x", [ACTOR], aid=1), ann(2, "a@x", [ALEPPO], aid=2),
+                          ann(2, "b@x", [ALEPPO], aid=3)])
+    assert pooled_span_f1([two_people]) == (1.0, None)  # a@x's latest (Aleppo) against b@x's, not a@x against a@x

@@ -202,7 +202,7 @@ def test_a_build_below_min_agreement_leaves_latest_where_it_was(settings, export
 
 
 def test_unmeasurable_agreement_is_not_published_either(settings):
-    with pytest.raises(QualityGateError, match="cannot be measured.*no task has two or more annotations.*NOT "
+    with pytest.raises(QualityGateError, match="cannot be measured.*no task has annotations by two or more annotators.*NOT "
                                                "published"):
         export_gold([task(1, [ann(1, "a@x", [span(0, 6, "ACTOR")])])], settings, min_agreement=0.1)
     assert not (settings.exports_dir / "gold" / "latest").exists()
@@ -243,7 +243,7 @@ def test_pooled_span_f1_hand_computed():
     t = task(1, [ann(1, "a", [span(0, 6, "ACTOR"), span(7, 13, "OUTCOME")]),
                  ann(1, "b", [span(0, 6, "ACTOR"), span(14, 20, "LOCATION")])])
     assert pooled_span_f1([t]) == (0.5, None)
-    assert pooled_span_f1([task(2, [ann(2, "a", [])])]) == (None, "no task has two or more annotations")
+    assert pooled_span_f1([task(2, [ann(2, "a", [])])]) == (None, "no task has annotations by two or more annotators")
 
 
 def test_pooled_span_f1_is_na_when_nobody_marked_a_span():
@@ -275,9 +275,9 @@ def test_na_agreement_fails_the_gate_and_says_why(settings):
 
 def test_na_agreement_without_a_gate_publishes_and_the_card_says_why(settings):
     result = export_gold([task(1, [ann(1, "a@x", [span(0, 6, "ACTOR")])])], settings)
-    assert (result.agreement, result.agreement_reason) == (None, "no task has two or more annotations")
+    assert (result.agreement, result.agreement_reason) == (None, "no task has annotations by two or more annotators")
     card = (result.folder / "README.md").read_text()
-    assert "(the `--min-agreement` measure): n/a (no task has two or more annotations)" in card
+    assert "(the `--min-agreement` measure): n/a (no task has annotations by two or more annotators)" in card
 
 
 def test_card_reports_counts_source_and_version(exported):

@@ -54,14 +54,8 @@ class Tables:
 
 
 def final_annotations(task: Task) -> list[Annotation]:
-    """One annotation per annotator: the latest submitted one (re-submissions replace earlier ones)."""
-    latest: dict[str, Annotation] = {}
-    for ann in task.completed:
-        key = (ann.updated_at or ann.created_at or "", ann.annotation_id or 0)
-        old = latest.get(ann.annotator)
-        if old is None or key >= (old.updated_at or old.created_at or "", old.annotation_id or 0):
-            latest[ann.annotator] = ann
-    return [latest[name] for name in sorted(latest)]
+    """One annotation per annotator (records.Task.final)."""
+    return list(task.final)
 
 
 def build_tables(tasks: Sequence[Task]) -> Tables:

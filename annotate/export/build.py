@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SIDES = ("train", "dev")
-NO_PAIRS = "no task has two or more annotations"
+NO_PAIRS = "no task has annotations by two or more annotators"
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,10 @@ class ExportResult:
 def pooled_span_f1(tasks: Sequence[Task]) -> tuple[float | None, str | None]:
     """Exact span F1 (annotate.scoring) pooled over every pair of annotations on the same task: (value, None), or
     (None, why it cannot be measured): no task with two annotations, or no span on any of those tasks (n/a)."""
-    shared = [task for task in tasks if len(task.completed) >= 2]
+    shared = [task for task in tasks if len(task.final) >= 2]
     if not shared:
         return None, NO_PAIRS
-    pairs = [pair for task in shared for pair in combinations(task.completed, 2)]
+    pairs = [pair for task in shared for pair in combinations(task.final, 2)]
     value = f1(sum((count_matches(a.spans, b.spans, "exact") for a, b in pairs), Counts()))
     where = f" on the {len(shared)} task(s) with two or more annotations"
     return value, None if value is not None else empty_reason("span", where)

@@ -17,6 +17,8 @@ HOMES = {
     "label_studio_sdk": ("labelstudio/",),
     "spacy": ("preannotate/", "training/"),
     "flask": ("web/", "mlbackend/"),
+    "flask_wtf": ("web/",),  # CSRFProtect
+    "flask_limiter": ("web/",),  # the login limit
     "markdown_it": ("markdown.py",),
 }
 STDLIB_BASE = ("errors.py", "config.py", "records.py", "files.py", "locks.py")

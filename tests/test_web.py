@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask.testing import FlaskClient
@@ -41,67 +51,111 @@ def test_unknown_email_is_refused(client: FlaskClient, password: str) -> None:
     assert login(client, "someone@example.org", password).status_code == 401
 
 
-def test_repeated_wrong_passwords_are_slowed_down(client: FlaskClient, password: str, monkeypatch) -> None:
-    """After five failures from one address the form answers 429, even to the right password, until the
-    window has passed; a success clears the count."""
+def test_repeated_logins_are_slowed_down(client: FlaskClient, password: str, monkeypatch) -> None:
+    """After five attempts from one address the form answers 429, even to the right password, until the window
+    has passed; a success counts as an attempt too (so it cannot be used to reset the count)."""
     from annotate.web import auth
 
-    clock = [1000.0]
-    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
-    for _ in range(auth.MAX_FAILURES):
+    real, offset = time.time, [0.0]
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])  # the limiter's clock and everyone else's
+    for _ in range(auth.MAX_ATTEMPTS):
         assert login(client, LEAD, "wrong").status_code == 401
     refused = login(client, LEAD, password)
-    assert refused.status_code == 429 and "Too many failed logins: wait 301 s" in _text(refused)
-    clock[0] += auth.WINDOW
+    assert refused.status_code == 429
+    wait = re.search(r"Too many logins from this address: wait (\d+) s, then try again", _text(refused))
+    assert wait and auth.WINDOW - 30 <= int(wait.group(1)) <= auth.WINDOW
+    assert refused.headers["Retry-After"] == wait.group(1)
+    offset[0] += auth.WINDOW
     assert login(client, LEAD, password).status_code == 302
     client.post("/logout", data={"csrf_token": csrf_from(_text(client.get("/")))})
-    assert all(login(client, LEAD, "wrong").status_code == 401 for _ in range(auth.MAX_FAILURES))
+    assert [login(client, LEAD, "wrong").status_code for _ in range(auth.MAX_ATTEMPTS)] == [401] * 4 + [429]
 
 
-def test_parallel_wrong_passwords_check_at_most_the_limit(app, monkeypatch) -> None:
-    """40 wrong passwords at once against a real threaded server: the limit is reserved before the (slow)
-    password check, so only MAX_FAILURES passwords are checked and the rest are refused with 429."""
-    import threading
-    import time
-    import urllib.error
-    import urllib.parse
-    import urllib.request
-    from collections import Counter
-    from concurrent.futures import ThreadPoolExecutor
-
+@contextmanager
+def _served(app) -> Iterator[str]:
+    """The app behind a real threaded HTTP server on 127.0.0.1, as `annotate serve` runs it; yields /login's URL."""
     from werkzeug.serving import make_server
 
-    from annotate.web import auth
-
-    real, checked, lock = auth.check_login, [], threading.Lock()
-
-    def slow_check(*args):
-        with lock:
-            checked.append(args[1])
-        time.sleep(0.3)  # password hashing is slow: that is the window the parallel attempts used
-        return real(*args)
-    monkeypatch.setattr(auth, "check_login", slow_check)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url, barrier = f"http://127.0.0.1:{server.port}/login", threading.Barrier(40)
-
-    def attempt(_: int) -> int:
-        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-        token = csrf_from(browser.open(url, timeout=30).read().decode())
-        barrier.wait(30)
-        form = urllib.parse.urlencode({"email": LEAD, "password": "wrong", "csrf_token": token}).encode()
-        try:
-            return browser.open(url, form, timeout=60).status
-        except urllib.error.HTTPError as exc:
-            return exc.code
-
     try:
-        with ThreadPoolExecutor(40) as pool:
-            statuses = Counter(pool.map(attempt, range(40)))
+        yield f"http://127.0.0.1:{server.port}/login"
     finally:
         server.shutdown()
-    assert len(checked) == auth.MAX_FAILURES
-    assert statuses == {401: auth.MAX_FAILURES, 429: 40 - auth.MAX_FAILURES}
+
+
+def _login_over_http(url: str, password: str, barrier: threading.Barrier | None = None) -> int:
+    """One browser (its own cookie jar): fetch the form, then post it; the HTTP status of the post."""
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(), _NoRedirect())
+    token = csrf_from(browser.open(url, timeout=30).read().decode())
+    if barrier is not None:
+        barrier.wait(30)
+    form = urllib.parse.urlencode({"email": LEAD, "password": password, "csrf_token": token}).encode()
+    try:
+        return browser.open(url, form, timeout=60).status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # a successful login answers 302: that is the status wanted
+        return None
+
+
+@pytest.fixture
+def slow_check(monkeypatch):
+    """check_login, with every wrong password held until `release` is set (password hashing is slow on
+    purpose: that is the window parallel attempts use); `wrong` lists the wrong passwords checked."""
+    from annotate.web import auth
+
+    real, wrong, release = auth.check_login, [], threading.Event()
+
+    def check(settings, email, password):
+        if password == "wrong":
+            wrong.append(email)
+            release.wait(30)
+        return real(settings, email, password)
+    monkeypatch.setattr(auth, "check_login", check)
+    return SimpleNamespace(wrong=wrong, release=release)
+
+
+def test_parallel_wrong_passwords_check_at_most_the_limit(app, slow_check) -> None:
+    """40 wrong passwords at once against a real threaded server: only MAX_ATTEMPTS are checked, 429 for the rest."""
+    from annotate.web import auth
+
+    barrier = threading.Barrier(40)
+    with _served(app) as url, ThreadPoolExecutor(40) as pool:
+        statuses = [pool.submit(_login_over_http, url, "wrong", barrier) for _ in range(40)]
+        _until(lambda: sum(f.done() for f in statuses) + len(slow_check.wrong) == 40)
+        slow_check.release.set()
+        counts = Counter(f.result() for f in statuses)
+    assert len(slow_check.wrong) == auth.MAX_ATTEMPTS
+    assert counts == {401: auth.MAX_ATTEMPTS, 429: 40 - auth.MAX_ATTEMPTS}
+
+
+def test_a_login_amid_parallel_wrong_passwords_does_not_lift_the_limit(app, password: str, slow_check) -> None:
+    """Four wrong passwords are being checked when a right one logs in from the same address; then 40 more wrong
+    ones arrive at once. Those four still count: at most MAX_ATTEMPTS wrong passwords get checked in the window."""
+    from annotate.web import auth
+
+    barrier = threading.Barrier(40)
+    with _served(app) as url, ThreadPoolExecutor(44) as pool:
+        first = [pool.submit(_login_over_http, url, "wrong") for _ in range(auth.MAX_ATTEMPTS - 1)]
+        _until(lambda: len(slow_check.wrong) == auth.MAX_ATTEMPTS - 1)
+        assert _login_over_http(url, password) == 302
+        more = [pool.submit(_login_over_http, url, "wrong", barrier) for _ in range(40)]
+        _until(lambda: sum(f.done() for f in more) + len(slow_check.wrong) == 40 + auth.MAX_ATTEMPTS - 1)
+        slow_check.release.set()
+        counts = Counter(f.result() for f in first + more)
+    assert len(slow_check.wrong) <= auth.MAX_ATTEMPTS, f"{len(slow_check.wrong)} wrong passwords checked"
+    assert counts == {401: auth.MAX_ATTEMPTS - 1, 429: 40}  # the right login was the fifth attempt
+
+
+def _until(condition, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
 def test_login_sets_httponly_samesite_cookie(client: FlaskClient, password: str) -> None:
@@ -256,7 +310,7 @@ def test_logins_sent_with_a_foreign_host_do_not_lock_the_lead_out(client: FlaskC
     assert page.status_code == 400 and 'name="csrf_token"' not in _text(page)
     token = csrf_from(_text(client.get("/login")))  # a valid token and its cookie, as if the page had got them
     client.set_cookie("annotate_session", _cookie(client), domain="evil.example")
-    for _ in range(auth.MAX_FAILURES + 1):
+    for _ in range(auth.MAX_ATTEMPTS + 1):
         response = client.post("/login", headers=evil, data={"email": LEAD, "password": "x", "csrf_token": token})
         assert response.status_code == 400
     assert login(client, LEAD, password).status_code == 302
@@ -286,9 +340,36 @@ def test_post_without_the_session_token_is_refused(logged_in: FlaskClient, setti
 
 
 def test_login_form_needs_the_token_too(client: FlaskClient, password: str) -> None:
+    """And a post without it does not count against the login limit (a cross-site page cannot lock the lead out)."""
+    from annotate.web import auth
+
     client.get("/login")
-    response = client.post("/login", data={"email": LEAD, "password": password})
-    assert response.status_code == 400
+    for _ in range(auth.MAX_ATTEMPTS + 1):
+        response = client.post("/login", data={"email": LEAD, "password": password})
+        assert response.status_code == 400 and "security token" in _text(response)
+    assert login(client, LEAD, password).status_code == 302
+
+
+def _post_routes(app) -> list[str]:
+    paths = [rule.rule.replace("<int:task_id>", "1") for rule in app.url_map.iter_rules() if "POST" in rule.methods]
+    assert {"/login", "/logout", "/pull", "/documents/1/decide", "/exports/build"} <= set(paths)
+    return sorted(paths)
+
+
+@pytest.mark.parametrize("token", [None, "forged-token", "session-token-of-another-browser"])
+def test_every_post_form_needs_this_sessions_token(app, logged_in: FlaskClient, settings, token: str | None) -> None:
+    """Every POST route of the app (pull, decisions, exports, logout, login): our 400 page, nothing done."""
+    if token == "session-token-of-another-browser":
+        other = app.test_client()
+        token = csrf_from(_text(other.get("/login")))
+    for path in _post_routes(app):
+        response = logged_in.post(path, data={} if token is None else {"csrf_token": token})
+        html = _text(response)
+        assert response.status_code == 400, path
+        assert "<h1>400 · Bad request</h1>" in html and "security token is missing or out of date" in html, path
+        assert "reload the page and submit the form again" in html
+    assert logged_in.get("/").status_code == 200  # logout was refused too: still logged in
+    assert not (settings.exports_dir / "decisions.jsonl").exists()
 
 
 def test_post_without_login_is_forbidden(client: FlaskClient) -> None:
@@ -344,24 +425,30 @@ def test_pull_error_from_label_studio_is_a_502_page(logged_in: FlaskClient, monk
 
     monkeypatch.setattr(server, "server_status", lambda s: object())
 
-    def refuse(settings):
+    def refuse(*_args):
         raise LabelStudioError("http://127.0.0.1:8089: connection refused")
-    monkeypatch.setattr(pipeline, "pull", refuse)
+    monkeypatch.setattr(pipeline.sync, "pull", refuse)
     response = logged_in.post("/pull", data={"csrf_token": page_token(logged_in)})
     assert response.status_code == 502
     assert "connection refused" in _text(response)
 
 
-def test_pull_button_reports_what_it_pulled(logged_in: FlaskClient, monkeypatch) -> None:
+def test_pull_button_shows_the_lines_annotate_pull_prints(logged_in: FlaskClient, monkeypatch) -> None:
+    """Each line of pipeline.PullOutcome.lines is one flash, a warning (stderr in the CLI) marked as one."""
     from types import SimpleNamespace
 
     from annotate import pipeline
     from annotate.labelstudio import server
 
+    lines = [pipeline.Line("pulled 2 task(s), 3 annotation(s), 0 draft(s) -> raw.json"),
+             pipeline.Line("quarantined 1 relation(s), each named by task and annotator -> q.jsonl", warning=True),
+             pipeline.Line("gold dataset -> exports/gold/abc (latest: exports/gold/latest)")]
     monkeypatch.setattr(server, "server_status", lambda s: object())
-    monkeypatch.setattr(pipeline, "pull", lambda s: SimpleNamespace(tasks=[1, 2], quarantine=[], project_id=7))
-    response = logged_in.post("/pull", data={"csrf_token": page_token(logged_in)}, follow_redirects=True)
-    assert "Pulled 2 tasks from project 7." in _text(response)
+    monkeypatch.setattr(pipeline, "pull_and_export", lambda s: SimpleNamespace(lines=lambda _s: lines))
+    html = _text(logged_in.post("/pull", data={"csrf_token": page_token(logged_in)}, follow_redirects=True))
+    assert '<p class="flash ok">pulled 2 task(s), 3 annotation(s), 0 draft(s) -&gt; raw.json</p>' in html
+    assert '<p class="flash warning">quarantined 1 relation(s), each named by task and annotator -&gt; q.jsonl' in html
+    assert '<p class="flash ok">gold dataset -&gt; exports/gold/abc (latest: exports/gold/latest)</p>' in html
 
 
 # --- pages ------------------------------------------------------------------------------------------------

@@ -104,14 +104,20 @@ def test_serve_has_help_on_every_option() -> None:
         assert option in result.output
 
 
-def test_login_attempts_are_reserved_before_the_check_and_released_by_a_success() -> None:
-    from annotate.web.auth import LoginAttempts
+def test_the_login_limit_is_per_address_and_per_app(tmp_path: Path) -> None:
+    from web_fixtures import APP_CONFIG, login
 
-    attempts = LoginAttempts(limit=2, window=60)
-    assert [attempts.reserve("a"), attempts.reserve("a")] == [0.0, 0.0]
-    assert attempts.reserve("a") > 0 and attempts.reserve("b") == 0.0  # per address
-    attempts.succeeded("a")
-    assert attempts.reserve("a") == 0.0
+    from annotate.web import auth, create_app
+
+    settings = make_project(tmp_path / "p")
+    ensure_users(settings)
+    app, other_app = create_app(settings, APP_CONFIG), create_app(settings, APP_CONFIG)
+    client = app.test_client()
+    assert [login(client, LEAD, "wrong").status_code for _ in range(auth.MAX_ATTEMPTS + 1)][-2:] == [401, 429]
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    assert login(elsewhere, LEAD, "wrong").status_code == 401  # another address has its own count
+    assert login(other_app.test_client(), LEAD, "wrong").status_code == 401  # another app has its own limiter
 
 
 def test_serve_answers_to_the_remote_host_it_listens_on(tmp_path: Path, monkeypatch) -> None:

@@ -44,8 +44,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
                                                      wait=app.config["DATA_WAIT"],
                                                      report_wait=app.config["REPORT_WAIT"])
     app.jinja_env.globals["loading_seconds"] = app.extensions["annotate.data"].loading
-    auth.init_app(app)
     errors.init_app(app)
     for module in (auth, overview, reports, documents, exports):
         app.register_blueprint(module.bp)
+    auth.init_app(app)  # after the blueprints: the login limit wraps the login view
     return app

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import hmac
-import secrets
-import threading
+import math
 import time
 import unicodedata
-from collections import deque
 from urllib.parse import unquote, urlsplit
 
 from flask import (
@@ -23,24 +20,21 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
 
 from ..hosts import host_allowed, refusal
 from . import context, sessions
 from .users import allowed_users, check_login
 
 bp = Blueprint("auth", __name__)
-MAX_FAILURES = 5  # wrong (or still checking) logins from one address within WINDOW seconds; then 429
-WINDOW = 300.0
+MAX_ATTEMPTS = 5  # login attempts (right or wrong) from one address within WINDOW seconds; then 429
+WINDOW = 300
 OPEN_ENDPOINTS = {"auth.login", "static"}
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-
-
-def csrf_token() -> str:
-    """This session's CSRF token (made on first use), for the hidden field of every form."""
-    if "csrf_token" not in session:
-        session["csrf_token"] = secrets.token_urlsafe(32)
-    return session["csrf_token"]
 
 
 def _check_host() -> None:
@@ -48,14 +42,6 @@ def _check_host() -> None:
     names = current_app.extensions["annotate.hosts"]
     if not host_allowed(request.headers.get("Host"), names):
         abort(400, refusal(request.headers.get("Host"), names))
-
-
-def _check_csrf() -> None:
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return
-    sent, expected = request.form.get("csrf_token", ""), session.get("csrf_token", "")
-    if not sent or not expected or not hmac.compare_digest(sent, expected):
-        abort(400, "The form's security token is missing or out of date: reload the page and submit again.")
 
 
 def _live_user() -> str | None:
@@ -89,50 +75,32 @@ def _headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Install the Host check, the CSRF check, the login gate and the headers; expose csrf_token() to templates."""
-    app.before_request(_check_host)
-    app.before_request(_check_csrf)
+    """Install, in this order, the Host check, Flask-WTF's CSRF check, the login gate, the login limit, the headers.
+
+    Call it after the blueprints are registered: the limit wraps the login view. Each app has its own limiter
+    and storage (in memory), so the count is per dashboard process, never shared between apps.
+    """
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as its session (12 h at most)
+    app.before_request(_check_host)  # first: a DNS-rebinding page must not reach the form, its token or its limit
+    CSRFProtect(app)
     app.before_request(_require_login)
     app.after_request(_headers)
-    app.jinja_env.globals["csrf_token"] = csrf_token
+    # Every POST counts, and is counted before its password is checked (the hash is slow on purpose): parallel
+    # attempts cannot all pass the limit first. Counting only failures would need the count after the check,
+    # which is what Flask-Limiter's deduct_when does, and then 40 parallel guesses are all checked.
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", strategy="moving-window",
+                      headers_enabled=False)
+    app.extensions["annotate.login_limiter"] = limiter
+    limit = limiter.limit(f"{MAX_ATTEMPTS} per {WINDOW} seconds", methods=["POST"])
+    app.view_functions["auth.login"] = limit(app.view_functions["auth.login"])
+    app.register_error_handler(RateLimitExceeded, _too_many_logins)
 
 
-class LoginAttempts:
-    """Recent login attempts per remote address, to slow down password guessing (in memory, per process).
-
-    An attempt is reserved before its password is checked, under the lock: checking takes a while (the hash
-    is slow on purpose), and parallel attempts must not all pass the limit before any of them is counted.
-    """
-
-    def __init__(self, limit: int = MAX_FAILURES, window: float = WINDOW):
-        self.limit, self.window = limit, window
-        self._attempts: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, who: str, now: float) -> deque[float]:
-        times = self._attempts.setdefault(who, deque())
-        while times and now - times[0] >= self.window:
-            times.popleft()
-        return times
-
-    def reserve(self, who: str) -> float:
-        """Count an attempt by `who` and return 0, or return the seconds to wait when the limit is reached."""
-        now = time.monotonic()
-        with self._lock:
-            times = self._recent(who, now)
-            if len(times) >= self.limit:
-                return self.window - (now - times[0])
-            times.append(now)
-            return 0.0
-
-    def succeeded(self, who: str) -> None:
-        """A right password: forget `who`'s attempts (a wrong one keeps its reservation as a failure)."""
-        with self._lock:
-            self._attempts.pop(who, None)
-
-
-def _login_attempts() -> LoginAttempts:
-    return current_app.extensions.setdefault("annotate.login_attempts", LoginAttempts())
+def _too_many_logins(exc: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+    limit = current_app.extensions["annotate.login_limiter"].current_limit  # the breached one, with its window
+    wait = max(1, math.ceil(limit.window.reset_time - time.time())) if limit is not None else WINDOW
+    flash(f"Too many logins from this address: wait {wait} s, then try again.", "error")
+    return render_template("auth/login.html"), 429, {"Retry-After": str(wait)}
 
 
 def _same_site_path(target: str) -> bool:
@@ -158,23 +126,16 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response:
-    """The login form; a lead's email and the password printed by `annotate serve`."""
+    """The login form; a lead's email and the password printed by `annotate serve` (rate-limited by init_app)."""
     if request.method == "POST":
-        who, attempts = request.remote_addr or "unknown", _login_attempts()
-        wait = attempts.reserve(who)
-        if wait > 0:
-            flash(f"Too many failed logins: wait {int(wait) + 1} s, then try again.", "error")
-            return render_template("auth/login.html"), 429  # type: ignore[return-value]
         email = request.form.get("email", "").strip()
         if check_login(context.settings(), email, request.form.get("password", "")):
-            attempts.succeeded(who)
             target = _safe_next(request.args.get("next"))
-            session.clear()  # a new session on login: no fixation
+            session.clear()  # a new session on login: no fixation (and a new CSRF token on the next page)
             session.permanent = True
             lifetime = current_app.permanent_session_lifetime.total_seconds()
             session["sid"] = sessions.create_session(context.settings(), email, lifetime)
             session["user"] = email
-            csrf_token()
             return redirect(target)
         flash("Wrong email or password.", "error")
         return render_template("auth/login.html"), 401  # type: ignore[return-value]

@@ -143,7 +143,7 @@ def test_agreement_page_shows_relation_f1_per_pair_and_type(client: FlaskClient)
     # amal 2 relations, bilal 1 (located_at shared): pooled exact F1 = 2*1/3
     assert f"<td>{AMAL}</td><td>{BILAL}</td><td>all</td><td>exact</td>\n      <td class=\"n\">0.667</td>" in table
     assert "<td>target_of</td><td>exact</td>\n      <td class=\"n\">n/a</td>" in table
-    assert "no target_of relation on the shared tasks" in table
+    assert "neither side has any target_of relation on the shared tasks, so F1 is n/a" in table
 
 
 def test_agreement_page_says_why_when_nobody_drew_a_relation(tmp_path: Path) -> None:

@@ -144,11 +144,11 @@ def test_root_means_the_same_before_and_after_the_command(tmp_path, monkeypatch,
 def test_options_after_the_command_win_over_those_before(monkeypatch):
     seen = {}
 
-    def fake_pull(settings, _progress):  # the settings the command would pull with, and stop there
+    def fake_pull(settings, _archive_only, _progress):  # the settings the command would pull with, and stop there
         seen.update(url=settings.label_studio_url, key=settings.label_studio_api_key)
         raise SystemExit(0)
 
-    monkeypatch.setattr(pipeline, "pull", fake_pull)
+    monkeypatch.setattr(pipeline, "pull_and_export", fake_pull)
     result = CliRunner().invoke(main, ["--url", "http://127.0.0.1:1", "pull", "--url", "http://127.0.0.1:2",
                                        "--api-key", "after"])
     assert result.exit_code == 0, result.output
@@ -224,13 +224,13 @@ def test_push_and_pull_log_their_decisions_and_pull_bar_has_a_total(live_server,
     result = CliRunner().invoke(main, ["push", "--preannotated", str(docs), "-v", "--root", str(project_root),
                                        "--url", live_server.url, "--api-key", live_server.token])
     assert result.exit_code == 0, result.output
-    messages = [r.getMessage() for r in caplog.records if r.name == "annotate.pipeline"]
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("annotate.pipeline")]
     assert any("3 task(s) created, 0 skipped" in m for m in messages), messages
     calls: list[tuple[str, int]] = []
     pipeline.pull(live_server.settings(root=project_root),
                   lambda desc, total: calls.append((desc, total)) or (lambda _n: None))
     assert calls == [("pull", 3)]
-    messages = [r.getMessage() for r in caplog.records if r.name == "annotate.pipeline"]
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("annotate.pipeline")]
     assert any("holds 3 task(s): 1 page(s)" in m for m in messages), messages
     assert any(m.startswith("pull: new archive") for m in messages), messages
 

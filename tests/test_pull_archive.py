@@ -81,7 +81,7 @@ def test_pipeline_pull_parses_the_snapshot_not_the_pages(live_server, project_ro
         kwargs.update(page_size=5, on_row=hook)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "pull_raw", small_pages)
+    monkeypatch.setattr(pipeline.sync, "pull_raw", small_pages)
     result = pipeline.pull(settings)
     assert [t.task_id for t in result.tasks] == ids[1:]
 

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from .. import pipeline
 from ..config import Settings
-from ..decide import make_decision, parse_span_id, validate_decision
-from ..decisions import DECISIONS_FILE, append_decision, load_decisions
+from ..decide import parse_span_id
+from ..decisions import DECISIONS_FILE
 from ..errors import InputError, QualityGateError
 from ..export import export_gold
-from ..gold import Disagreement, Open, build_gold
+from ..gold import Disagreement, Open
 from ..goldrelations import relation_words
 from ..records import Task
-from ..schema import load_schema
 from .app import get_settings, main
 from .jsonreport import JSON_OPTION, echo_json, export_json
-
-if TYPE_CHECKING:
-    from ..pipeline import TaskSource
 
 FROM_EXPORT = click.option("--from-export", type=click.Path(dir_okay=False, path_type=Path),
                            help="Read tasks from this Label Studio JSON export instead of pulling from the server.")
@@ -33,17 +29,11 @@ PULL = click.option("--pull", "refresh", is_flag=True,
                     help="Pull from Label Studio first (default: read the newest pull in exports/raw/).")
 
 
-def load_input(settings: Settings, from_export: Path | None, refresh: bool = False) -> TaskSource:
+def load_input(settings: Settings, from_export: Path | None, refresh: bool = False) -> pipeline.TaskSource:
     """The tasks a gold command reads, saying on stderr which file they come from."""
-    from .. import pipeline
-
     source = pipeline.read_tasks(settings, from_export, refresh)
     click.echo(f"reading {source.describe(settings)}", err=True)
     return source
-
-
-def _decisions_path(settings: Settings, path: Path | None) -> Path:
-    return path or settings.exports_dir / DECISIONS_FILE
 
 
 @main.command()
@@ -71,7 +61,6 @@ def export(ctx: click.Context, from_export: Path | None, refresh: bool, decision
     """
     settings = get_settings(ctx)
     from ..export.folder import check_target
-    from ..pipeline import describe_source
 
     if as_json and fmt == "labelstudio":
         raise InputError("--json and --format labelstudio both want stdout; give one of them")
@@ -79,8 +68,8 @@ def export(ctx: click.Context, from_export: Path | None, refresh: bool, decision
         check_target(out_dir, settings.exports_dir / "gold")
     source = load_input(settings, from_export, refresh)
     try:
-        result = export_gold(source.tasks, settings, decisions_path=_decisions_path(settings, decisions_path),
-                             min_agreement=min_agreement, source=describe_source(source.path),
+        result = export_gold(source.tasks, settings, decisions_path=pipeline.decisions_file(settings, decisions_path),
+                             min_agreement=min_agreement, source=pipeline.describe_source(source.path),
                              quarantined=[q.note() for q in source.quarantine], out=out_dir)
     except QualityGateError as exc:  # written, but a gate failed: the report still says what and where
         if as_json:
@@ -90,10 +79,7 @@ def export(ctx: click.Context, from_export: Path | None, refresh: bool, decision
         echo_json("export", {**(export_json(result) or {}), "quality_gate": None})
         return
     to_stderr = fmt == "labelstudio"  # stdout carries the Label Studio JSON then
-    docs = result.counts["documents"]
-    click.echo(f"Gold written to {result.folder} ({docs['train']} train, {docs['dev']} dev documents, "
-               f"{result.counts['spans']} spans, {result.counts['events']} events, "
-               f"{result.counts['open_disagreements']} open disagreements)", err=to_stderr)
+    click.echo(f"Gold written to {result.folder} ({pipeline.gold_counts(result)})", err=to_stderr)
     for problem in result.problems:
         click.echo(f"  {problem.kind}: {problem.where}: {problem.message}", err=to_stderr)
     if to_stderr:
@@ -110,14 +96,13 @@ def disagreements(ctx: click.Context, from_export: Path | None, refresh: bool, d
                   as_json: bool) -> None:
     """List the spans and relations annotators disagree on that no lead decision has settled yet."""
     settings = get_settings(ctx)
-    gold = build_gold(load_input(settings, from_export, refresh).tasks, load_decisions(_decisions_path(settings, decisions_path)),
-                      load_schema(settings.guidelines_dir), settings.leads)
-    for item in gold.disagreements:
+    found = pipeline.open_disagreements(settings, load_input(settings, from_export, refresh).tasks, decisions_path)
+    for item in found:
         click.echo(json.dumps(item.to_dict(), ensure_ascii=False, sort_keys=True) if as_json else _describe(item))
     if not as_json:
-        n_relations = sum(d.kind == "relation" for d in gold.disagreements)
-        split = f" ({len(gold.disagreements) - n_relations} span, {n_relations} relation)" if n_relations else ""
-        click.echo(f"{len(gold.disagreements)} open disagreement(s){split}")
+        n_relations = sum(d.kind == "relation" for d in found)
+        split = f" ({len(found) - n_relations} span, {n_relations} relation)" if n_relations else ""
+        click.echo(f"{len(found)} open disagreement(s){split}")
 
 
 def _describe(item: Open) -> str:
@@ -181,32 +166,24 @@ def decide(ctx: click.Context, from_export: Path | None, refresh: bool, decision
     if not relation and (start is None or end is None or label is None):
         raise InputError("a span decision needs --start, --end and --label (or --relation FROM_SPAN TO_SPAN TYPE)")
     source = load_input(settings, from_export, refresh)
-    task = next((t for t in source.tasks if t.task_id == task_id), None)
-    if task is None:
-        known = ", ".join(str(t.task_id) for t in source.tasks[:20])
-        raise InputError(f"no task {task_id} in {source.describe(settings)}; known task ids: {known}")
-    path = _decisions_path(settings, decisions_path)
+    task = source.task(task_id, settings)
+    path = pipeline.decisions_file(settings, decisions_path)
     if relation:
         _decide_relation(settings, task, relation, action, by, change_type, note, source.path.name, path)
         return
     assert start is not None and end is not None and label is not None
-    schema = load_schema(settings.guidelines_dir)
-    decision = make_decision(task, start, end, label, action, by, schema.version, new=change_to, note=note,
-                             archive=source.path.name)
-    validate_decision(decision, task, schema, settings.leads)
-    append_decision(path, decision)
+    [decision, *_] = pipeline.record_decision(settings, task, (start, end, label), action, by, new=change_to,
+                                              note=note, archive=source.path.name, decisions_path=path)
     click.echo(f"Recorded: {decision.action} task {task_id} {start}-{end} {label} {decision.span.text!r} "
                f"by {by} -> {path}")
 
 
 def _decide_relation(settings: Settings, task: Task, relation: tuple[str, str, str], action: str, by: str,
                      new_label: str | None, note: str | None, archive: str, path: Path) -> None:
-    from ..pipeline import record_relation_decision
-
     where = f"task {task.task_id} --relation"
     source, target = parse_span_id(relation[0], where), parse_span_id(relation[1], where)
-    decision = record_relation_decision(settings, task, source, target, relation[2], action, by, new_label=new_label,
-                                        note=note, archive=archive, decisions_path=path)
+    decision = pipeline.record_relation_decision(settings, task, source, target, relation[2], action, by,
+                                                 new_label=new_label, note=note, archive=archive, decisions_path=path)
     changed = f" to {new_label}" if new_label else ""
     words = relation_words(decision.source.text, decision.label, decision.target.text)
     click.echo(f"Recorded: {decision.action}{changed} task {task.task_id} relation {words} ({relation[0]} -> "

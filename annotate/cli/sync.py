@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import click
 
 from .. import pipeline
-from ..procs.dashboard import start_dashboard
 from ..records import read_documents
 from .app import get_settings, main
 from .jsonreport import JSON_OPTION, echo_json, pull_json, push_json
 from .progress import progress as _progress
-from .web import echo_new_logins
+from .web import echo_logins
 
 
 @main.command()
@@ -109,48 +107,36 @@ def pull(ctx: click.Context, archive_only: bool, as_json: bool) -> None:
     agreement, problems).
     """
     settings = get_settings(ctx)
-    result = pipeline.pull(settings, _progress)
-    stats = result.stats
-    if not as_json:
-        where = f"unchanged since {stats.path} (no new file)" if stats.unchanged_since else str(stats.path)
-        click.echo(f"pulled {stats.tasks} task(s), {stats.annotations} annotation(s), {stats.drafts} draft(s) -> "
-                   f"{where}")
-    for line in stats.changes():
-        click.secho(f"during the pull: {line}", fg="yellow", err=True)
-    if result.quarantine:
-        scopes = Counter(q.scope for q in result.quarantine)
-        what = ", ".join(f"{n} {scope}(s)" for scope, n in sorted(scopes.items()))
-        click.secho(f"quarantined {what}, each named by task and annotator -> {result.quarantine_path}", fg="yellow",
-                    err=True)
-    gold = None if archive_only else pipeline.export_pulled(settings, result)
+    outcome = pipeline.pull_and_export(settings, archive_only, _progress)
+    for line in outcome.lines(settings):  # the warnings on stderr also with --json
+        if line.warning:
+            click.secho(line.text, fg="yellow", err=True)
+        elif not as_json:
+            click.echo(line.text)
     if as_json:
-        echo_json("pull", pull_json(result, gold))
-        return
-    if archive_only:
-        click.echo("--archive-only: no gold written (build it with `annotate export`)")
-        return
-    for line in pipeline.gold_lines(settings, result, gold):
-        click.echo(line)
+        echo_json("pull", pull_json(outcome.pulled, outcome.gold))
 
 
 @main.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """The main job on seeds/: start Label Studio, pre-annotate, push, and print where to go."""
+    from ..web.users import allowed_users, ensure_users  # werkzeug: loaded only by the commands that need it
+
     settings = get_settings(ctx)
-    result = pipeline.run_demo(settings, _progress)
+    result = pipeline.run_demo(settings, _progress, dashboard_logins=ensure_users)
     click.echo(f"\nPre-annotated {result.documents} seed article(s); {result.push.summary()}.")
     click.echo(f"\nLabel Studio:  {result.server_url}")
     if result.login:
         click.echo(f"Login:         {result.login}  (password: see {result.credentials_file})")
     click.echo(f"Project:       {result.project.url}")
-    from ..web.users import allowed_users  # werkzeug: loaded only by the commands that need it
-
-    echo_new_logins(settings)
-    board = start_dashboard(settings)
+    echo_logins(settings, result.logins)
+    if result.dashboard_error is not None:
+        raise result.dashboard_error
+    assert result.dashboard is not None
     leads = ", ".join(allowed_users(settings))
-    click.echo(f"Dashboard:     {board.url}/  (login {leads}; `annotate serve --reset-password EMAIL` sets a new "
-               "password)")
+    click.echo(f"Dashboard:     {result.dashboard.url}/  (login {leads}; `annotate serve --reset-password EMAIL` "
+               "sets a new password)")
     click.echo("\nCorrect the spans and relations in the browser, then pull them into exports/ with:\n    .venv/bin/annotate pull\n"
                "(or press \"Pull from Label Studio\" on the dashboard).")
     stops = ".venv/bin/annotate dashboard stop" + ("" if settings.external else " && .venv/bin/annotate server stop")

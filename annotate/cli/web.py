@@ -73,9 +73,16 @@ def _warm(store: object) -> None:
 
 def echo_new_logins(settings: Settings) -> None:
     """Create the dashboard logins that do not exist yet and print their passwords (the only time they show)."""
-    from ..web.users import ensure_users, users_path
+    from ..web.users import ensure_users
 
-    for email, password in ensure_users(settings).items():
+    echo_logins(settings, ensure_users(settings))
+
+
+def echo_logins(settings: Settings, created: dict[str, str]) -> None:
+    """Print the dashboard logins just created, with their passwords (the only time they show)."""
+    from ..web.users import users_path
+
+    for email, password in created.items():
         click.echo(f"Created dashboard login {email} with password {password} (shown once; hash in "
                    f"{users_path(settings)})")
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response  # what redirect() returns
 
-from ..decide import candidate_keys, make_decision, parse_span_id, validate_decision
-from ..decisions import ACTIONS, append_decision
+from ..decide import parse_span_id
+from ..decisions import ACTIONS
 from ..errors import InputError
 from ..goldrelations import relation_words
 from ..records import Task
@@ -83,29 +84,21 @@ def _form_span() -> tuple[int, int, str]:
 
 @bp.route("/<int:task_id>/decide", methods=["POST"])
 def decide(task_id: int) -> Response:
-    """Record accept / reject of a span, or choose it over the spans competing with it (rejecting those)."""
+    """Record accept / reject of a span, or choose it over the spans competing with it (rejecting those), through
+    the CLI's pipeline function."""
+    from ..pipeline import record_decision  # the Label Studio client and spaCy stay unloaded until a decision
+
     store, settings = context.store(), context.settings()
     task = _task(task_id)
-    schema = store.snapshot().schema
     action = request.form.get("action", "")
     if action not in ("accept", "reject", "choose"):
         raise InputError(f"action {action!r} is not one of accept, reject, choose")
-    start, end, label = _form_span()
-    note = request.form.get("note", "").strip() or None
-    by = session["user"]
+    span = _form_span()
     archive = store.snapshot().archive
-    made = [make_decision(task, start, end, label, "reject" if action == "reject" else "accept", by, schema.version,
-                          note=note, archive=archive.name if archive else None)]
-    if action == "choose":
-        known = candidate_keys(task)
-        gold = store.gold()[task_id]
-        rivals = {k for d in gold.span_disagreements if d.key == (start, end, label) for k in d.competing}
-        made += [make_decision(task, *k, "reject", by, schema.version, note=note, archive=made[0].archive)
-                 for k in sorted(rivals & known)]
-    for decision in made:  # validate all before writing any, so a choice is never half recorded
-        validate_decision(decision, task, schema, settings.leads)
-    for decision in made:
-        append_decision(store.decisions_path, decision)
+    made = record_decision(settings, task, span, "reject" if action == "reject" else "accept", session["user"],
+                           note=request.form.get("note", "").strip() or None,
+                           archive=archive.name if archive else None, decisions_path=store.decisions_path,
+                           reject_competing=action == "choose")
     summary = "; ".join(f"{d.action} {d.span.text!r} {d.span.label}" for d in made)
     flash(f"Recorded: {summary}.", "ok")
     return redirect(url_for("documents.detail", task_id=task_id) + "#disagreements")

@@ -1,8 +1,10 @@
-"""Overview: how far the work is, per annotator, over time; and the button that pulls from Label Studio."""
+"""Overview: how far the work is, per annotator, over time; and the button that pulls from Label Studio and writes
+the gold (pipeline.pull_and_export, as `annotate pull`)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response  # what redirect() returns
 
 from . import charts, context
 from .data import annotator_stats, daily_progress, filter_rows, progress
@@ -26,15 +28,14 @@ def index() -> str:
 
 @bp.route("/pull", methods=["POST"])
 def pull() -> Response:
-    """Pull every annotation from Label Studio into a new raw archive (the pages then read it)."""
+    """Pull every annotation from Label Studio and write the gold, as `annotate pull` does; flash what it printed."""
     from ..labelstudio.server import server_status
-    from ..pipeline import pull as pull_project  # the Label Studio client loads only when a pull is asked for
+    from ..pipeline import pull_and_export  # the Label Studio client loads only when a pull is asked for
 
     settings = context.settings()
     # A pull would start the embedded server (half a minute); a button press should not do that silently.
     if not settings.external and server_status(settings) is None:
         abort(409, "The embedded Label Studio is not running: start it with `annotate server start`, then pull.")
-    result = pull_project(settings)
-    note = f", {len(result.quarantine)} quarantined (annotations or relations)" if result.quarantine else ""
-    flash(f"Pulled {len(result.tasks)} tasks from project {result.project_id}{note}.", "ok")
+    for line in pull_and_export(settings).lines(settings):
+        flash(line.text, "warning" if line.warning else "ok")
     return redirect(url_for("overview.index"))

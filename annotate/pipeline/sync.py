@@ -1,0 +1,220 @@
+"""The pulling side of the workflows: archive the project, read tasks for the read commands, build the gold from a
+pull, and say what was written (the same lines for `annotate pull` and the dashboard's Pull button)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import locks
+from ..archive import (
+    archive_name,
+    latest_raw_export,
+    list_archives,
+    prune_archives,
+    raw_dir,
+    remove_stale_temp,
+    write_quarantine,
+)
+from ..config import Settings
+from ..errors import InputError, LabelStudioError, QualityGateError
+from ..export import ExportResult, export_gold
+from ..labelstudio.client import connect
+from ..labelstudio.convert import Quarantined, read_export, task_from_row, tasks_from_export
+from ..labelstudio.project import find_project
+from ..labelstudio.pull import PAGE_SIZE, PullStats, change_marker, pull_raw
+from ..labelstudio.users import resolve_users
+from ..records import Task
+from ..schema import load_schema
+from .project import Progress, no_progress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PullResult:
+    project_id: int
+    stats: PullStats
+    tasks: list[Task]
+    quarantine: list[Quarantined]
+    quarantine_path: Path | None
+
+
+def pull(settings: Settings, progress: Progress = no_progress) -> PullResult:
+    """Archive the project as a consistent snapshot under exports/raw/ (no new file when nothing changed), parse
+    it into tasks (quarantining misfits), and prune old archives (see prune_archives)."""
+    conn = connect(settings)
+    project_id = find_project(conn, settings)
+    if project_id is None:
+        raise LabelStudioError(f"no project titled {settings.project_title!r} on {conn.url}: run `annotate push` "
+                               "first (or set project_title)")
+    schema = load_schema(settings.guidelines_dir)
+    parsed: dict[int, tuple[Task, list[Quarantined]]] = {}
+
+    def parse(row: dict) -> None:
+        found: list[Quarantined] = []
+        task = task_from_row(row, schema, found)
+        parsed[task.task_id] = (task, found)
+
+    folder = raw_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    with locks.hold(locks.lock_path(settings.state_dir, "pull", str(folder)), "pull into exports/raw"):
+        for stale in remove_stale_temp(folder):
+            log.warning("removed %s, left by an interrupted pull", stale.name)
+        archives = list_archives(settings, project_id)
+        previous = archives[-1] if archives else None
+        total = change_marker(conn, project_id)[0]  # one small request, so the bar has a total
+        log.info("pull: project %d holds %d task(s): %d page(s) of %d", project_id, total, -(-total // PAGE_SIZE),
+                 PAGE_SIZE)
+        stats = pull_raw(conn, project_id, archive_name(settings, project_id), progress=progress("pull", total),
+                         on_row=parse, previous=previous)
+        if stats.unchanged_since:
+            log.info("pull: unchanged since %s: no new archive", stats.unchanged_since.name)
+        else:
+            log.info("pull: new archive %s", stats.path.name)
+        for task_id in stats.deleted:
+            parsed.pop(task_id, None)
+        tasks = [parsed[k][0] for k in sorted(parsed)]
+        quarantine = [q for k in sorted(parsed) for q in parsed[k][1]]
+        qpath = write_quarantine(stats.path, quarantine)
+        prune_archives(settings)
+    return PullResult(project_id, stats, tasks, quarantine, qpath)
+
+
+@dataclass(frozen=True)
+class TaskSource:
+    """Tasks for a read command and where they came from."""
+
+    tasks: list[Task]
+    quarantine: list[Quarantined]
+    path: Path
+
+    def describe(self, settings: Settings) -> str:
+        """How the command names its input: the file, relative to the project folder when inside it."""
+        try:
+            return str(self.path.resolve().relative_to(settings.root))
+        except ValueError:
+            return str(self.path)
+
+    def task(self, task_id: int, settings: Settings) -> Task:
+        """The task with this Label Studio id; InputError naming the input and some known ids if there is none."""
+        found = next((t for t in self.tasks if t.task_id == task_id), None)
+        if found is None:
+            known = ", ".join(str(t.task_id) for t in self.tasks[:20])
+            raise InputError(f"no task {task_id} in {self.describe(settings)}; known task ids: {known}")
+        return found
+
+
+def read_tasks(settings: Settings, from_export: Path | str | None = None, refresh: bool = False,
+               progress: Progress = no_progress) -> TaskSource:
+    """What read commands read: an export file; a fresh pull when `refresh`; else the newest archive (no server)."""
+    schema = load_schema(settings.guidelines_dir)
+    if from_export is not None:
+        rows = read_export(from_export)
+        tasks, quarantine = tasks_from_export(rows, schema, resolve_users(settings, rows))  # a UI export has ids
+        return TaskSource(tasks, quarantine, Path(from_export))
+    if refresh:
+        result = pull(settings, progress)
+        return TaskSource(result.tasks, result.quarantine, result.stats.path)
+    archive = latest_raw_export(settings)
+    if archive is None:
+        raise InputError(f"nothing has been pulled yet into {raw_dir(settings)}: run `annotate pull` first, or pass "
+                         "--pull (or --from-export FILE)")
+    tasks, quarantine = tasks_from_export(read_export(archive), schema)
+    return TaskSource(tasks, quarantine, archive)
+
+
+def load_tasks(settings: Settings, from_export: Path | str | None = None, refresh: bool = False) -> list[Task]:
+    """Tasks from an export file, the newest archive, or a fresh pull (see read_tasks)."""
+    source = read_tasks(settings, from_export, refresh)
+    for item in source.quarantine:
+        log.warning("quarantined: task %s by %s: %s", item.task_id, item.annotator, item.reason)
+    return source.tasks
+
+
+def describe_source(path: Path) -> str:
+    """How an export names the raw archive it was built from: file name and content hash."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return f"Label Studio export {path.name} (sha256 {digest})"
+
+
+def export_pulled(settings: Settings, result: PullResult) -> ExportResult | None:
+    """Build the gold dataset from a pull; None (nothing written) when no annotation is submitted yet."""
+    if not any(task.completed for task in result.tasks):
+        log.info("export: no submitted annotation in project %d: no gold built", result.project_id)
+        return None
+    notes = [q.note() for q in result.quarantine]
+    try:
+        exported = export_gold(result.tasks, settings, source=describe_source(result.stats.path), quarantined=notes)
+    except QualityGateError as exc:
+        # A pull's job is the archive; what does not fit is reported and quarantined, and the pull goes on.
+        log.info("export: quality gate failed (%s); the gold is written, the pull goes on", exc)
+        return exc.result  # type: ignore[attr-defined]
+    log.info("export: gold folder %s (%d problem(s))", exported.folder, len(exported.problems))
+    return exported
+
+
+def gold_counts(exported: ExportResult) -> str:
+    """What a gold folder holds, as `annotate export` and `annotate pull` say it."""
+    counts, docs = exported.counts, exported.counts["documents"]
+    return (f"{docs['train']} train, {docs['dev']} dev documents, {counts['spans']} spans, {counts['events']} events, "
+            f"{counts['open_disagreements']} open disagreements")
+
+
+def gold_lines(settings: Settings, result: PullResult, exported: ExportResult | None) -> list[str]:
+    """What `annotate pull` says about the gold it built (or did not build) from the pull."""
+    if exported is None:
+        return [f"no submitted annotations yet in project {result.project_id}: no gold written. "
+                "Annotate in Label Studio, then pull again."]
+    lines = [f"gold dataset -> {exported.folder} (latest: {settings.exports_dir / 'gold' / 'latest'})",
+             f"  {gold_counts(exported)}"]
+    lines += [f"  {p.kind}: {p.where}: {p.message}" for p in exported.problems]
+    return lines
+
+
+def write_gold(settings: Settings, result: PullResult) -> list[str]:
+    """Build the gold dataset from a pull; lines to show the user (nothing is written without annotations)."""
+    return gold_lines(settings, result, export_pulled(settings, result))
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a report; a warning goes to stderr in the CLI and shows as a warning on the dashboard."""
+
+    text: str
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class PullOutcome:
+    """A pull and the gold built from it (None with archive_only or before any submitted annotation)."""
+
+    pulled: PullResult
+    gold: ExportResult | None
+    archive_only: bool
+
+    def lines(self, settings: Settings) -> list[Line]:
+        """What was pulled, changed during the pull, quarantined, and written: `annotate pull`'s text."""
+        stats = self.pulled.stats
+        where = f"unchanged since {stats.path} (no new file)" if stats.unchanged_since else str(stats.path)
+        lines = [Line(f"pulled {stats.tasks} task(s), {stats.annotations} annotation(s), {stats.drafts} draft(s) -> "
+                      f"{where}")]
+        lines += [Line(f"during the pull: {change}", warning=True) for change in stats.changes()]
+        if self.pulled.quarantine:
+            scopes = Counter(q.scope for q in self.pulled.quarantine)
+            what = ", ".join(f"{n} {scope}(s)" for scope, n in sorted(scopes.items()))
+            lines.append(Line(f"quarantined {what}, each named by task and annotator -> {self.pulled.quarantine_path}",
+                              warning=True))
+        if self.archive_only:
+            return [*lines, Line("--archive-only: no gold written (build it with `annotate export`)")]
+        return lines + [Line(text) for text in gold_lines(settings, self.pulled, self.gold)]
+
+
+def pull_and_export(settings: Settings, archive_only: bool = False, progress: Progress = no_progress) -> PullOutcome:
+    """`annotate pull` and the dashboard's Pull button: archive the project, then (unless `archive_only`) write the
+    gold dataset to exports/gold/ from that archive."""
+    result = pull(settings, progress)
+    return PullOutcome(result, None if archive_only else export_pulled(settings, result), archive_only)

@@ -16,7 +16,7 @@ from typing import Any
 
 from annotate.config import Settings
 from annotate.export import export_gold
-from annotate.gold import build_gold
+from annotate.gold.adjudicate import build_gold
 from annotate.records import Annotation, Prediction, Span, Task
 from annotate.schema import load_schema
 from annotate.training.docbin import GoldInput, write_docbins

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from annotate.ingest import IngestReport, load_articles, normalise_text
+from annotate.ingest.load import IngestReport, load_articles, normalise_text
 
 WORDS = ["rebels", "seized", "the", "town", "of", "Idlib", "on", "Tuesday", "killing", "eleven", "soldiers", "near", "Aleppo", "said", "activists", "army", "forces", "withdrew", "from", "province", "after", "clashes", "with", "militants", "in", "northern", "Syria", "government", "troops", "shelled", "village", "observatory", "monitor", "jihadists", "besieged", "fighters", "convoy", "airstrike", "hospital", "border", "crossing", "coalition", "offensive", "ceasefire", "brigade", "checkpoint", "civilians", "displaced", "front", "commander"]
 FURNITURE = "\nRelated Articles\nRebels advance on Azaz\nCopyright © 2020 Example News. All Rights Reserved."

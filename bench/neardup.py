@@ -1,4 +1,4 @@
-"""Benchmark: near-duplicates, annotate.neardup against datasketch and against same-run baselines.
+"""Benchmark: near-duplicates, annotate.ingest.neardup against datasketch and against same-run baselines.
 
 1,000 synthetic articles of 500 words (quick: 300); every fifth is an earlier one with 0-6% of its words
 replaced, so exact Jaccard similarities spread from 1.0 down to about 0.5 around both thresholds.
@@ -25,13 +25,13 @@ from itertools import combinations
 from typing import Any
 
 from annotate.config import Settings
-from annotate.neardup import BINS, NearDuplicateIndex, group_near_duplicates, jaccard, shingles
+from annotate.ingest.neardup import BINS, NearDuplicateIndex, group_near_duplicates, jaccard, shingles
 from tests.neardup_oracle import group_near_duplicates_naive
 
 _PHRASE = ("rebels seized the town of Idlib on Tuesday killing eleven soldiers near Aleppo said activists army forces "
            "withdrew from province after clashes with militants in northern Syria government troops shelled village")
 WORDS = tuple(_PHRASE.split())
-NUM_PERM = BINS  # the same signature size as annotate.neardup
+NUM_PERM = BINS  # the same signature size as annotate.ingest.neardup
 SIGN_OFF = "Reporting by staff in Beirut; editing by desk 1404."  # as in tests/test_neardup.py
 
 
@@ -75,7 +75,7 @@ def _ingest_ours(texts: Mapping[str, str], threshold: float) -> set[tuple[str, s
 
 
 def _minhash(grams: frozenset[int], permutations: Any) -> Any:
-    """datasketch's MinHash of annotate.neardup's own shingle hashes (one shingling; it permutes 64-bit values)."""
+    """datasketch's MinHash of annotate.ingest.neardup's own shingle hashes (one shingling; it permutes 64-bit values)."""
     from datasketch import MinHash
 
     m = MinHash(num_perm=NUM_PERM, hashfunc=int, permutations=permutations, scheme="affine64")

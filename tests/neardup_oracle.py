@@ -1,6 +1,6 @@
 """The all-pairs oracle for near-duplicate grouping (test and benchmark code, not the product).
 
-It compares every pair with the exact Jaccard similarity of annotate.neardup's shingles, so the indexed
+It compares every pair with the exact Jaccard similarity of annotate.ingest.neardup's shingles, so the indexed
 grouping must give the same groups; quadratic, so it stays out of annotate/.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from itertools import combinations
 
-from annotate.neardup import jaccard, shingles
+from annotate.ingest.neardup import jaccard, shingles
 
 
 def group_near_duplicates_naive(texts: Mapping[str, str], threshold: float) -> dict[str, str]:

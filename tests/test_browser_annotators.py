@@ -67,7 +67,7 @@ from browser_fixtures import (
 from annotate.agreement import agreement_report
 from annotate.config import Settings
 from annotate.export import ExportResult, export_gold
-from annotate.gold import build_gold
+from annotate.gold.adjudicate import build_gold
 from annotate.pipeline import PullResult, describe_source, pull, push
 from annotate.records import Document
 from annotate.schema import load_schema

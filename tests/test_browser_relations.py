@@ -39,7 +39,7 @@ from browser_fixtures import (
 )
 
 from annotate.config import Settings
-from annotate.gold import build_gold
+from annotate.gold.adjudicate import build_gold
 from annotate.labelstudio.payloads import task_payload
 from annotate.pipeline import preannotate_inputs, pull, push
 from annotate.records import Document, Relation, Span, span_id

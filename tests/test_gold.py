@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from gold_fixtures import ROOT, TEXT, ann, span, task
 
-from annotate.decisions import Decision
-from annotate.gold import build_gold
+from annotate.gold.adjudicate import build_gold
+from annotate.gold.decisions import Decision
 from annotate.records import Relation, Span
 from annotate.schema import load_schema
 

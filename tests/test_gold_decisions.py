@@ -7,10 +7,10 @@ import json
 import pytest
 from gold_fixtures import ROOT, TEXT, ann, span, task
 
-from annotate.decide import make_decision, validate_decision
-from annotate.decisions import Decision, append_decision, final_decisions, load_decisions
 from annotate.errors import InputError, OffsetError, SchemaError
-from annotate.gold import build_gold
+from annotate.gold.adjudicate import build_gold
+from annotate.gold.decide import make_decision, validate_decision
+from annotate.gold.decisions import Decision, append_decision, final_decisions, load_decisions
 from annotate.schema import load_schema
 
 TASK = task(5, [ann(5, "a", [span(0, 6, "ACTOR")]), ann(5, "b", [span(14, 20, "LOCATION")])])

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from gold_fixtures import TEXT, ann, project, span, task
 
-from annotate.decide import make_decision
-from annotate.decisions import append_decision
 from annotate.errors import ExportError, QualityGateError
 from annotate.export import export_gold, pooled_span_f1
+from annotate.gold.decide import make_decision
+from annotate.gold.decisions import append_decision
 from annotate.records import Prediction, Relation
 from annotate.training.docbin import read_docbin
 

@@ -15,11 +15,11 @@ from gold_fixtures import project
 from web_fixtures import APP_CONFIG, LEAD, login
 
 from annotate import pipeline
-from annotate.archive import quarantine_path
 from annotate.cli import main
 from annotate.errors import InputError
 from annotate.export import export_gold
-from annotate.gold import build_gold
+from annotate.gold.adjudicate import build_gold
+from annotate.labelstudio.archive import quarantine_path
 from annotate.labelstudio.client import connect
 from annotate.labelstudio.convert import read_export
 from annotate.records import Document, Span

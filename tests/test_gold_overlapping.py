@@ -10,9 +10,9 @@ from gold_fixtures import ROOT, ann, project, span, task
 from web_fixtures import APP_CONFIG, LEAD, login, make_project
 
 from annotate.export import export_gold
-from annotate.gold import build_gold
+from annotate.gold.adjudicate import build_gold
+from annotate.gold.screening import overlapping_pairs
 from annotate.schema import load_schema
-from annotate.screening import overlapping_pairs
 from annotate.web import create_app
 from annotate.web.users import ensure_users
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from gold_fixtures import ROOT, ann, span, task
 
-from annotate.gold import build_gold
-from annotate.provenance import Origin, classify_span, parent_predictions
+from annotate.gold.adjudicate import build_gold
+from annotate.gold.provenance import Origin, classify_span, parent_predictions
 from annotate.records import Prediction
 from annotate.schema import load_schema
 

@@ -13,7 +13,7 @@ from web_fixtures import APP_CONFIG, LEAD, login, make_project
 
 from annotate.cli import main
 from annotate.export import export_gold
-from annotate.gold import build_gold
+from annotate.gold.adjudicate import build_gold
 from annotate.labelstudio.convert import tasks_from_export
 from annotate.records import Relation
 from annotate.schema import load_schema

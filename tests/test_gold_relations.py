@@ -7,11 +7,11 @@ import json
 import pytest
 from gold_fixtures import ROOT, TEXT, ann, span, task
 
-from annotate.decide import make_decision, make_relation_decision, parse_span_id, validate_relation_decision
-from annotate.decisions import Decision, RelationDecision, append_decision, load_decisions
 from annotate.errors import InputError, OffsetError, SchemaError
-from annotate.gold import build_gold
-from annotate.goldrelations import RelationDisagreement
+from annotate.gold.adjudicate import build_gold
+from annotate.gold.decide import make_decision, make_relation_decision, parse_span_id, validate_relation_decision
+from annotate.gold.decisions import Decision, RelationDecision, append_decision, load_decisions
+from annotate.gold.relations import RelationDisagreement
 from annotate.records import Relation
 from annotate.schema import load_schema
 

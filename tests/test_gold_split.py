@@ -8,8 +8,8 @@ import pytest
 from neardup_oracle import group_near_duplicates_naive
 
 from annotate.config import Settings
-from annotate.neardup import group_near_duplicates
-from annotate.split import assign_split
+from annotate.gold.split import assign_split
+from annotate.ingest.neardup import group_near_duplicates
 
 THRESHOLD = Settings.split_near_duplicate_threshold
 

@@ -18,7 +18,7 @@ from annotate.guidelines import (
     parse_marked,
     prose_quotes,
 )
-from annotate.ingest import load_articles
+from annotate.ingest.load import load_articles
 from annotate.records import read_documents
 from annotate.schema import load_schema
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from annotate.cli import main
 from annotate.errors import InputError
-from annotate.furniture import strip_furniture
-from annotate.ingest import IngestReport, article_to_dict, load_articles, normalise_text
+from annotate.ingest.furniture import strip_furniture
+from annotate.ingest.load import IngestReport, article_to_dict, load_articles, normalise_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -431,7 +431,7 @@ def test_ingest_output_reads_back_unchanged(tmp_path: Path) -> None:
 
 
 def test_read_articles_keeps_ids_meta_and_has_no_size_limit(tmp_path: Path) -> None:
-    from annotate.ingest import read_articles
+    from annotate.ingest.load import read_articles
 
     out = tmp_path / "articles.jsonl"
     long_text = "Rebels shelled Marea. " * 6000  # 132,000 characters, over the default limit

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from annotate.ingest import IngestReport, load_articles
+from annotate.ingest.load import IngestReport, load_articles
 
 GOOD = "Rebels shelled the town of Marea on Monday, a monitor said."
 
@@ -395,7 +395,7 @@ def test_cli_preannotate_writes_source_files_relative_to_its_root(
 def test_the_duplicate_log_line_escapes_file_names(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     for name in ("a.txt", "b\nc.txt"):
         (tmp_path / name).write_text(GOOD, encoding="utf-8")
-    with caplog.at_level("INFO", logger="annotate.ingest"):
+    with caplog.at_level("INFO", logger="annotate.ingest.load"):
         ingest(tmp_path)
     (message,) = [r.getMessage() for r in caplog.records if "repeats" in r.getMessage()]
     assert message == f"{tmp_path}/b\\nc.txt repeats {tmp_path}/a.txt (id {message.split('(id ')[1][:16]}); skipped"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from annotate.errors import OffsetError
-from annotate.ingest import IngestReport, article_to_dict, content_id, load_articles, normalise_text
+from annotate.ingest.load import IngestReport, article_to_dict, content_id, load_articles, normalise_text
 from annotate.records import Article, Furniture, to_source
 
 ROOT = Path(__file__).resolve().parent.parent

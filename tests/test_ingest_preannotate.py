@@ -8,7 +8,7 @@ import pytest
 from preannotate_fixtures import PROJECT_ROOT
 
 from annotate.config import load_settings
-from annotate.ingest import load_articles
+from annotate.ingest.load import load_articles
 from annotate.preannotate import build_preannotator
 from annotate.records import Document, to_source
 

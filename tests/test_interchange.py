@@ -9,10 +9,10 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from annotate.decide import make_decision
-from annotate.decisions import append_decision
 from annotate.export.build import export_gold
 from annotate.export.tables import EVENT_SCHEMA, SPAN_COLUMNS, SPAN_SCHEMA
+from annotate.gold.decide import make_decision
+from annotate.gold.decisions import append_decision
 from tests.gold_fixtures import ann, project, span, task
 
 

@@ -1,4 +1,4 @@
-"""The one near-duplicate definition (annotate/neardup.py): shingles, signatures, bands, the index and the grouping."""
+"""The one near-duplicate definition (annotate/ingest/neardup.py): shingles, signatures, bands, the index and the grouping."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from neardup_oracle import group_near_duplicates_naive
 
 from annotate.config import Settings
 from annotate.errors import ConfigError
-from annotate.neardup import (
+from annotate.gold.split import assign_split
+from annotate.ingest.neardup import (
     BINS,
     NearDuplicateIndex,
     bands,
@@ -25,7 +26,6 @@ from annotate.neardup import (
     signature,
     similarity,
 )
-from annotate.split import assign_split
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -81,7 +81,7 @@ def test_short_texts(a: str, b: str, expected: float):
     assert group_near_duplicates({"a": a, "b": b}, 0.7)["b"] == ("a" if expected == 1.0 else "b")
 
 
-_PRINT = ("import json, sys; from annotate.neardup import shingles, signature; from annotate.split import assign_split; "
+_PRINT = ("import json, sys; from annotate.ingest.neardup import shingles, signature; from annotate.gold.split import assign_split; "
           "texts = json.load(sys.stdin); print(json.dumps([sorted(shingles(t)) for t in texts.values()] "
           "+ [signature(shingles(t)).hex() for t in texts.values()] + [assign_split(texts, 0.3)]))")
 
@@ -173,7 +173,7 @@ SIGN_OFF = "Reporting by staff in Beirut; editing by desk 1404."
 
 
 def test_a_sign_off_every_article_carries_does_not_make_every_pair_a_candidate(monkeypatch):
-    from annotate import neardup
+    from annotate.ingest import neardup
 
     compared: list[int] = []
     monkeypatch.setattr(neardup, "jaccard", lambda a, b: compared.append(1) or jaccard(a, b))
@@ -218,7 +218,9 @@ def test_pair_sits_between_the_two_default_thresholds():
 
 
 def test_ingest_and_split_use_the_one_shingling(monkeypatch, tmp_path: Path):
-    from annotate import ingest, neardup, split
+    import annotate.gold.split as split
+    import annotate.ingest.load as ingest
+    import annotate.ingest.neardup as neardup
 
     seen: list[str] = []
     monkeypatch.setattr(neardup, "shingles", lambda text: seen.append(text) or shingles(text))
@@ -234,7 +236,7 @@ def test_ingest_and_split_use_the_one_shingling(monkeypatch, tmp_path: Path):
 def test_callers_default_to_the_thresholds_named_in_the_settings():
     import inspect
 
-    from annotate.ingest import load_articles
+    from annotate.ingest.load import load_articles
 
     assert inspect.signature(load_articles).parameters["near_threshold"].default == Settings.near_duplicate_threshold
     assert inspect.signature(assign_split).parameters["threshold"].default == Settings.split_near_duplicate_threshold

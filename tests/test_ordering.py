@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from annotate.errors import ConfigError
-from annotate.ordering import confidence, order_documents
+from annotate.labelstudio.ordering import confidence, order_documents
 from annotate.records import Document, Span
 
 

@@ -15,7 +15,7 @@ from annotate import pipeline
 from annotate.cli import main
 from annotate.config import Settings, load_settings
 from annotate.errors import InputError, ServerError
-from annotate.ingest import IngestReport
+from annotate.ingest.load import IngestReport
 from annotate.labelstudio.convert import Quarantined
 from annotate.labelstudio.project import ProjectRef
 from annotate.labelstudio.pull import PullStats

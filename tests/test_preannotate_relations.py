@@ -7,7 +7,7 @@ from preannotate_fixtures import PROJECT_ROOT, copy_guidelines, parsed
 
 from annotate.config import load_settings
 from annotate.evaluate import score_documents
-from annotate.ingest import load_articles
+from annotate.ingest.load import load_articles
 from annotate.preannotate import build_preannotator
 from annotate.preannotate.relations import RelationFinder
 from annotate.preannotate.relrules import RelationRules, load_relation_rules

@@ -13,7 +13,7 @@ from preannotate_fixtures import PROJECT_ROOT
 from annotate.cli import main
 from annotate.config import load_settings
 from annotate.errors import ConfigError
-from annotate.ingest import load_articles
+from annotate.ingest.load import load_articles
 from annotate.preannotate import build_preannotator, resolve_model, tokenize_offsets
 from annotate.records import Article, read_documents
 

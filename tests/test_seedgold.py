@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from annotate.errors import InputError
-from annotate.ingest import load_articles
+from annotate.gold.seed import GOLD_FILE, SOURCE_FILE, build_seed_gold, render_seed_gold, write_seed_gold
+from annotate.ingest.load import load_articles
 from annotate.records import Article, read_documents
 from annotate.schema import load_schema
-from annotate.seedgold import GOLD_FILE, SOURCE_FILE, build_seed_gold, render_seed_gold, write_seed_gold
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDELINES = ROOT / "guidelines"

@@ -12,7 +12,7 @@ import pytest
 from annotate import pipeline
 from annotate.config import load_settings
 from annotate.export import export_gold
-from annotate.ingest import load_articles
+from annotate.ingest.load import load_articles
 from annotate.labelstudio.client import connect
 from annotate.records import Document
 

@@ -70,7 +70,7 @@ def test_pull_button_writes_the_files_annotate_pull_writes(live_server, tmp_path
     under exports/ (byte for byte), and the page shows the lines the command printed (warnings as warnings)."""
     from conftest import link_project_files
 
-    from annotate.archive import raw_dir
+    from annotate.labelstudio.archive import raw_dir
 
     # The archive is named after the second it was written in; the gold names its source archive. One name for
     # both pulls, so the files can be compared byte for byte.

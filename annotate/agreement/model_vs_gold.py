@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import scoring
 from ..errors import InputError
-from ..provenance import ACCEPTED, inflation_caveat
+from ..gold.provenance import ACCEPTED, inflation_caveat
 from ..records import Document, Span
 from . import tables as t
 from .coefficients import bootstrap_weights, percentile_interval

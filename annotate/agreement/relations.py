@@ -14,7 +14,7 @@ from itertools import combinations
 
 import numpy as np
 
-from ..goldrelations import relation_keys
+from ..gold.relations import relation_keys
 from ..records import RelationKey, SpanKey, Task
 from .measures import PairCounts
 from .spans import COUNT_FIELDS

@@ -9,12 +9,12 @@ import click
 
 from .. import pipeline
 from ..config import Settings
-from ..decide import parse_span_id
-from ..decisions import DECISIONS_FILE
 from ..errors import InputError, QualityGateError
 from ..export import export_gold
-from ..gold import Disagreement, Open
-from ..goldrelations import relation_words
+from ..gold.adjudicate import Disagreement, Open
+from ..gold.decide import parse_span_id
+from ..gold.decisions import DECISIONS_FILE
+from ..gold.relations import relation_words
 from ..records import Task
 from .app import get_settings, main
 from .jsonreport import JSON_OPTION, echo_json, export_json

@@ -47,7 +47,7 @@ def guidelines(ctx: click.Context, html_path: Path | None, as_json: bool) -> Non
 @click.pass_context
 def seed_gold(ctx: click.Context) -> None:
     """Rebuild guidelines/seed-gold.jsonl from the hand annotation in guidelines/seed-gold.src.toml."""
-    from ..seedgold import write_seed_gold
+    from ..gold.seed import write_seed_gold
 
     settings = get_settings(ctx)
     path, gold = write_seed_gold(settings.guidelines_dir, settings.seeds_dir)

@@ -8,7 +8,7 @@ import click
 
 from ..errors import ConfigError
 from ..files import atomic_write
-from ..ingest import IngestReport, article_to_dict, load_articles
+from ..ingest.load import IngestReport, article_to_dict, load_articles
 from ..records import write_jsonl
 from .app import get_settings, main
 from .jsonreport import JSON_OPTION, echo_json, ingest_json

@@ -16,7 +16,7 @@ import click
 if TYPE_CHECKING:
     from ..export.build import ExportResult
     from ..guidelines import Guidelines
-    from ..ingest import IngestReport
+    from ..ingest.load import IngestReport
     from ..labelstudio.project import ProjectRef
     from ..labelstudio.push import PushReport
     from ..labelstudio.server import ServerInfo

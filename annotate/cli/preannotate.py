@@ -11,7 +11,7 @@ import click
 from ..errors import InputError
 from ..evaluate import format_scores, score_documents
 from ..files import atomic_write
-from ..ingest import STDIN, STDIN_NAME, IngestReport, load_articles
+from ..ingest.load import STDIN, STDIN_NAME, IngestReport, load_articles
 from ..records import Document, read_documents
 from .app import get_settings, main
 from .progress import progress

@@ -61,7 +61,7 @@ def push(ctx: click.Context, inputs: tuple[Path, ...], preannotated: Path | None
     null), duplicates {article: [task ids]}, removed [task ids], kept_annotated
     {article: [task ids]}, rejected [messages].
     """
-    from ..ordering import order_documents
+    from ..labelstudio.ordering import order_documents
 
     settings = get_settings(ctx)
     rejected: list[str] = []

@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..csvsafe import write_csv
-from ..decisions import DECISIONS_FILE, load_decisions
 from ..errors import ExportError, InputError, QualityGateError
 from ..files import atomic_write
-from ..gold import GoldSet, TaskGold, build_gold
+from ..gold.adjudicate import GoldSet, TaskGold, build_gold
+from ..gold.decisions import DECISIONS_FILE, load_decisions
+from ..gold.screening import GATING, Problem
+from ..gold.split import assign_split
 from ..records import Task, relation_keys
 from ..schema import Schema, load_schema
 from ..scoring import Counts, count_matches, empty_reason, f1
-from ..screening import GATING, Problem
-from ..split import assign_split
 from . import card, folder
 from .rows import disagreement_rows, dumps_lines, gold_row, portable, project_roots, scrub
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..provenance import ACCEPTED, inflation_caveat
+from ..gold.provenance import ACCEPTED, inflation_caveat
 from ..scoring import NA
 from .eventcard import TYPES, events_lines
 from .rows import SPAN_FIELDS

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePath
 from typing import Any
 
-from ..gold import Disagreement, GoldSpan, TaskGold
+from ..gold.adjudicate import Disagreement, GoldSpan, TaskGold
 from ..records import SpanKey, to_source
 
 Aligned = Mapping[SpanKey, tuple[int, int] | None]

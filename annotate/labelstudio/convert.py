@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, OffsetError
-from ..goldrelations import relation_misfit
+from ..gold.relations import relation_misfit
 from ..records import Annotation, Prediction, Relation, Span, Task
 from ..schema import Schema
 from .payloads import ID_KEY

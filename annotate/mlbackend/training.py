@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..config import Settings
-from ..decisions import DECISIONS_FILE
 from ..errors import QualityGateError
+from ..gold.decisions import DECISIONS_FILE
 from .state import Annotator
 
 log = logging.getLogger(__name__)

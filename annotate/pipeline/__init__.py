@@ -11,7 +11,7 @@ Callers use `from annotate import pipeline` and the names below; tests patch a n
 from __future__ import annotations
 
 # Not workflows, but reached through pipeline by callers and tests since it was one module: kept importable here.
-from ..archive import latest_raw_export
+from ..labelstudio.archive import latest_raw_export
 from ..labelstudio.client import connect
 from ..labelstudio.project import find_project
 from .adjudication import decisions_file, open_disagreements, record_decision, record_relation_decision

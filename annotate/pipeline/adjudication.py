@@ -7,15 +7,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import Settings
-from ..decide import (
+from ..gold.adjudicate import Open, TaskGold, build_gold
+from ..gold.decide import (
     candidate_keys,
     make_decision,
     make_relation_decision,
     validate_decision,
     validate_relation_decision,
 )
-from ..decisions import DECISIONS_FILE, Decision, RelationDecision, append_decision, load_decisions
-from ..gold import Open, TaskGold, build_gold
+from ..gold.decisions import DECISIONS_FILE, Decision, RelationDecision, append_decision, load_decisions
 from ..records import SpanKey, Task
 from ..schema import Schema, load_schema
 

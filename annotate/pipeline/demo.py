@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import AnnotateError
-from ..ingest import IngestReport
+from ..ingest.load import IngestReport
 from ..labelstudio import server as ls_server
 from ..labelstudio.project import ProjectRef
 from ..labelstudio.push import PushReport

@@ -11,7 +11,7 @@ from pathlib import Path
 from .. import locks
 from ..config import Settings
 from ..guidelines import instructions_html, load_guidelines
-from ..ingest import IngestReport, load_articles
+from ..ingest.load import IngestReport, load_articles
 from ..labelstudio.client import Connection, connect
 from ..labelstudio.mlconnect import Connected, connect_backend
 from ..labelstudio.project import Change, ProjectRef, configure_overlap, ensure_project

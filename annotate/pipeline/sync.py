@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import locks
-from ..archive import (
+from ..config import Settings
+from ..errors import InputError, LabelStudioError, QualityGateError
+from ..export import ExportResult, export_gold
+from ..labelstudio.archive import (
     archive_name,
     latest_raw_export,
     list_archives,
@@ -19,9 +22,6 @@ from ..archive import (
     remove_stale_temp,
     write_quarantine,
 )
-from ..config import Settings
-from ..errors import InputError, LabelStudioError, QualityGateError
-from ..export import ExportResult, export_gold
 from ..labelstudio.client import connect
 from ..labelstudio.convert import Quarantined, read_export, task_from_row, tasks_from_export
 from ..labelstudio.project import find_project

@@ -17,8 +17,8 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import InputError
+from ..gold.split import assign_split
 from ..records import Document, Span, read_documents
-from ..split import assign_split
 from .docbin import GoldInput, write_docbins
 
 SPLIT_THRESHOLD = Settings.split_near_duplicate_threshold  # the default; `annotate train` passes the setting

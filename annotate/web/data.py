@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..gold import TaskGold, status_text
+from ..gold.adjudicate import TaskGold, status_text
 from ..labelstudio.convert import Quarantined
 from ..records import Task
 from ..schema import Schema

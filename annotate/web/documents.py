@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response  # what redirect() returns
 
-from ..decide import parse_span_id
-from ..decisions import ACTIONS
 from ..errors import InputError
-from ..goldrelations import relation_words
+from ..gold.decide import parse_span_id
+from ..gold.decisions import ACTIONS
+from ..gold.relations import relation_words
 from ..records import Task
 from . import context
 from .data import SORTS, filter_rows

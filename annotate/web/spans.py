@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from ..gold import TaskGold
-from ..goldrelations import relation_keys, relation_words
+from ..gold.adjudicate import TaskGold
+from ..gold.relations import relation_keys, relation_words
 from ..records import Relation, RelationKey, Span, SpanKey, Task, span_id
 from ..schema import Schema
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..archive import latest_raw_export
 from ..config import Settings
-from ..decisions import DECISIONS_FILE, AnyDecision, assign_decisions, load_decisions
 from ..errors import AnnotateError
-from ..gold import TaskGold, build_gold
+from ..gold.adjudicate import TaskGold, build_gold
+from ..gold.decisions import DECISIONS_FILE, AnyDecision, assign_decisions, load_decisions
+from ..labelstudio.archive import latest_raw_export
 from ..labelstudio.convert import read_export, tasks_from_export
 from ..schema import load_schema
 from .background import DaemonExecutor, Job

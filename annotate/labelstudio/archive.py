@@ -11,10 +11,10 @@ import re
 import time
 from pathlib import Path
 
-from .config import Settings
-from .decisions import DECISIONS_FILE
-from .files import atomic_write
-from .labelstudio.convert import Quarantined
+from ..config import Settings
+from ..files import atomic_write
+from ..gold.decisions import DECISIONS_FILE
+from .convert import Quarantined
 
 
 def raw_dir(settings: Settings) -> Path:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from .config import Settings
-from .neardup import group_near_duplicates
+from ..config import Settings
+from ..ingest.neardup import group_near_duplicates
 
 
 def _score(group: str) -> float:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from ..errors import InputError, OffsetError, SchemaError
+from ..records import RelationKey, Span, SpanKey, Task
+from ..schema import Schema
 from .decisions import ACTIONS, Decision, RelationDecision, utc_now
-from .errors import InputError, OffsetError, SchemaError
-from .goldrelations import relation_keys
-from .records import RelationKey, Span, SpanKey, Task
-from .schema import Schema
+from .relations import relation_keys
 
 
 def candidate_keys(task: Task) -> set[SpanKey]:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .records import Furniture
+from ..errors import InputError
+from ..records import Furniture
 
 SUFFIXES = (".txt", ".jsonl", ".csv")
 _SURROGATE = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (decoded with surrogateescape)

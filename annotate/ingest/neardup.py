@@ -17,7 +17,7 @@ import re
 from array import array
 from collections.abc import Mapping
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 SHINGLE_WORDS = 5
 BINS = 64

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .records import Annotation, Prediction, SpanKey, Task
+from ..records import Annotation, Prediction, SpanKey, Task
 
 ACCEPTED = "prediction"  # a predicted span kept exactly (start, end, label)
 CORRECTED = "corrected"  # a predicted span whose boundaries and/or label an annotator changed

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .records import Furniture
+from ..records import Furniture
 
 _AGENCY = r"afp|ap|reuters|dpa|xinhua|anadolu|upi|efe|ani|pti|ians|sana|qna|wam|spa|kuna|irna|tass|ria"
 

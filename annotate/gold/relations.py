@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..records import Annotation, Relation, RelationKey, Span, SpanKey, Task, span_id
+from ..records import relation_keys as span_relation_keys
+from ..schema import Schema
 from .decisions import Decision, RelationDecision
-from .records import Annotation, Relation, RelationKey, Span, SpanKey, Task, span_id
-from .records import relation_keys as span_relation_keys
-from .schema import Schema
 
 Follow = Callable[[SpanKey], SpanKey | None]  # a span key -> where the span decisions put it (None: rejected)
 

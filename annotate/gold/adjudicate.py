@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from ..records import Annotation, Relation, RelationKey, SpanKey, Task, latest_first, span_id
+from ..schema import Schema
 from .decisions import (
     AnyDecision,
     Decision,
@@ -21,7 +23,8 @@ from .decisions import (
     final_decisions,
     stale_reason,
 )
-from .goldrelations import (
+from .provenance import Origin, classify_span, parent_predictions
+from .relations import (
     RelationDisagreement,
     apply_relation_decision,
     followed_relations,
@@ -29,9 +32,6 @@ from .goldrelations import (
     relation_keys,
     span_follower,
 )
-from .provenance import Origin, classify_span, parent_predictions
-from .records import Annotation, Relation, RelationKey, SpanKey, Task, latest_first, span_id
-from .schema import Schema
 from .screening import Problem, usable_annotations
 
 # in_adjudication: the lead has decided on some spans of the task, but disagreements in it are still open.

@@ -5,7 +5,7 @@ like the article and survives re-ordering; offsets are computed here against the
 produces. Anything that no longer fits (a line not found or found twice, an article line not
 covered, an unknown label or relation) stops the build with a message naming the seed and the line.
 
-Run `python -m annotate.seedgold [ROOT]` to rewrite guidelines/seed-gold.jsonl.
+Run `python -m annotate.gold.seed [ROOT]` to rewrite guidelines/seed-gold.jsonl.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .files import atomic_write, read_toml
-from .guidelines import parse_marked
-from .ingest import load_articles
-from .records import Document, Relation, Span, write_jsonl
-from .schema import Schema, load_schema
+from ..errors import InputError
+from ..files import atomic_write, read_toml
+from ..guidelines import parse_marked
+from ..ingest.load import load_articles
+from ..records import Document, Relation, Span, write_jsonl
+from ..schema import Schema, load_schema
 
 SOURCE_FILE = "seed-gold.src.toml"
 GOLD_FILE = "seed-gold.jsonl"

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from .errors import OffsetError
-from .goldrelations import relation_misfit
-from .records import Annotation, Relation, Span, Task
-from .schema import Schema
+from ..errors import OffsetError
+from ..records import Annotation, Relation, Span, Task
+from ..schema import Schema
+from .relations import relation_misfit
 
 GATING = ("offset", "quarantined")  # problem kinds that fail the export's quality gate
 

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from .errors import InputError
-from .records import RelationKey, Span, SpanKey, Task
+from ..errors import InputError
+from ..records import RelationKey, Span, SpanKey, Task
 
 ACTIONS = ("accept", "reject", "change")
 DECISIONS_FILE = "decisions.jsonl"

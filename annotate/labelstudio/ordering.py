@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .errors import ConfigError
-from .records import Document
+from ..errors import ConfigError
+from ..records import Document
 
 ORDERS = ("input", "uncertain")
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .errors import ConfigError, InputError, OffsetError
+from ..config import Settings
+from ..errors import ConfigError, InputError, OffsetError
+from ..records import Article
 from .furniture import LINE_END, strip_furniture
 from .neardup import NearDuplicateIndex
-from .records import Article
 from .sources import RawRecord, expand_paths, parse_json_line, read_records
 
 __all__ = ["IngestReport", "load_articles", "normalise_text", "strip_furniture", "article_to_dict", "read_articles"]

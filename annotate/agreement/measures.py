@@ -146,7 +146,7 @@ def f1_rows(pc: PairCounts, labels: Sequence[str], annotators: Sequence[str], we
 
 def unitizing_rows(tables: t.Tables, labels: Sequence[str], done: np.ndarray) -> list[dict]:
     """u-alpha per annotator pair on shared tasks, and over all annotators on tasks every one of them did."""
-    rows = []
+    rows: list[dict] = []
     groups = [([i, j], done[i] & done[j]) for i, j in combinations(range(len(tables.annotators)), 2)]
     if len(tables.annotators) > 2:
         groups.append((list(range(len(tables.annotators))), done.all(axis=0)))
@@ -164,9 +164,9 @@ def unitizing_rows(tables: t.Tables, labels: Sequence[str], done: np.ndarray) ->
         values = [(ALL, result.observed.sum(), result.expected.sum(), result.overall)]
         values += list(zip(labels, result.observed, result.expected, result.per_category, strict=True))
         for label, observed, expected, value in values:
-            reason = None if np.isfinite(value) else f"no {'unit' if label == ALL else label + ' unit'} on these tasks"
+            why = None if np.isfinite(value) else f"no {'unit' if label == ALL else label + ' unit'} on these tasks"
             rows.append({**base, t.LABEL: label, "observed_disagreement": float(observed),
-                         "expected_disagreement": float(expected), "value": _num(value), "reason": reason})
+                         "expected_disagreement": float(expected), "value": _num(value), "reason": why})
     return rows
 
 

@@ -37,7 +37,7 @@ def gold_origins(path: Path | str) -> dict[str, int]:
 def gold_provenance(origins: Mapping[str, int] | None, gold_spans: int) -> dict[str, Any]:
     """How much of the gold is predictions accepted unchanged, and the one-line caveat to show beside the scores."""
     total = sum(origins.values()) if origins else gold_spans
-    known = bool(origins) and not origins.get("unknown")
+    known = bool(origins) and not (origins or {}).get("unknown")
     accepted = origins.get(ACCEPTED, 0) if origins and known else None
     return {"n_spans": total, "origins": dict(origins or {}), "accepted_unchanged": accepted,
             "accepted_share": None if accepted is None or not total else accepted / total,
@@ -47,7 +47,8 @@ def gold_provenance(origins: Mapping[str, int] | None, gold_spans: int) -> dict[
 def gold_table(tables: t.Tables, gold: Gold) -> tuple[pd.DataFrame, np.ndarray]:
     """Gold spans (doc, start, end, label) of the tasks whose article is in `gold`, and those tasks' docs."""
     by_article = dict(gold) if isinstance(gold, Mapping) else {d.id: d for d in gold}
-    rows, covered = [], []
+    rows: list[tuple[int, int, int, str]] = []
+    covered: list[int] = []
     for doc, (article, text) in enumerate(zip(tables.tasks[t.ARTICLE_ID], tables.texts, strict=True)):
         entry = by_article.get(article)
         if entry is None:

@@ -39,7 +39,7 @@ def _partners(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], stride: int)
 
 def _exact_tp(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], size: int, stride: int) -> np.ndarray:
     """Intersection size of (start, end) per group (the sides are already sets)."""
-    keys_a, keys_b = exact_keys(*a, stride), exact_keys(*b, stride)
+    keys_a, keys_b = exact_keys(a[0], a[1], a[2], stride), exact_keys(b[0], b[1], b[2], stride)
     common, count_a = np.unique(keys_a, return_counts=True)
     in_b, count_b = np.unique(keys_b, return_counts=True)
     shared, ia, ib = np.intersect1d(common, in_b, assume_unique=True, return_indices=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,7 +64,11 @@ def build_tables(tasks: Sequence[Task]) -> Tables:
     finals = [final_annotations(task) for task in tasks]
     annotators = tuple(sorted({ann.annotator for anns in finals for ann in anns}))
     coder_of = {name: i for i, name in enumerate(annotators)}
-    task_rows, ann_rows, span_rows, pred_rows, set_rows = [], [], [], [], []
+    task_rows: list[tuple[Any, ...]] = []
+    ann_rows: list[tuple[Any, ...]] = []
+    span_rows: list[tuple[Any, ...]] = []
+    pred_rows: list[tuple[Any, ...]] = []
+    set_rows: list[tuple[Any, ...]] = []
     for doc, (task, anns) in enumerate(zip(tasks, finals, strict=True)):
         task_rows.append((doc, task.task_id, task.article_id, len(task.text), len(anns)))
         for ann in anns:

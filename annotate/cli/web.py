@@ -48,8 +48,8 @@ def serve(ctx: click.Context, host: str, port: int | None, allow_remote: bool, r
                           "--allow-remote only behind TLS")
     if not port_is_free(port, host):
         running = dashboard_status(settings)
-        hint = f" by the background dashboard (PID {running.pid}; `annotate dashboard stop`)" if running else ""
-        raise ServerError(f"port {port} on {host} is already in use{hint}; choose another with --port or "
+        who = f" by the background dashboard (PID {running.pid}; `annotate dashboard stop`)" if running else ""
+        raise ServerError(f"port {port} on {host} is already in use{who}; choose another with --port or "
                           "ANNOTATE_DASHBOARD_PORT")
     echo_new_logins(settings)
     app = create_app(settings, host=host)

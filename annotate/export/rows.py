@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePath
 from typing import Any
 
-from ..gold.adjudicate import Disagreement, GoldSpan, TaskGold
+from ..gold.adjudicate import GoldSpan, Open, TaskGold
 from ..records import SpanKey, to_source
 
 Aligned = Mapping[SpanKey, tuple[int, int] | None]
@@ -121,6 +121,6 @@ def dumps_lines(rows: Iterable[Mapping[str, Any]]) -> str:
     return "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)
 
 
-def disagreement_rows(items: Iterable[Disagreement]) -> list[dict[str, Any]]:
-    """Open disagreements in task and offset order."""
+def disagreement_rows(items: Iterable[Open]) -> list[dict[str, Any]]:
+    """Open disagreements (spans and relations) in task and offset order."""
     return [d.to_dict() for d in sorted(items, key=lambda d: (d.task_id, d.start, d.end, d.label))]

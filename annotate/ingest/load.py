@@ -160,7 +160,7 @@ def load_articles(paths: Iterable[str | Path], *, text_column: str = "text", max
         if isinstance(path, InputError):
             reject(path)
             continue
-        records = read_stdin(max_chars) if path == STDIN else read_records(path, text_column, max_chars)
+        records = read_stdin(max_chars) if path == STDIN else read_records(Path(path), text_column, max_chars)
         for raw in records:
             built = raw if isinstance(raw, InputError) else _build(raw, max_chars, root)
             if isinstance(built, InputError):

@@ -24,6 +24,7 @@ from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from ..hosts import host_allowed, refusal
 from . import context, sessions
@@ -55,7 +56,7 @@ def _live_user() -> str | None:
     return user
 
 
-def _require_login() -> Response | None:
+def _require_login() -> BaseResponse | None:
     # A signed cookie alone is not enough: logout, a password reset or removal from `leads` ends its record.
     if "user" in session and _live_user() is None:
         session.clear()
@@ -92,7 +93,7 @@ def init_app(app: Flask) -> None:
                       headers_enabled=False)
     app.extensions["annotate.login_limiter"] = limiter
     limit = limiter.limit(f"{MAX_ATTEMPTS} per {WINDOW} seconds", methods=["POST"])
-    app.view_functions["auth.login"] = limit(app.view_functions["auth.login"])
+    app.view_functions["auth.login"] = limit(app.view_functions["auth.login"])  # type: ignore[assignment]  # the limiter's stubs add async views
     app.register_error_handler(RateLimitExceeded, _too_many_logins)
 
 
@@ -125,7 +126,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | BaseResponse:
     """The login form; a lead's email and the password printed by `annotate serve` (rate-limited by init_app)."""
     if request.method == "POST":
         email = request.form.get("email", "").strip()
@@ -143,7 +144,7 @@ def login() -> str | Response:
 
 
 @bp.route("/logout", methods=["POST"])
-def logout() -> Response:
+def logout() -> BaseResponse:
     """End the session here and in the server-side record, so that a copy of the cookie stops working too."""
     if isinstance(session.get("sid"), str):
         sessions.end_session(context.settings(), session["sid"])

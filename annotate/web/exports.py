@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, send_from_directory, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, send_from_directory, url_for
 from markupsafe import Markup
+from werkzeug.wrappers import Response  # what redirect() returns; flask's Response is a subclass
 
 from ..errors import QualityGateError
 from ..guidelines import instructions_html, load_guidelines

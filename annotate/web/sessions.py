@@ -76,12 +76,15 @@ def session_user(settings: Settings, sid: str) -> str | None:
 
 def end_session(settings: Settings, sid: str) -> None:
     """Forget one session (logout)."""
-    _update(settings, lambda sessions: sessions.pop(_digest(sid), None))
+    def drop(sessions: Sessions) -> None:
+        sessions.pop(_digest(sid), None)
+
+    _update(settings, drop)
 
 
 def end_user_sessions(settings: Settings, user: str) -> int:
     """Forget every session of `user` (password reset); return how many there were."""
-    ended = []
+    ended: list[str] = []
 
     def drop(sessions: Sessions) -> None:
         ended.extend(k for k, v in sessions.items() if v.get("user") == user)

@@ -70,7 +70,7 @@ def reset_password(settings: Settings, email: str) -> str:
 def check_login(settings: Settings, email: str, password: str) -> bool:
     """True when the email is an allowed user and the password matches its stored hash."""
     stored = load_users(settings).get(email)
-    return bool(stored) and email in allowed_users(settings) and check_password_hash(stored, password)
+    return stored is not None and email in allowed_users(settings) and check_password_hash(stored, password)
 
 
 def secret_key(settings: Settings) -> str:

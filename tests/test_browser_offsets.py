@@ -41,7 +41,7 @@ from browser_fixtures import (
 )
 
 from annotate.config import Settings
-from annotate.pipeline import latest_raw_export, load_tasks, push
+from annotate.pipeline import latest_raw_export, push, read_tasks
 from annotate.records import Document, Span, Task
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -105,7 +105,7 @@ def drawn(request: pytest.FixtureRequest, offsets_settings: Settings, live_serve
         stored = submit_annotation(page)
     finally:
         context.close()
-    task = next(t for t in load_tasks(offsets_settings, refresh=True) if t.task_id == task_id)
+    task = next(t for t in read_tasks(offsets_settings, refresh=True).tasks if t.task_id == task_id)
     raw = json.loads(latest_raw_export(offsets_settings).read_text(encoding="utf-8"))
     raw_task = next(row for row in raw if row["id"] == task_id)
     yield Drawn(text, word, highlighted, stored, task, raw_task["annotations"][0]["result"][0]["value"])
@@ -116,7 +116,7 @@ def test_mouse_selection_highlights_the_word(drawn: Drawn) -> None:
 
 
 def test_drawn_span_pulls_back_onto_the_word(drawn: Drawn) -> None:
-    """Through load_tasks: Python offsets that select exactly the word."""
+    """Through read_tasks (a fresh pull): Python offsets that select exactly the word."""
     (annotation,) = drawn.task.completed
     (span,) = annotation.spans
     start = drawn.text.index(drawn.word)

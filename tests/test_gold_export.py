@@ -9,17 +9,37 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import spacy
 from gold_fixtures import TEXT, ann, project, span, task
+from spacy.tokens import DocBin
 
 from annotate.errors import ExportError, QualityGateError
 from annotate.export import export_gold, pooled_span_f1
 from annotate.gold.decide import make_decision
 from annotate.gold.decisions import append_decision
 from annotate.records import Prediction, Relation
-from annotate.training.docbin import read_docbin
+from annotate.training.docbin import SPAN_KEY
 
 TEXT2 = "Militants killed 11 people in Kabul. Police arrested two men."
 TEXT3 = "The army shelled Homs overnight, residents said."
+
+
+def read_docbin(path: Path | str) -> list[dict[str, object]]:
+    """An exported DocBin read back with spaCy alone: per doc its id, spans in spans["sc"] and entities as sorted
+    (start, end, label) lists, and relations as (from span, to span, type) with the spans as (start, end, label)."""
+    nlp = spacy.blank("en")
+    out = []
+    for doc in DocBin().from_disk(path).get_docs(nlp.vocab):
+        group = list(doc.spans.get(SPAN_KEY, []))
+        keys = [(s.start_char, s.end_char, s.label_) for s in group]
+        out.append({
+            "id": doc.user_data.get("id"),
+            "text": doc.text,
+            "spans": sorted((s.start_char, s.end_char, s.label_) for s in doc.spans.get(SPAN_KEY, [])),
+            "ents": sorted((e.start_char, e.end_char, e.label_) for e in doc.ents),
+            "relations": sorted((keys[h], keys[c], kind) for h, c, kind in doc.user_data.get("relations", [])),
+        })
+    return out
 
 
 def rich_tasks():

@@ -79,15 +79,6 @@ def nominal_alpha(o: np.ndarray) -> np.ndarray:
     return np.where(expected > 1e-12, alpha, np.nan)
 
 
-def alpha_reason(o: np.ndarray) -> str | None:
-    """Why alpha is undefined for this (V, V) coincidence matrix, or None when it is defined."""
-    if o.sum() <= 0:
-        return NOT_PAIRABLE
-    if np.isnan(nominal_alpha(o)):
-        return NO_VARIATION
-    return None
-
-
 def cohen_kappa(confusion: np.ndarray) -> tuple[float | None, float, float, str | None]:
     """Cohen's kappa from a (V, V) confusion table: (kappa, observed, expected agreement, reason)."""
     total = confusion.sum()

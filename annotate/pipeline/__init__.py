@@ -35,7 +35,6 @@ from .sync import (
     export_pulled,
     gold_counts,
     gold_lines,
-    load_tasks,
     pull,
     pull_and_export,
     read_tasks,
@@ -45,7 +44,7 @@ from .sync import (
 __all__ = [
     "DemoResult", "Line", "Progress", "PullOutcome", "PullResult", "TaskSource", "configure_project", "connect",
     "connect_ml_backend", "decisions_file", "describe_source", "export_pulled", "find_project", "gold_counts",
-    "gold_lines", "latest_raw_export", "load_tasks", "manifest_path", "no_progress", "open_disagreements",
+    "gold_lines", "latest_raw_export", "manifest_path", "no_progress", "open_disagreements",
     "open_project", "preannotate_inputs", "pull", "pull_and_export", "push", "read_tasks", "record_decision",
     "record_relation_decision", "run_demo", "write_gold",
 ]

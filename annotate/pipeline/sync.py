@@ -127,14 +127,6 @@ def read_tasks(settings: Settings, from_export: Path | str | None = None, refres
     return TaskSource(tasks, quarantine, archive)
 
 
-def load_tasks(settings: Settings, from_export: Path | str | None = None, refresh: bool = False) -> list[Task]:
-    """Tasks from an export file, the newest archive, or a fresh pull (see read_tasks)."""
-    source = read_tasks(settings, from_export, refresh)
-    for item in source.quarantine:
-        log.warning("quarantined: task %s by %s: %s", item.task_id, item.annotator, item.reason)
-    return source.tasks
-
-
 def describe_source(path: Path) -> str:
     """How an export names the raw archive it was built from: file name and content hash."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]

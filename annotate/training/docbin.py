@@ -130,21 +130,3 @@ def write_docbins(records: Iterable[GoldInput], sides: Mapping[str, str], folder
         with atomic_write(Path(folder) / f"{side}.spacy", "wb") as handle:
             handle.write(bins.get(side, DocBin(attrs=DOCBIN_ATTRS, store_user_data=True)).to_bytes())
     return views
-
-
-def read_docbin(path: Path | str) -> list[dict[str, object]]:
-    """Load a DocBin back: per doc its id, spans in spans["sc"] and entities as sorted (start, end, label) lists,
-    and relations as (from span, to span, type) with the spans as (start, end, label)."""
-    nlp = spacy.blank("en")
-    out = []
-    for doc in DocBin().from_disk(path).get_docs(nlp.vocab):
-        group = list(doc.spans.get(SPAN_KEY, []))
-        keys = [(s.start_char, s.end_char, s.label_) for s in group]
-        out.append({
-            "id": doc.user_data.get("id"),
-            "text": doc.text,
-            "spans": sorted((s.start_char, s.end_char, s.label_) for s in doc.spans.get(SPAN_KEY, [])),
-            "ents": sorted((e.start_char, e.end_char, e.label_) for e in doc.ents),
-            "relations": sorted((keys[h], keys[c], kind) for h, c, kind in doc.user_data.get("relations", [])),
-        })
-    return out

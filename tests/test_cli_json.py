@@ -34,7 +34,7 @@ def one_object(result) -> dict:
     lines = result.stdout.splitlines()
     assert len(lines) == 1, result.stdout
     body = json.loads(lines[0])
-    assert body["report_version"] == 1
+    assert body["report_version"] == 2
     return body
 
 

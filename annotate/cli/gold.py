@@ -55,8 +55,8 @@ def export(ctx: click.Context, from_export: Path | None, refresh: bool, decision
 
     \b
     --json keys: folder, counts {documents {train, dev}, spans, events,
-    open_disagreements, statuses, problems}, agreement, problems [{kind, where,
-    message}], quality_gate (null, or the failure: then also an error on stderr,
+    open_disagreements, statuses, problems}, agreement (null when it cannot be
+    measured), agreement_reason, problems [{kind, where, message}], quality_gate (null, or the failure: then also an error on stderr,
     exit 3).
     """
     settings = get_settings(ctx)

@@ -24,10 +24,10 @@ if TYPE_CHECKING:
     from ..procs.dashboard import DashboardInfo
     from ..schema import Schema
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: export's agreement is null, with agreement_reason, when it cannot be measured
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True,
-                           help="Print one JSON object on stdout instead of text: report_version (1), command "
+                           help="Print one JSON object on stdout instead of text: report_version (2), command "
                                 "and the keys listed above.")
 
 
@@ -63,10 +63,11 @@ def push_json(ref: ProjectRef, pushed: PushReport, rejected: list[str]) -> dict[
 
 
 def export_json(result: ExportResult | None) -> dict[str, Any] | None:
-    """export (and pull's `gold`): folder, counts, agreement, problems [{kind, where, message}]."""
+    """export (and pull's `gold`): folder, counts, agreement, agreement_reason, problems [{kind, where, message}]."""
     if result is None:
         return None
     return {"folder": str(result.folder), "counts": result.counts, "agreement": result.agreement,
+            "agreement_reason": result.agreement_reason,
             "problems": [{"kind": p.kind, "where": p.where, "message": p.message} for p in result.problems]}
 
 

@@ -104,7 +104,7 @@ def pull(ctx: click.Context, archive_only: bool, as_json: bool) -> None:
     missed, changed, deleted [task ids], quarantined [{task_id, article_id, annotator,
     annotation_id, reason, scope}], quarantine_file, gold (null with --archive-only or
     without submitted annotations, else as `annotate export --json`: folder, counts,
-    agreement, problems).
+    agreement, agreement_reason, problems).
     """
     settings = get_settings(ctx)
     outcome = pipeline.pull_and_export(settings, archive_only, _progress)

@@ -40,6 +40,9 @@ class Settings:
     batch_size: int = 250
     keep_archives: int = 20  # raw pulls kept in exports/raw/ (0: keep all); referenced ones are never pruned
     allowed_hosts: tuple[str, ...] = ()  # Host names the dashboard and ML backend answer to, beside loopback
+    # The embedded Label Studio's database: "sqlite" (its own file), "postgresql" (a private cluster under
+    # .annotate/postgres/) or a postgresql://user@host:port/db URL (may carry a password from a flag or the env).
+    database: str = field(default="sqlite", repr=False)
 
     @property
     def state_dir(self) -> Path:
@@ -80,6 +83,15 @@ def redact_url(url: str) -> str:
     return f"{scheme}{sep}{user}:***@{host}{slash}{path}"
 
 
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
+def _url_password(url: str) -> bool:
+    """True when a URL's authority carries a password (user:pass@host)."""
+    authority = url.partition("://")[2].partition("/")[0]
+    return "@" in authority and ":" in authority.rpartition("@")[0]
+
+
 def _coerce(name: str, value: Any, source: str) -> Any:
     kind = _FIELDS[name].type
     try:
@@ -110,6 +122,11 @@ def _read_file(path: Path) -> dict[str, Any]:
     unknown = sorted(set(data) - set(_FIELDS) - {"root"})
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(_FIELDS))}")
+    database = data.get("database")
+    if isinstance(database, str) and _url_password(database):
+        # A file that may be shared or committed never holds the database password.
+        raise ConfigError(f"{path}: database URL {redact_url(database)!r} holds a password; remove it and put it in "
+                          "ANNOTATE_DATABASE_PASSWORD or .annotate/database-password (mode 0600)")
     return {k: _coerce(k, v, str(path)) for k, v in data.items()}
 
 
@@ -145,6 +162,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError("LABEL_STUDIO_URL is set but LABEL_STUDIO_API_KEY is not; set both to use an external server")
     if s.label_studio_url and not s.label_studio_url.startswith(("http://", "https://")):
         raise ConfigError(f"LABEL_STUDIO_URL must start with http:// or https://, got {redact_url(s.label_studio_url)!r}")
+    database = s.database or ""  # an empty value in annotate.toml arrives as None
+    if database not in ("sqlite", "postgresql") and not database.startswith(DATABASE_SCHEMES):
+        raise ConfigError(f"database must be sqlite, postgresql (a private cluster) or a postgresql://user@host:port/db "
+                          f"URL, got {redact_url(database)!r}")
     for name in ("port", "dashboard_port"):
         if not 1 <= getattr(s, name) <= 65535:
             raise ConfigError(f"{name} must be between 1 and 65535, got {getattr(s, name)}")

@@ -19,6 +19,7 @@ from ..config import Settings
 from ..errors import ServerError
 from ..files import make_private_dir, make_tree_private, write_private
 from ..procs import HOST, port_is_free
+from . import database, postgres
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,21 @@ def server_paths(settings: Settings) -> ServerPaths:
     return ServerPaths(settings.state_dir)
 
 
+def sqlite_file(settings: Settings) -> Path:
+    """Label Studio's SQLite database in its data folder (its DATABASE_NAME default)."""
+    return server_paths(settings).data / "label_studio.sqlite3"
+
+
+def database_target(settings: Settings) -> database.PostgresTarget | None:
+    """Where the embedded server's PostgreSQL is (the private cluster is started first), or None for SQLite."""
+    kind = database.database_kind(settings)
+    if kind == "sqlite":
+        return None
+    if kind == "cluster":
+        return postgres.start_cluster(settings)
+    return database.parse_database_url(settings.database, database.read_password(settings))
+
+
 def install_server(settings: Settings) -> Path:
     """Create the server's virtualenv with the pinned label-studio, unless it is already there."""
     paths = server_paths(settings)
@@ -145,10 +161,18 @@ def load_credentials(settings: Settings, create: bool = False) -> Credentials:
     return creds
 
 
-def server_environment(paths: ServerPaths, creds: Credentials) -> dict[str, str]:
-    """The server's whole environment, built explicitly (see PASSTHROUGH for why)."""
+def server_environment(paths: ServerPaths, creds: Credentials,
+                       target: database.PostgresTarget | None = None) -> dict[str, str]:
+    """The server's whole environment, built explicitly (see PASSTHROUGH for why); PostgreSQL's variables when
+    `target` is given, none otherwise (Label Studio then uses SQLite in its data folder)."""
     env = {k: os.environ[k] for k in PASSTHROUGH if k in os.environ}
+    ignored = sorted(k for k in os.environ if k.removeprefix("LABEL_STUDIO_") in database.LABEL_STUDIO_DB_VARIABLES)
+    if ignored:
+        log.warning("%s in the environment not passed to the embedded Label Studio; choose its database with the "
+                    "database setting (ANNOTATE_DATABASE) instead", ", ".join(ignored))
     env.update(SERVER_ENV)
+    if target is not None:
+        env.update(target.label_studio_env())
     env.update(
         {
             "LABEL_STUDIO_BASE_DATA_DIR": str(paths.data),
@@ -204,8 +228,9 @@ def start_server(settings: Settings, port: int | None = None) -> ServerInfo:
     paths = server_paths(settings)
     make_private_dir(paths.data)
     creds = load_credentials(settings, create=True)
+    env = server_environment(paths, creds, database_target(settings))
     cmd = [str(executable), "start", "--no-browser", "--internal-host", HOST, "--port", str(port)]
-    proc = procs.spawn(cmd, paths.log, server_environment(paths, creds), umask=SERVER_UMASK)
+    proc = procs.spawn(cmd, paths.log, env, umask=SERVER_UMASK)
     url = f"http://{HOST}:{port}"
     procs.write_record(paths.pidfile, {"pid": proc.pid, "port": port, "url": url})
     procs.wait_ready(proc, lambda: check_health(url), what="Label Studio", endpoint=f"{url}/health", log=paths.log,
@@ -217,9 +242,12 @@ def secure_state(paths: ServerPaths) -> None:
     """Make the state folder owner-only (0700, files 0600), also one an older version left open; the venv holds no
     secrets and is left as it is (its programs must stay executable)."""
     make_private_dir(paths.state)
-    make_tree_private(paths.state, skip=(paths.venv.name,))
+    make_tree_private(paths.state, skip=(paths.venv.name, "postgres"))  # PostgreSQL keeps its own modes (0700)
 
 
 def stop_server(settings: Settings) -> int | None:
-    """Stop exactly the PID we started; return it, or None when nothing was running."""
-    return procs.stop_recorded(server_paths(settings).pidfile, MARKERS)
+    """Stop exactly the PID we started, then the private PostgreSQL (by its postmaster.pid); return Label Studio's
+    PID, or None when it was not running."""
+    pid = procs.stop_recorded(server_paths(settings).pidfile, MARKERS)
+    postgres.stop_cluster(settings)
+    return pid

@@ -1,10 +1,16 @@
-"""`annotate server start|stop|status|install`: the embedded Label Studio."""
+"""`annotate server start|stop|status|install|backup|restore`: the embedded Label Studio and its database."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from ..config import Settings
 from ..errors import ConfigError
+from ..labelstudio import backup as ls_backup
+from ..labelstudio import database as ls_database
+from ..labelstudio import postgres as ls_postgres
 from ..labelstudio import server as ls_server
 from .app import get_settings, main
 from .jsonreport import JSON_OPTION, echo_json, status_json
@@ -41,14 +47,19 @@ def start(ctx: click.Context, port: int | None) -> None:
     creds = ls_server.load_credentials(settings)
     click.echo(f"Label Studio is up at {info.url} (PID {info.pid})")
     click.echo(f"Login: {creds.email} (password in {ls_server.server_paths(settings).credentials})")
+    click.echo(f"Database: {_database_line(settings)}")
 
 
 @server.command()
 @click.pass_context
 def stop(ctx: click.Context) -> None:
-    """Stop the embedded Label Studio (exactly the PID that `start` recorded)."""
-    pid = ls_server.stop_server(_embedded_settings(ctx))
+    """Stop the embedded Label Studio (exactly the PID that `start` recorded), then its private PostgreSQL."""
+    settings = _embedded_settings(ctx)
+    postgres_pid = ls_postgres.cluster_pid(ls_postgres.cluster_paths(settings))
+    pid = ls_server.stop_server(settings)
     click.echo(f"stopped Label Studio (PID {pid})" if pid else "Label Studio was not running")
+    if postgres_pid:
+        click.echo(f"stopped PostgreSQL (PID {postgres_pid})")
 
 
 @server.command()
@@ -71,5 +82,33 @@ def status(ctx: click.Context, as_json: bool) -> None:
     else:
         click.echo(f"url:     {info.url}\npid:     {info.pid}\nhealth:  {'UP' if info.healthy else 'NOT ANSWERING'}\n"
                    f"data:    {info.data_dir}")
+    if not as_json:
+        click.echo(f"database: {_database_line(settings)}")
     if info is None:
         ctx.exit(1)
+
+
+def _database_line(settings: Settings) -> str:
+    line = ls_database.describe_database(settings, ls_server.sqlite_file(settings))
+    if ls_database.database_kind(settings) == "cluster":
+        pid = ls_postgres.cluster_pid(ls_postgres.cluster_paths(settings))
+        line += f", PID {pid}" if pid else ", not running"
+    return line
+
+
+@server.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, file: Path) -> None:
+    """Write a consistent copy of the server's database to FILE (SQLite backup API or pg_dump; mode 0600)."""
+    what = ls_backup.backup_database(_embedded_settings(ctx), file)
+    click.echo(f"backed up {what} to {file}")
+
+
+@server.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def restore(ctx: click.Context, file: Path) -> None:
+    """Replace the server's database with the backup in FILE; refused while the server runs."""
+    what = ls_backup.restore_database(_embedded_settings(ctx), file)
+    click.echo(f"restored {file} into {what}; start the server with annotate server start")

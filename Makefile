@@ -19,11 +19,14 @@ install: $(STAMP)
 label-studio: install
 	$(BIN)/annotate server install
 
-## Debian packages for the test tiers: chromium (Playwright cannot download browsers here) and strace
-## (the test that Label Studio makes no outbound connection).
+## Debian packages for the test tiers: chromium (Playwright cannot download browsers here), strace
+## (the test that Label Studio makes no outbound connection) and postgresql (initdb, pg_ctl, pg_dump under
+## /usr/lib/postgresql/*/bin, for database = "postgresql"; it also creates the `postgres` user that runs the
+## cluster when annotate runs as root).
 system-packages:
-	@command -v chromium >/dev/null 2>&1 && command -v strace >/dev/null 2>&1 || \
-	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium strace >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && command -v strace >/dev/null 2>&1 && \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium strace postgresql >/dev/null; }
 
 ## Main job: start the embedded Label Studio, pre-annotate seeds/, push, print where to go.
 demo: install

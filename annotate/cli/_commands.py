@@ -10,3 +10,4 @@ from . import preannotate
 from . import web
 from . import train
 from . import mlbackend
+from . import annotators

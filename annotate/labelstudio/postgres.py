@@ -83,11 +83,11 @@ def run_user() -> pwd.struct_passwd:
                           f"(initdb refuses root): {INSTALL_HINT}") from exc
 
 
-def _run(cmd: Sequence[str], user: pwd.struct_passwd, stdin: str = "", env: dict[str, str] | None = None) -> str:
+def run_program(cmd: Sequence[str], user: pwd.struct_passwd, env: dict[str, str] | None = None) -> str:
     """Run a PostgreSQL program as `user`; ServerError with its output when it fails."""
     drop = user.pw_uid != os.geteuid()
     full_env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": user.pw_dir, **(env or {})}
-    done = subprocess.run(list(cmd), input=stdin, capture_output=True, text=True, env=full_env, cwd="/",
+    done = subprocess.run(list(cmd), stdin=subprocess.DEVNULL, capture_output=True, text=True, env=full_env, cwd="/",
                           user=user.pw_uid if drop else None, group=user.pw_gid if drop else None,
                           extra_groups=[] if drop else None)
     if done.returncode != 0:
@@ -120,10 +120,12 @@ def prepare_folders(paths: ClusterPaths, user: pwd.struct_passwd) -> None:
         make_private_dir(folder)
         if user.pw_uid != os.geteuid():
             os.chown(folder, user.pw_uid, user.pw_gid)
-    if user.pw_uid != os.geteuid():  # a copied or restored data folder arrives as root's: give it back
+    if user.pw_uid != os.geteuid():  # a copied or moved data folder arrives as root's: give it back
         for dirpath, dirnames, filenames in os.walk(paths.data):
             for name in dirnames + filenames:
                 os.lchown(os.path.join(dirpath, name), user.pw_uid, user.pw_gid)
+        if paths.log.exists():
+            os.chown(paths.log, user.pw_uid, user.pw_gid)
     if len(str(paths.socket_dir / f".s.PGSQL.{PORT}")) > SOCKET_PATH_MAX:
         raise ServerError(f"the PostgreSQL socket path under {paths.socket_dir} is longer than {SOCKET_PATH_MAX} "
                           "characters (a Unix socket limit); use a shorter project path")
@@ -151,8 +153,8 @@ def init_cluster(paths: ClusterPaths, user: pwd.struct_passwd) -> None:
     write_private(handover, password + "\n")
     try:
         os.chown(handover, user.pw_uid, user.pw_gid)
-        _run([str(pg_bin("initdb")), "-D", str(paths.data), "-U", USER, f"--pwfile={handover}", "-A",
-              "scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"], user)
+        run_program([str(pg_bin("initdb")), "-D", str(paths.data), "-U", USER, f"--pwfile={handover}", "-A",
+                     "scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"], user)
     finally:
         handover.unlink(missing_ok=True)
 
@@ -177,11 +179,11 @@ def start_cluster(settings: Settings) -> PostgresTarget:
         init_cluster(paths, user)
     if cluster_pid(paths) is None:
         options = f"-c listen_addresses='' -c unix_socket_directories='{paths.socket_dir}' -p {PORT}"
-        _run([str(pg_bin("pg_ctl")), "-D", str(paths.data), "-l", str(paths.log), "-w", "-t", "60", "-o", options,
-              "start"], user)
+        run_program([str(pg_bin("pg_ctl")), "-D", str(paths.data), "-l", str(paths.log), "-w", "-t", "60",
+                     "-o", options, "start"], user)
     target = cluster_target(paths)
     if fresh:
-        _run([str(pg_bin("createdb")), DATABASE], user, env=target.client_env() | {"PGDATABASE": "postgres"})
+        run_program([str(pg_bin("createdb")), DATABASE], user, env=target.client_env() | {"PGDATABASE": "postgres"})
     return target
 
 

@@ -1,0 +1,150 @@
+"""The embedded Label Studio on a private PostgreSQL cluster: push, annotate, pull and gold as on SQLite, and
+backup/restore on both databases (real Label Studio 1.23.2, real PostgreSQL from Debian's package)."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT, link_project_files, require_tool
+from sandbox import open_folder, start_sandbox
+
+from annotate import pipeline
+from annotate.config import Settings, load_settings
+from annotate.errors import ServerError
+from annotate.labelstudio import backup, postgres
+from annotate.labelstudio import server as ls_server
+from annotate.labelstudio.client import connect
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[Settings]:
+    """A Label Studio on a private cluster under an open /tmp root (from a migrated template); stopped by PID."""
+    require_tool("postgresql", glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                 "apt-get install -y postgresql (make system-packages does)")
+    outside = open_folder("annotate-pg-")
+    settings, _ = start_sandbox(link_project_files(outside / "project"), PROJECT_ROOT, database="postgresql")
+    try:
+        yield settings
+    finally:
+        ls_server.stop_server(settings)
+        shutil.rmtree(outside)
+
+
+def _external(settings: Settings, **flags: object) -> Settings:
+    """Settings that reach the embedded server at `settings` as an external one (as the live_server fixture does)."""
+    info = ls_server.server_status(settings)
+    assert info is not None
+    creds = ls_server.load_credentials(settings)
+    return load_settings({"label_studio_url": info.url, "label_studio_api_key": creds.token, **flags}, env={},
+                         root=settings.root)
+
+
+def _user(conn, email: str) -> int:
+    for user in conn.sdk.users.list():
+        if user.email == email:
+            return int(user.id)
+    return int(conn.sdk.users.create(username=email.split("@")[0], email=email, password="pw-annotate-1").id)
+
+
+def _span(text: str, phrase: str, label: str, span_id: str) -> dict:
+    start = text.index(phrase)
+    return {"id": span_id, "from_name": "label", "to_name": "text", "type": "labels",
+            "value": {"start": start, "end": start + len(phrase), "text": phrase, "labels": [label]}}
+
+
+def _whole_path(settings: Settings, docs: list) -> list[dict]:
+    """Push the pre-annotated seeds, two annotators correct one article, one another; pull; the gold rows."""
+    project, pushed = pipeline.push(settings, docs)
+    assert pushed.created == len(docs)
+    conn = connect(settings)
+    tasks = {t.data["doc_id"]: t for t in conn.sdk.tasks.list(project=project.id, fields="all")}
+    first, second = tasks[docs[0].id], tasks[docs[1].id]
+    text = first.data["text"]
+    words = [w for w in dict.fromkeys(text.split()) if w.isalpha() and len(w) > 4][:3]
+    corrected = [_span(text, w, label, f"s{i}") for i, (w, label) in
+                 enumerate(zip(words, ("ACTOR", "OUTCOME", "LOCATION"), strict=True))]
+    alice, bob = _user(conn, "alice@example.org"), _user(conn, "bob@example.org")
+    for who in (alice, bob):
+        conn.sdk.annotations.create(id=first.id, result=corrected, completed_by=who, lead_time=60.0,
+                                    parent_prediction=first.predictions[0].id)
+    conn.sdk.annotations.create(id=second.id, completed_by=bob, result=[_span(second.data["text"],
+                                second.data["text"].split()[0], "ACTOR", "b1")])
+    result = pipeline.pull(settings)
+    assert result.stats.tasks == len(docs) and result.stats.annotations == 3 and not result.quarantine
+    pipeline.write_gold(settings, result)
+    gold = settings.root / "exports" / "gold" / "latest" / "gold.jsonl"
+    return sorted(map(json.loads, gold.read_text(encoding="utf-8").splitlines()), key=lambda r: r["id"])
+
+
+def _comparable(rows: list[dict]) -> list[dict]:
+    """Gold rows without the one field that names a server's own object (its task id)."""
+    return [{k: v for k, v in row.items() if k != "task_id"} for row in rows]
+
+
+def test_gold_from_postgresql_equals_gold_from_sqlite(pg_server, live_server, seeds_dir, tmp_path):
+    docs, _ = pipeline.preannotate_inputs(live_server.settings(root=link_project_files(tmp_path / "a")), [seeds_dir])
+    on_sqlite = _whole_path(live_server.settings(root=tmp_path / "a", project_title="t-pg-compare"), docs)
+    on_postgres = _whole_path(_external(pg_server, project_title="t-pg-compare"), docs)
+    assert len(on_postgres) == 2 and all(row["spans"] for row in on_postgres)  # the two annotated articles
+    assert _comparable(on_postgres) == _comparable(on_sqlite)
+    assert not list((pg_server.state_dir / "label-studio-data").glob("*.sqlite3"))  # really not on SQLite
+
+
+def test_private_cluster_is_socket_only_and_owner_only(pg_server):
+    paths = postgres.cluster_paths(pg_server)
+    pid = postgres.cluster_pid(paths)
+    assert pid is not None
+    conf = (paths.data / "postmaster.pid").read_text(encoding="utf-8").splitlines()
+    assert conf[4] == str(paths.socket_dir) and conf[5] == ""  # postmaster.pid: socket folder, no TCP address
+    assert stat.S_IMODE(paths.password_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(paths.data.stat().st_mode) == 0o700
+    password = paths.password_file.read_text(encoding="utf-8").strip()
+    assert password not in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+    assert password not in (pg_server.state_dir / "label-studio.log").read_text(encoding="utf-8", errors="replace")
+
+
+def _task_count(settings: Settings, title: str) -> int:
+    conn = connect(settings)
+    project = next(p for p in conn.sdk.projects.list() if p.title == title)
+    return len(list(conn.sdk.tasks.list(project=project.id)))
+
+
+def _round_trip(settings: Settings, docs: list, dest: Path) -> None:
+    """Back up with two tasks, add a third, restore: two again, and the server starts on the restored data."""
+    external = _external(settings, project_title="t-backup")
+    pipeline.push(external, docs[:2])
+    backup.backup_database(settings, dest)
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+    pipeline.push(external, docs[2:3])
+    assert _task_count(external, "t-backup") == 3
+    with pytest.raises(ServerError, match="stop it first"):
+        backup.restore_database(settings, dest)
+    ls_server.stop_server(settings)
+    backup.restore_database(settings, dest)
+    ls_server.start_server(settings)
+    assert _task_count(external, "t-backup") == 2
+
+
+def test_backup_restore_round_trip_on_postgresql(pg_server, seeds_dir, tmp_path):
+    docs, _ = pipeline.preannotate_inputs(pg_server, [seeds_dir])
+    _round_trip(pg_server, docs, tmp_path / "ls.pgdump")
+    assert postgres.cluster_pid(postgres.cluster_paths(pg_server)) is not None
+
+
+def test_backup_restore_round_trip_on_sqlite(start_label_studio, seeds_dir, tmp_path):
+    settings, _ = start_label_studio(tmp_path / "sq")
+    try:
+        docs, _ = pipeline.preannotate_inputs(settings, [seeds_dir])
+        _round_trip(settings, docs, tmp_path / "ls.sqlite3")
+    finally:
+        ls_server.stop_server(settings)
+    assert os.path.exists(tmp_path / "ls.sqlite3")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from ..records import Document
 from .labelconfig import FROM_NAME, TO_NAME
 
 ID_KEY = "doc_id"  # the article id inside task data: filterable in Label Studio, unlike task meta
+TITLE_WORDS = 10  # words of the text that make a title when the article has no headline
 
 
 def text_sha(text: str) -> str:
@@ -67,13 +67,32 @@ def prediction_payload(doc: Document) -> dict[str, Any]:
 def task_payload(doc: Document) -> dict[str, Any]:
     """One Label Studio task: text and article id in `data` (what the editor and filters see)."""
     meta = dict(doc.meta)
-    title = str(meta.get("title") or Path(str(meta.get("source_file") or doc.id)).name)
-    data = {"text": doc.text, ID_KEY: doc.id, "text_sha": text_sha(doc.text), "title": title}
+    title = task_title(doc)
+    # `title` feeds the editor's <Header>, `headline` the Data Manager's column: the header stays empty when the text
+    # already starts with the title, so an annotator never reads the headline twice. (The config keeps `$title`:
+    # Label Studio refuses a config naming a data field that the project's existing tasks lack.)
+    data = {"text": doc.text, ID_KEY: doc.id, "text_sha": text_sha(doc.text), "title": header_text(doc.text, title),
+            "headline": title}
     data.update({k: v for k, v in meta.items() if k in ("url", "date", "source", "source_file")})
     task: dict[str, Any] = {"data": data, "meta": meta}
     if prediction_version(doc) is not None:
         task["predictions"] = [prediction_payload(doc)]
     return task
+
+
+def task_title(doc: Document) -> str:
+    """The article's headline (its `title`), or a readable one from its first words; never a file name."""
+    title = " ".join(str(doc.meta.get("title") or "").split())
+    if title:
+        return title
+    words = doc.text.split()
+    return " ".join(words[:TITLE_WORDS]) + (" …" if len(words) > TITLE_WORDS else "")
+
+
+def header_text(text: str, title: str) -> str:
+    """The title for the editor's header, or "" when the text itself starts with it (whitespace aside)."""
+    start = title.removesuffix(" …")
+    return "" if " ".join(text.split()).startswith(start) else title
 
 
 def gold_task(doc: Document) -> dict[str, Any]:

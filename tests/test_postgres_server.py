@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_ROOT, link_project_files, require_tool
-from sandbox import open_folder, start_sandbox
+from sandbox import copy_template, open_folder, start_sandbox
 
-from annotate import pipeline
+from annotate import pipeline, procs
 from annotate.config import Settings, load_settings
 from annotate.errors import ServerError
 from annotate.labelstudio import backup, postgres
@@ -148,3 +148,57 @@ def test_backup_restore_round_trip_on_sqlite(start_label_studio, seeds_dir, tmp_
     finally:
         ls_server.stop_server(settings)
     assert os.path.exists(tmp_path / "ls.sqlite3")
+
+
+def _cli(settings: Settings, *args: str):
+    from click.testing import CliRunner
+
+    from annotate.cli import main
+    return CliRunner().invoke(main, ["--root", str(settings.root), "server", *args],
+                              env={"ANNOTATE_DATABASE": "postgresql", "ANNOTATE_PORT": str(settings.port)})
+
+
+def test_server_commands_manage_the_cluster_with_label_studio():
+    require_tool("postgresql", glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                 "apt-get install -y postgresql (make system-packages does)")
+    outside = open_folder("annotate-pg-cli-")
+    try:
+        settings = copy_template(link_project_files(outside / "project"), PROJECT_ROOT, "postgresql")
+        paths = postgres.cluster_paths(settings)
+        started = _cli(settings, "start")
+        assert started.exit_code == 0, started.output
+        pid = postgres.cluster_pid(paths)
+        assert pid and f"Database: postgresql (private cluster in {paths.root}), PID {pid}" in started.output
+        again = _cli(settings, "start")  # already running: .annotate/ must stay passable for the cluster's user
+        assert again.exit_code == 0
+        assert stat.S_IMODE(settings.state_dir.stat().st_mode) == (0o710 if os.geteuid() == 0 else 0o700)
+        status = _cli(settings, "status")
+        assert status.exit_code == 0 and f"PID {pid}" in status.output
+        stopped = _cli(settings, "stop")
+        assert stopped.exit_code == 0 and f"stopped PostgreSQL (PID {pid})" in stopped.output
+        assert postgres.cluster_pid(paths) is None and procs.has_exited(pid, postgres.MARKERS)
+        assert "not running" in _cli(settings, "status").output
+    finally:
+        ls_server.stop_server(settings)
+        shutil.rmtree(outside)
+
+
+def test_a_database_url_reaches_an_existing_postgresql(pg_server, tmp_path, monkeypatch):
+    """database = a URL (password from ANNOTATE_DATABASE_PASSWORD): a second Label Studio on the cluster's database
+    sees the first one's projects, and the password shows nowhere in its log."""
+    target = postgres.cluster_target(postgres.cluster_paths(pg_server))
+    first = _external(pg_server, project_title="t-url-db")
+    pipeline.push(first, pipeline.preannotate_inputs(pg_server, [PROJECT_ROOT / "seeds"])[0][:1])
+    monkeypatch.setenv("ANNOTATE_DATABASE_PASSWORD", target.password)
+    root = link_project_files(tmp_path / "url")
+    settings = copy_template(root, PROJECT_ROOT)  # its own SQLite template, unused: the URL wins
+    # the admin (and token) the shared database holds are the first server's
+    shutil.copy(ls_server.server_paths(pg_server).credentials, ls_server.server_paths(settings).credentials)
+    settings = load_settings({"port": settings.port, "database":
+                              f"postgresql://{target.user}@/{target.name}?host={target.host}"}, env={}, root=root)
+    try:
+        ls_server.start_server(settings)
+        assert _task_count(_external(settings, project_title="t-url-db"), "t-url-db") == 1
+    finally:
+        ls_server.stop_server(settings)
+    assert target.password not in (settings.state_dir / "label-studio.log").read_text(encoding="utf-8")

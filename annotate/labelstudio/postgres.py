@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import procs
 from ..config import Settings
 from ..errors import ServerError
 from ..files import make_private_dir, write_private
@@ -34,6 +35,7 @@ DATABASE = "labelstudio"
 PORT = 5432  # only names the socket file (.s.PGSQL.5432): the cluster has no TCP listener
 ROOT_RUN_USER = "postgres"
 SOCKET_PATH_MAX = 107  # sun_path is 108 bytes on Linux, with its NUL
+MARKERS = (b"postgres",)  # how the postmaster's command line is recognised
 INSTALL_HINT = "install Debian's postgresql package (apt-get install -y postgresql, or `make system-packages`)"
 
 
@@ -166,7 +168,7 @@ def cluster_pid(paths: ClusterPaths) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError, IndexError):
         return None
-    return pid if b"postgres" in cmdline else None
+    return pid if any(marker in cmdline for marker in MARKERS) else None
 
 
 def start_cluster(settings: Settings) -> PostgresTarget:
@@ -196,7 +198,9 @@ def stop_cluster(settings: Settings, timeout: float = 30.0) -> int | None:
     os.kill(pid, signal.SIGINT)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if cluster_pid(paths) is None:  # the postmaster removes postmaster.pid as its last step
+        # The postmaster removes postmaster.pid just before it exits; wait for the exit too (a zombie counts: pg_ctl
+        # detached it, so init reaps it, not us)
+        if cluster_pid(paths) is None and procs.has_exited(pid, MARKERS):
             return pid
         time.sleep(0.05)
     raise ServerError(f"PostgreSQL (PID {pid}) did not stop within {timeout:.0f} s; see {paths.log}")

@@ -215,6 +215,8 @@ def server_status(settings: Settings) -> ServerInfo | None:
 def start_server(settings: Settings, port: int | None = None) -> ServerInfo:
     """Start the embedded server on 127.0.0.1 (or return the running one); wait until it is healthy."""
     secure_state(server_paths(settings))
+    if database.database_kind(settings) == "cluster":  # give the cluster's user its way through .annotate/ back
+        postgres.prepare_folders(postgres.cluster_paths(settings), postgres.run_user())
     running = server_status(settings)
     if running and running.healthy:
         return running

@@ -1,0 +1,156 @@
+"""Which tasks changed since the last pull: the primitive an incremental pull stands on.
+
+Measured against Label Studio 1.23.2 (tests/test_ls_change_detection.py asserts every row, so a new version
+that behaves otherwise fails there). (a) the task's `updated_at` moves; (b) the Data Manager filter
+`filter:tasks:updated_at` `greater` than the time before the change returns the task; (c) what else tells.
+
+| change (request that made it)            | (a) moves | (b) filter | (c) other fields that moved                  |
+|-------------------------------------------|-----------|------------|----------------------------------------------|
+| annotation created (POST tasks/N/annot.)  | yes       | yes        | total_annotations, total_annotations_number* |
+| annotation updated (PATCH annotations/N)  | yes       | yes        | that annotation's updated_at                 |
+| annotation deleted (DELETE annotations/N) | yes       | yes        | total_annotations, total_annotations_number* |
+| annotation cancelled (skipped)            | yes       | yes        | cancelled_annotations, skipped_annot._number* |
+| draft saved (POST tasks/N/drafts)         | no        | no         | draft_exists only                            |
+| draft edited (PATCH drafts/N)             | no        | no         | nothing                                      |
+| prediction added (POST predictions/)      | yes       | yes        | total_predictions, total_predictions_number* |
+| predictions imported (projects/N/import/predictions) | no | no   | total_predictions, total_predictions_number* |
+| task deleted (DELETE tasks/N)             | (gone)    | (gone)     | the project's task count, the id listing     |
+(* the project's counter in GET /api/projects/N/, counted live from the tables; skipped_annot. = skipped_annotations)
+
+Why, from the source: Annotation.save/delete and Prediction.save call `update_task()`, which saves the task
+with `update_fields=['updated_at']` (auto_now). AnnotationDraft.save never touches its task, and
+ImportPredictionsAPI uses `bulk_create`, which skips save(). A deleted task leaves no row to filter on. From the
+source only (not measured): the Data Manager's "Delete annotations" action sets updated_at itself, its "Delete
+predictions" action does not (the counts catch it, as they catch a bulk import).
+The filter's value must be `%Y-%m-%dT%H:%M:%S.%fZ` exactly (data_manager/managers.py DATETIME_FORMAT), in UTC.
+
+So `changed_since` finds annotation and single-prediction changes with the filter, new tasks the same way (a new
+task's updated_at is its creation), deletions from the task count (and the id listing only when the count says
+some are gone), and reports what it cannot see: drafts, and predictions imported in bulk (seen only as the
+project's total_predictions_number moving without a task to show for it), as `needs_full_pull` with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..errors import LabelStudioError
+from .client import Connection
+from .pull import ID_PAGE_SIZE, iter_task_rows
+
+FILTER_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the only form LS 1.23.2's Datetime filter parses
+# A request computes updated_at before its transaction commits, so a task saved just before the previous pull's
+# newest update time can become visible after it: look back this far and let the caller drop unchanged rows.
+OVERLAP = timedelta(seconds=5)
+COUNTERS = ("total_annotations_number", "total_predictions_number", "skipped_annotations_number")
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Where the previous pull left the project: the newest task update time and the project's counters."""
+
+    updated_at: str
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """Tasks changed (id -> updated_at) since a mark, the ids the project holds now (None: not listed, nothing was
+    deleted), the ids deleted, the next mark, and whether only a full pull can be trusted (and why)."""
+
+    changed: dict[int, str]
+    ids: frozenset[int] | None
+    deleted: frozenset[int]
+    mark: Mark | None
+    needs_full_pull: bool = False
+    reason: str = ""
+
+
+def filter_time(value: str | datetime) -> str:
+    """A time as LS's Datetime filter parses it: UTC, always with microseconds (DRF drops `.000000`)."""
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        raise ValueError(f"time without a time zone: {value!r}")
+    return when.astimezone(UTC).strftime(FILTER_FORMAT)
+
+
+def updated_after(since: str | datetime) -> dict[str, Any]:
+    """The tasks-list query for tasks whose updated_at is strictly after `since`, in id order."""
+    item = {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime",
+            "value": filter_time(since)}
+    return {"filters": {"conjunction": "and", "items": [item]}, "ordering": ["tasks:id"]}
+
+
+def project_mark(conn: Connection, project_id: int) -> tuple[int, Mark]:
+    """(task count, Mark) now: the newest task updated_at and the project's counters, in two small requests."""
+    response = conn.call("read the newest change", conn.get_json, "api/tasks/",
+                         {"project": project_id, "page": 1, "page_size": 1, "include": "id,updated_at",
+                          "query": json.dumps({"ordering": ["-tasks:updated_at"]})})
+    rows = response.get("tasks") or []
+    project = conn.call(f"read project {project_id}", conn.get_json, f"api/projects/{project_id}/")
+    counters = {key: int(project.get(key) or 0) for key in COUNTERS}
+    newest = rows[0].get("updated_at") if rows else None
+    return int(response.get("total", 0)), Mark(str(newest) if newest else "", counters)
+
+
+def changed_since(conn: Connection, project_id: int, since: Mark | None, known: Collection[int] | None = None,
+                  overlap: timedelta = OVERLAP) -> ChangeSet:
+    """The tasks changed since `since` (the previous pull's mark), tasks deleted among `known` (the ids it held),
+    and `needs_full_pull` with the reason when a change may have happened that the filter cannot show."""
+    total, mark = project_mark(conn, project_id)
+    if since is None or not since.updated_at:
+        return ChangeSet({}, None, frozenset(), mark, True, "no earlier pull to compare with")
+    start = _parse(since.updated_at) - overlap
+    rows = iter_task_rows(conn, project_id, page_size=ID_PAGE_SIZE, include="id,updated_at",
+                          query=updated_after(start))
+    changed = {int(r["id"]): str(r.get("updated_at")) for r in rows}
+    ids, deleted = _present(conn, project_id, total, known, changed)
+    reason = _unseen(since, mark, changed)
+    return ChangeSet(changed, ids, deleted, mark, bool(reason), reason)
+
+
+def _parse(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise LabelStudioError(f"Label Studio gave an update time that is not ISO 8601: {value!r}") from exc
+
+
+def _present(conn: Connection, project_id: int, total: int, known: Collection[int] | None,
+             changed: dict[int, str]) -> tuple[frozenset[int] | None, frozenset[int]]:
+    """Ids held now and ids deleted. Ids only grow and every new task is in `changed`, so when known | changed has
+    exactly `total` members nothing was deleted and the id listing is skipped."""
+    if known is not None and len(set(known) | set(changed)) == total:
+        return None, frozenset()
+    rows = iter_task_rows(conn, project_id, page_size=ID_PAGE_SIZE, include="id")
+    ids = frozenset(int(r["id"]) for r in rows)
+    return ids, frozenset(set(known or ()) - ids)
+
+
+def _unseen(since: Mark, now: Mark, changed: dict[int, str]) -> str:
+    """Why the filter surely missed a change, or ''. The exact test is `counts_disagree` after the merge."""
+    moved = since.counters.get("total_predictions_number") != now.counters.get("total_predictions_number")
+    after = _parse(since.updated_at)
+    if moved and not any(_parse(stamp) > after for stamp in changed.values()):
+        return ("the project's prediction count moved but no task's updated_at did "
+                "(predictions imported in bulk do not touch their tasks)")
+    return ""
+
+
+def counts_disagree(mark: Mark, rows: Iterable[dict[str, Any]]) -> str:
+    """'' when the merged tasks hold as many annotations, skips and predictions as the project counted at `mark`;
+    else the reason a full pull is needed (a bulk prediction import or a Data Manager bulk delete went unseen)."""
+    counts = dict.fromkeys(COUNTERS, 0)
+    for row in rows:
+        annotations = row.get("annotations") or []
+        skipped = sum(1 for a in annotations if isinstance(a, dict) and a.get("was_cancelled"))
+        counts["total_annotations_number"] += len(annotations) - skipped
+        counts["skipped_annotations_number"] += skipped
+        counts["total_predictions_number"] += len(row.get("predictions") or [])
+    wrong = [f"{key} {counts[key]} here, {mark.counters[key]} in Label Studio"
+             for key in COUNTERS if key in mark.counters and counts[key] != mark.counters[key]]
+    return ("the merged tasks do not add up: " + "; ".join(wrong)) if wrong else ""

@@ -146,3 +146,22 @@ def test_cluster_under_a_closed_folder_is_refused_with_its_name(open_tmp: Path):
         pytest.fail("this test needs to run as someone other than nobody")
     with pytest.raises(ServerError, match=f"cannot pass through {closed} \\(mode 0700\\)"):
         postgres._check_reachable(postgres.ClusterPaths(closed / "project" / ".annotate" / "postgres"), other)
+
+
+def test_server_commands_refuse_an_external_server_without_its_password(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from annotate.cli import main
+    done = CliRunner().invoke(main, ["--root", str(tmp_path), "--url", f"http://lead:{SECRET}@127.0.0.1:1",
+                                     "--api-key", "k", "server", "backup", str(tmp_path / "b")])
+    assert done.exit_code == 1 and "http://lead:***@127.0.0.1:1" in done.output and SECRET not in done.output
+
+
+def test_root_without_a_postgres_user_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(postgres.os, "geteuid", lambda: 0)
+
+    def no_user(name: str) -> pwd.struct_passwd:
+        raise KeyError(name)
+    monkeypatch.setattr(postgres.pwd, "getpwnam", no_user)
+    with pytest.raises(ServerError, match=r"no .postgres. user to run PostgreSQL as \(initdb refuses root\)"):
+        postgres.run_user()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..config import Settings
+from ..config import Settings, redact_url
 from ..errors import ConfigError
 from ..labelstudio import backup as ls_backup
 from ..labelstudio import database as ls_database
@@ -24,7 +24,7 @@ def server() -> None:
 def _embedded_settings(ctx: click.Context, port: int | None = None):  # noqa: ANN202
     settings = get_settings(ctx, port=port)
     if settings.external:
-        raise ConfigError(f"an external Label Studio is configured ({settings.label_studio_url}); "
+        raise ConfigError(f"an external Label Studio is configured ({redact_url(settings.label_studio_url or '')}); "
                           "the embedded server is not used. Unset LABEL_STUDIO_URL to use it.")
     return settings
 

@@ -287,3 +287,36 @@ def test_list_without_a_project_shows_the_members_with_zero_counts(monkeypatch):
     lines = run.stdout.splitlines()
     assert lines[0] == "no project titled 'Conflict news (annotate)' yet: every count is 0"
     assert len(lines) == 4 and all(line.split()[1:4] == ["0", "0", "0"] for line in lines[2:])
+
+
+class LostAnswer(FakeLabelStudio):
+    """The sign-up form's answer is lost: `made` says whether the account was made before it was."""
+
+    def __init__(self, error: Exception, made: bool):
+        super().__init__()
+        self.error, self.made = error, made
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/user/signup/" and request.method == "POST":
+            super().__call__(request)
+            if not self.made:
+                del self.users[max(self.users)]
+            raise self.error
+        return super().__call__(request)
+
+
+def test_an_account_made_before_its_answer_was_lost_keeps_the_password_it_was_made_with():
+    fake = LostAnswer(httpx.ReadTimeout("timed out"), made=True)
+    result = _invite(fake, "anna@example.org")
+    assert result.refused == () and len(fake.signups) == 1  # sent once, then checked, never re-sent
+    [account] = result.accounts
+    assert (account.email, account.user_id, account.password) == ("anna@example.org", 3, fake.signups[0]["password"][0])
+
+
+@pytest.mark.parametrize("error", [httpx.ReadTimeout("timed out"), httpx.ConnectError("refused")])
+def test_a_lost_sign_up_without_an_account_is_an_error_naming_the_email(error):
+    fake = LostAnswer(error, made=False)
+    result = _invite(fake, "anna@example.org")
+    [(_, exc)] = result.refused
+    assert isinstance(exc, LabelStudioError) and "sign anna@example.org up" in str(exc)
+    assert result.accounts == () and len(fake.signups) == 1

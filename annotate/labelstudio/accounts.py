@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import httpx
 
 from ..errors import InputError, LabelStudioError
-from .client import TIMEOUT, Connection, describe_error
+from .client import TIMEOUT, Connection, describe_error, never_sent
 from .users import user_emails
 
 log = logging.getLogger(__name__)
@@ -80,19 +80,37 @@ def sign_up(conn: Connection, token: str, email: str, transport: httpx.BaseTrans
     with _quiet_token(), httpx.Client(timeout=TIMEOUT, transport=transport) as http:
         try:
             http.get(page, params={"token": token})
-            csrf = http.cookies.get("csrftoken") or ""
-            answer = http.post(page, params={"token": token}, headers={"Referer": page},
-                               data={"email": email, "password": password, "csrfmiddlewaretoken": csrf})
-            if answer.status_code == 302:
-                http.get(f"{conn.base_url}/logout")  # end the session the sign-up opened
         except httpx.TransportError as exc:
             raise describe_error(conn.url, what, exc) from exc
+        form = {"email": email, "password": password, "csrfmiddlewaretoken": http.cookies.get("csrftoken") or ""}
+        try:
+            answer = http.post(page, params={"token": token}, headers={"Referer": page}, data=form)
+        except httpx.TransportError as exc:
+            # Sent once, never again: the form may have made the account before its answer was lost, and then
+            # it was made with this password, which must not be lost with the answer.
+            uid = None if never_sent(exc) else _member_id(conn, email)
+            if uid is None:
+                raise describe_error(conn.url, what, exc) from exc
+            return Account(email, uid, password)
+        if answer.status_code == 302:
+            _log_out(http, conn.base_url)
     if answer.status_code == 200:
         raise InputError(f"{email}: Label Studio refused the account: {form_errors(answer.text)}")
     if answer.status_code != 302:
         raise LabelStudioError(f"Label Studio at {conn.url} answered HTTP {answer.status_code} while trying to {what}"
                                + ("; the invite token was refused" if answer.status_code == 403 else ""))
-    return Account(email, _user_id(conn, email), password)
+    uid = _member_id(conn, email)
+    if uid is None:
+        raise LabelStudioError(f"Label Studio at {conn.url} signed {email} up but does not list them as a member")
+    return Account(email, uid, password)
+
+
+def _log_out(http: httpx.Client, base_url: str) -> None:
+    """End the session the sign-up opened (best effort: the account is made either way)."""
+    try:
+        http.get(f"{base_url}/logout")
+    except httpx.TransportError as exc:
+        log.debug("logging the new member out failed: %s", type(exc).__name__)
 
 
 def form_errors(page: str) -> str:
@@ -102,11 +120,8 @@ def form_errors(page: str) -> str:
     return "; ".join(m for m in found if m) or "no reason given"
 
 
-def _user_id(conn: Connection, email: str) -> int:
-    ids = [uid for uid, known in user_emails(conn).items() if known.lower() == email]
-    if not ids:
-        raise LabelStudioError(f"Label Studio at {conn.url} signed {email} up but does not list them as a member")
-    return ids[0]
+def _member_id(conn: Connection, email: str) -> int | None:
+    return next((uid for uid, known in user_emails(conn).items() if known.lower() == email), None)
 
 
 class _RedactToken(logging.Filter):

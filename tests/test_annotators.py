@@ -112,6 +112,7 @@ def test_each_email_gets_an_account_with_its_own_password_and_the_invite_token_i
     assert len({a.password for a in result.accounts}) == 2 and all(len(a.password) >= 8 for a in result.accounts)
     assert result.refused == () and fake.rotated == 1 and result.warning is None
     assert result.login_url == f"{URL}/user/login/"
+    assert all(a.password not in repr(a) and a.password not in repr(result) for a in result.accounts)
 
 
 @pytest.mark.parametrize(("email", "expected"), [

@@ -27,7 +27,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -49,7 +49,7 @@ class Account:
 
     email: str
     user_id: int
-    password: str
+    password: str = field(repr=False)  # so a logged or printed Account never shows it
 
 
 def check_email(email: str) -> str:

@@ -152,11 +152,29 @@ def _headings(markdown: str, level: int | None = None) -> Iterator[str]:
 
 
 def instructions_html(guidelines: Guidelines, schema: Schema | None = None) -> str:
-    """Label Studio's `expert_instruction` and the dashboard page: a version banner, then the guidelines."""
+    """Label Studio's `expert_instruction` and the dashboard page: a version banner, then the guidelines.
+
+    Label Studio 1.23 cleans the instructions with bleach (projects/serializers.py, label_studio/constants.py):
+    `style`, `id` and `data-*` attributes go, but `<style>` elements and `class` stay. So the label colours and the
+    list bullets its own CSS removes come from one `<style>` block scoped to the `annotate-guidelines` wrapper, by
+    class; the inline styles stay for places that keep them.
+    """
     colors = {lab.name: lab.color for lab in schema.labels} if schema else None
     banner = (f'<p class="guidelines-version"><strong>Guidelines version {html.escape(guidelines.version)}</strong>'
               " (recorded with every annotation export and adjudication decision)</p>")
-    return banner + "\n" + render_markdown(guidelines.markdown, colors)
+    return (f'<div class="annotate-guidelines">\n<style>{_scoped_style(colors or {})}</style>\n{banner}\n'
+            f"{render_markdown(guidelines.markdown, colors)}</div>\n")
+
+
+def _scoped_style(colors: dict[str, str]) -> str:
+    """CSS that survives Label Studio's cleaning: bullets and numbers for lists, each label's colour for its marks."""
+    rules = [".annotate-guidelines ul { list-style: disc; padding-left: 1.5em; }",
+             ".annotate-guidelines ol { list-style: decimal; padding-left: 1.5em; }",
+             ".annotate-guidelines li { display: list-item; }"]
+    rules += [f".annotate-guidelines mark.span-{name.lower()} {{ background: {color}33; border-bottom: 2px solid {color}; }}"
+              for name, color in sorted(colors.items())
+              if re.fullmatch(r"#[0-9a-fA-F]{6}", color) and re.fullmatch(r"[A-Za-z0-9_]+", name)]
+    return " ".join(rules)
 
 
 _PAGE_STYLE = """body { font: 16px/1.5 system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; }

@@ -78,3 +78,20 @@ def test_labelling_stream_task_is_prefilled_after_closing_the_instructions(seede
     shown = ls_page.locator(".lsf-richtext__container").inner_text()
     doc = next(d for d in seeded.docs if d.text.split("\n")[0] in shown)  # whichever task the stream handed out
     assert sorted(highlight_texts(ls_page)) == sorted(span.text for span in doc.spans)
+
+
+def test_instructions_keep_label_colours_and_bullets_in_label_studio(seeded: Seeded, live_server: Any,
+                                                                    ls_page: Any) -> None:
+    """In Label Studio's own instructions pop-up (after its bleach cleaning, in real Chromium), the example spans
+    keep their label colours and lists their bullets: they come from the scoped <style> block, not style=."""
+    ls_page.goto(f"{live_server.url}/projects/{seeded.project.id}/data?labeling=1")
+    body = ls_page.locator(".lsf-modal-ls__body")
+    body.wait_for()
+    mark = body.locator("mark.span-outcome").first
+    mark.scroll_into_view_if_needed()
+    screenshot(ls_page, "ui-instructions-colours")
+    assert mark.get_attribute("style") is None  # Label Studio stripped the inline style...
+    background = mark.evaluate("m => getComputedStyle(m).backgroundColor")
+    assert background == "rgba(44, 160, 44, 0.2)", background  # ...and OUTCOME's #2ca02c33 still shows
+    bullet = body.locator("ul > li").first.evaluate("li => getComputedStyle(li).listStyleType")
+    assert bullet == "disc"

@@ -116,7 +116,9 @@ def _occurs_in_order(parts: list[str], text: str) -> bool:
 def test_instructions_show_the_version_first():
     guidelines = load_guidelines(GUIDELINES)
     page = instructions_html(guidelines, load_schema(GUIDELINES))
-    assert page.startswith(f'<p class="guidelines-version"><strong>Guidelines version {guidelines.version}</strong>')
+    assert page.startswith('<div class="annotate-guidelines">\n<style>')
+    first_text = page.split("</style>\n", 1)[1]
+    assert first_text.startswith(f'<p class="guidelines-version"><strong>Guidelines version {guidelines.version}</strong>')
     assert '<h2 id="2-actor">2. ACTOR</h2>' in page
     assert 'data-label="OUTCOME" style="background:#2ca02c33;border-bottom:2px solid #2ca02c"' in page
 
@@ -196,3 +198,13 @@ def test_every_example_mark_is_rendered_as_a_mark():
     marks = sum(len(parse_marked(line)[1]) for line in example_lines(guidelines.markdown))
     # The intro shows the syntax in code, and the prose has no marks: the blockquotes hold every one.
     assert instructions_html(guidelines, load_schema(GUIDELINES)).count("<mark ") == marks > 0
+
+
+def test_instructions_carry_their_colours_and_bullets_in_a_style_block_label_studio_keeps():
+    """Label Studio's bleach keeps <style> and class but strips style=: the colours must not live only inline."""
+    page = instructions_html(load_guidelines(GUIDELINES), load_schema(GUIDELINES))
+    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert ".annotate-guidelines mark.span-outcome { background: #2ca02c33; border-bottom: 2px solid #2ca02c; }" in style
+    assert ".annotate-guidelines ul { list-style: disc;" in style
+    assert ">" not in style and "<" not in style  # nothing bleach would escape inside the block
+    assert page.rstrip().endswith("</div>")

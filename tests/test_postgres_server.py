@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_ROOT, link_project_files, require_tool
-from sandbox import copy_template, open_folder, start_sandbox
+from sandbox import _link_venv, copy_template, open_folder, start_sandbox
 
 from annotate import pipeline, procs
 from annotate.config import Settings, load_settings
@@ -21,6 +21,7 @@ from annotate.errors import ServerError
 from annotate.labelstudio import backup, postgres
 from annotate.labelstudio import server as ls_server
 from annotate.labelstudio.client import connect
+from annotate.procs import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
 
@@ -202,3 +203,27 @@ def test_a_database_url_reaches_an_existing_postgresql(pg_server, tmp_path, monk
     finally:
         ls_server.stop_server(settings)
     assert target.password not in (settings.state_dir / "label-studio.log").read_text(encoding="utf-8")
+
+
+def test_a_backup_moves_a_project_to_a_new_cluster(pg_server, tmp_path):
+    """A team moves: backup on one root, restore into a brand-new cluster elsewhere (initdb on first use, no
+    migrations yet), copy credentials.json with it, start: the project is there. Without that copy the new server's
+    generated admin token is not in the restored database: Label Studio logs "User admin@annotate.local already
+    exists" and keeps the restored user and token."""
+    first = _external(pg_server, project_title="t-move")
+    pipeline.push(first, pipeline.preannotate_inputs(pg_server, [PROJECT_ROOT / "seeds"])[0][:2])
+    dump = tmp_path / "move.pgdump"
+    backup.backup_database(pg_server, dump)
+    outside = open_folder("annotate-pg-move-")
+    settings = load_settings({"port": free_port(), "database": "postgresql"}, env={},
+                             root=link_project_files(outside / "project"))
+    try:
+        _link_venv(settings.state_dir, PROJECT_ROOT)
+        backup.restore_database(settings, dump)  # starts the new cluster for the restore and stops it again
+        assert postgres.cluster_pid(postgres.cluster_paths(settings)) is None
+        shutil.copy(ls_server.server_paths(pg_server).credentials, ls_server.server_paths(settings).credentials)
+        ls_server.start_server(settings)
+        assert _task_count(_external(settings, project_title="t-move"), "t-move") == 2
+    finally:
+        ls_server.stop_server(settings)
+        shutil.rmtree(outside)

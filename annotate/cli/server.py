@@ -112,3 +112,5 @@ def restore(ctx: click.Context, file: Path) -> None:
     """Replace the server's database with the backup in FILE; refused while the server runs."""
     what = ls_backup.restore_database(_embedded_settings(ctx), file)
     click.echo(f"restored {file} into {what}; start the server with annotate server start")
+    click.echo("The admin login and API token are the backed-up server's: bring its .annotate/credentials.json along "
+               "when the backup comes from another project folder.")

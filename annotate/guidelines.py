@@ -19,6 +19,7 @@ from .markdown import MARK, Token, parse_markdown, render_markdown
 from .schema import Schema, load_schema
 
 GUIDELINES_FILE = "GUIDELINES.md"
+ANNOTATORS_FILE = "ANNOTATORS.md"  # optional: how to work in Label Studio
 CHANGELOG_FILE = "CHANGELOG.md"
 
 
@@ -29,6 +30,7 @@ class Guidelines:
     version: str
     markdown: str
     path: Path
+    annotators_page: str | None = None  # ANNOTATORS.md: using Label Studio, shown above the guidelines
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,9 @@ def load_guidelines(guidelines_dir: Path | str) -> Guidelines:
         markdown = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise InputError("not found; the annotation guidelines must live there", str(path)) from exc
-    return Guidelines(load_schema(guidelines_dir).version, markdown, path)
+    page = Path(guidelines_dir) / ANNOTATORS_FILE
+    tool = page.read_text(encoding="utf-8") if page.is_file() else None
+    return Guidelines(load_schema(guidelines_dir).version, markdown, path, tool)
 
 
 def changelog_version(guidelines_dir: Path | str) -> str:
@@ -152,7 +156,8 @@ def _headings(markdown: str, level: int | None = None) -> Iterator[str]:
 
 
 def instructions_html(guidelines: Guidelines, schema: Schema | None = None) -> str:
-    """Label Studio's `expert_instruction` and the dashboard page: a version banner, then the guidelines.
+    """Label Studio's `expert_instruction` and the dashboard page: a version banner, the annotator's page (how to
+    work in Label Studio, guidelines/ANNOTATORS.md) when there is one, then the guidelines.
 
     Label Studio 1.23 cleans the instructions with bleach (projects/serializers.py, label_studio/constants.py):
     `style`, `id` and `data-*` attributes go, but `<style>` elements and `class` stay. So the label colours and the
@@ -162,8 +167,9 @@ def instructions_html(guidelines: Guidelines, schema: Schema | None = None) -> s
     colors = {lab.name: lab.color for lab in schema.labels} if schema else None
     banner = (f'<p class="guidelines-version"><strong>Guidelines version {html.escape(guidelines.version)}</strong>'
               " (recorded with every annotation export and adjudication decision)</p>")
+    tool = f"{render_markdown(guidelines.annotators_page, colors)}<hr>\n" if guidelines.annotators_page else ""
     return (f'<div class="annotate-guidelines">\n<style>{_scoped_style(colors or {})}</style>\n{banner}\n'
-            f"{render_markdown(guidelines.markdown, colors)}</div>\n")
+            f"{tool}{render_markdown(guidelines.markdown, colors)}</div>\n")
 
 
 def _scoped_style(colors: dict[str, str]) -> str:

@@ -208,3 +208,14 @@ def test_instructions_carry_their_colours_and_bullets_in_a_style_block_label_stu
     assert ".annotate-guidelines ul { list-style: disc;" in style
     assert ">" not in style and "<" not in style  # nothing bleach would escape inside the block
     assert page.rstrip().endswith("</div>")
+
+
+def test_the_annotators_page_comes_above_the_guidelines_when_there_is_one(tmp_path):
+    import shutil
+
+    shutil.copytree(GUIDELINES, tmp_path / "g")
+    with_page = instructions_html(load_guidelines(tmp_path / "g"))
+    assert with_page.index("Label All Tasks") < with_page.index("2. ACTOR") and "<hr>" in with_page
+    (tmp_path / "g" / "ANNOTATORS.md").unlink()
+    without = instructions_html(load_guidelines(tmp_path / "g"))
+    assert "Label All Tasks" not in without and "2. ACTOR" in without

@@ -227,3 +227,36 @@ def test_a_backup_moves_a_project_to_a_new_cluster(pg_server, tmp_path):
     finally:
         ls_server.stop_server(settings)
         shutil.rmtree(outside)
+
+
+def test_a_failed_start_stops_the_cluster_it_started(tmp_path, monkeypatch):
+    require_tool("postgresql", glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                 "apt-get install -y postgresql (make system-packages does)")
+    fake = tmp_path / "label-studio"
+    fake.write_text("#!/bin/sh\necho 'no database for you'\nexit 3\n", encoding="utf-8")
+    fake.chmod(0o700)
+    monkeypatch.setattr(ls_server, "install_server", lambda settings: fake)
+    outside = open_folder("annotate-pg-fail-")
+    try:
+        settings = copy_template(link_project_files(outside / "project"), PROJECT_ROOT, "postgresql")
+        with pytest.raises(ServerError, match="Label Studio exited with code 3 while starting"):
+            ls_server.start_server(settings)
+        assert postgres.cluster_pid(postgres.cluster_paths(settings)) is None
+    finally:
+        ls_server.stop_server(settings)
+        shutil.rmtree(outside)
+
+
+def test_an_unreachable_database_url_fails_clearly_without_the_password(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNOTATE_DATABASE_PASSWORD", "n0t-in-any-message")
+    root = link_project_files(tmp_path / "down")
+    base = copy_template(root, PROJECT_ROOT)
+    settings = load_settings({"port": base.port, "database": f"postgresql://ls@127.0.0.1:{free_port()}/ls"}, env={},
+                             root=root)
+    try:
+        with pytest.raises(ServerError, match="Label Studio exited with code") as info:
+            ls_server.start_server(settings)
+    finally:
+        ls_server.stop_server(settings)
+    assert "n0t-in-any-message" not in str(info.value)
+    assert "n0t-in-any-message" not in (settings.state_dir / "label-studio.log").read_text(encoding="utf-8")

@@ -235,8 +235,12 @@ def start_server(settings: Settings, port: int | None = None) -> ServerInfo:
     proc = procs.spawn(cmd, paths.log, env, umask=SERVER_UMASK)
     url = f"http://{HOST}:{port}"
     procs.write_record(paths.pidfile, {"pid": proc.pid, "port": port, "url": url})
-    procs.wait_ready(proc, lambda: check_health(url), what="Label Studio", endpoint=f"{url}/health", log=paths.log,
-                     timeout=START_TIMEOUT, interval=0.5, markers=MARKERS)
+    try:
+        procs.wait_ready(proc, lambda: check_health(url), what="Label Studio", endpoint=f"{url}/health",
+                         log=paths.log, timeout=START_TIMEOUT, interval=0.5, markers=MARKERS)
+    except ServerError:
+        postgres.stop_cluster(settings)  # a failed start leaves no PostgreSQL of ours behind
+        raise
     return ServerInfo(url, proc.pid, port, paths.data, True)
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import glob
 import json
 import os
+import pwd
 import shutil
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -260,3 +262,40 @@ def test_an_unreachable_database_url_fails_clearly_without_the_password(tmp_path
         ls_server.stop_server(settings)
     assert "n0t-in-any-message" not in str(info.value)
     assert "n0t-in-any-message" not in (settings.state_dir / "label-studio.log").read_text(encoding="utf-8")
+
+
+NON_ROOT_RUN = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from annotate.config import load_settings
+from annotate.labelstudio import backup, postgres
+settings = load_settings({"database": "postgresql"}, env={}, root=Path(sys.argv[2]))
+postgres.start_cluster(settings)
+backup.backup_database(settings, Path(sys.argv[2]) / "b.pgdump")
+print(postgres.stop_cluster(settings))
+"""
+
+
+def test_as_a_normal_user_the_cluster_runs_as_that_user():
+    """The branch every non-root user takes (no `postgres` user, no chown), run for real as `postgres` through
+    runuser with Debian's python3 (the project's venv python lives under /root, closed to other users)."""
+    require_tool("postgresql", glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                 "apt-get install -y postgresql (make system-packages does)")
+    if os.geteuid() != 0:
+        pytest.skip("not root: every other test in this file already runs the cluster as ourselves, a normal user")
+    runuser = shutil.which("runuser")
+    assert runuser, "runuser not found: install util-linux"
+    outside = open_folder("annotate-pg-user-")
+    try:
+        root = outside / "project"
+        root.mkdir()
+        shutil.chown(root, "postgres", "postgres")
+        done = subprocess.run([runuser, "-u", "postgres", "--", "/usr/bin/python3", "-c", NON_ROOT_RUN,
+                               str(PROJECT_ROOT), str(root)], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip().isdigit()  # stopped by its postmaster PID
+        data = root / ".annotate" / "postgres" / "data"
+        assert data.stat().st_uid == pwd.getpwnam("postgres").pw_uid and (root / "b.pgdump").stat().st_size > 0
+    finally:
+        shutil.rmtree(outside)

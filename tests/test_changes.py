@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from annotate.errors import LabelStudioError
-from annotate.labelstudio.changes import Mark, changed_since, counts_disagree, filter_time
+from annotate.labelstudio.changes import Mark, changed_since, counts_disagree, filter_time, list_tasks
 from annotate.labelstudio.client import Connection, make_client
 
 URL = "http://127.0.0.1:9"
@@ -35,7 +35,11 @@ class FakeLabelStudio:
         if query.get("ordering") == ["-tasks:updated_at"]:
             rows.sort(key=lambda r: r["updated_at"], reverse=True)
         for item in (query.get("filters") or {}).get("items", []):
-            assert item["filter"] == "filter:tasks:updated_at" and item["operator"] == "greater"
+            assert item["operator"] == "greater" and params.get("page") == "1"
+            if item["filter"] == "filter:tasks:id":
+                rows = [r for r in rows if r["id"] > item["value"]]
+                continue
+            assert item["filter"] == "filter:tasks:updated_at" and item["type"] == "Datetime"
             after = datetime.strptime(item["value"], "%Y-%m-%dT%H:%M:%S.%fZ")
             rows = [r for r in rows if datetime.fromisoformat(r["updated_at"].rstrip("Z")) > after]
         size = int(params.get("page_size", 100))
@@ -47,7 +51,7 @@ class FakeLabelStudio:
         for r in self.requests:
             query = r.get("query", "")
             out.append("project" if "projects" in r["path"] else "mark" if "-tasks:updated_at" in query
-                       else "filter" if "filters" in query else "listing")
+                       else "filter" if "tasks:updated_at" in query else "listing")
         return out
 
 
@@ -57,6 +61,7 @@ def _conn(fake: FakeLabelStudio) -> Connection:
 
 T0 = "2026-12-02T05:00:00.000000Z"
 TASKS = {1: "2026-12-02T04:00:00.000000Z", 2: "2026-12-02T04:59:58.500000Z", 3: T0}
+KNOWN = dict(TASKS)  # the store, as the previous pull left it
 
 
 def test_without_an_earlier_pull_it_asks_for_a_full_pull_and_gives_the_mark():
@@ -69,17 +74,31 @@ def test_without_an_earlier_pull_it_asks_for_a_full_pull_and_gives_the_mark():
 
 def test_changed_tasks_come_from_the_filter_looking_back_by_the_overlap():
     fake = FakeLabelStudio({**TASKS, 3: "2026-12-02T05:10:00.250000Z", 4: "2026-12-02T05:20:00Z"})
-    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=[1, 2, 3])
-    # task 2 was saved 1.5 s before the mark: inside the 5 s overlap, so it comes back for the caller to compare
-    assert set(changes.changed) == {2, 3, 4} and changes.changed[4] == "2026-12-02T05:20:00Z"
+    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=KNOWN)
+    assert changes.changed == {3: "2026-12-02T05:10:00.250000Z", 4: "2026-12-02T05:20:00Z"}
     sent = json.loads(fake.requests[2]["query"])["filters"]["items"][0]["value"]
     assert sent == "2026-12-02T04:59:55.000000Z"
     assert changes.mark == Mark("2026-12-02T05:20:00Z", COUNTS) and not changes.needs_full_pull
 
 
+def test_a_task_the_overlap_brings_back_counts_as_changed_only_if_it_differs_from_the_store():
+    """Task 2 was saved 1.5 s before the mark: inside the overlap, so it is listed again, but it has not changed."""
+    fake = FakeLabelStudio(dict(TASKS))
+    assert changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=KNOWN).changed == {}
+    stale = {**KNOWN, 2: "2026-12-02T04:59:57.000000Z"}  # committed after the previous pull had read it
+    assert changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=stale).changed == {2: TASKS[2]}
+
+
+def test_the_listing_pages_by_id_not_by_page_number():
+    fake = FakeLabelStudio({i: TASKS[1] for i in range(1, 6)})
+    assert [r["id"] for r in list_tasks(_conn(fake), 7, "id", page_size=2)] == [1, 2, 3, 4, 5]
+    afters = [json.loads(r["query"])["filters"]["items"][-1]["value"] for r in fake.requests]
+    assert afters == [0, 2, 4] and all(r["page"] == "1" and "fields" not in r for r in fake.requests)
+
+
 def test_when_the_count_adds_up_the_id_listing_is_skipped():
     fake = FakeLabelStudio({**TASKS, 4: "2026-12-02T05:20:00.000000Z"})
-    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=[1, 2, 3], overlap=timedelta(0))
+    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=KNOWN, overlap=timedelta(0))
     assert changes.changed == {4: "2026-12-02T05:20:00.000000Z"}
     assert changes.ids is None and changes.deleted == frozenset()
     assert fake.kinds() == ["mark", "project", "filter"]
@@ -87,7 +106,7 @@ def test_when_the_count_adds_up_the_id_listing_is_skipped():
 
 def test_a_deletion_is_found_by_the_count_then_the_listing():
     fake = FakeLabelStudio({1: TASKS[1], 3: TASKS[3], 4: "2026-12-02T05:20:00.000000Z"})
-    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=[1, 2, 3], overlap=timedelta(0))
+    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=KNOWN, overlap=timedelta(0))
     assert changes.deleted == {2} and changes.ids == {1, 3, 4} and set(changes.changed) == {4}
     assert fake.kinds() == ["mark", "project", "filter", "listing"]
     assert fake.requests[-1]["include"] == "id"
@@ -101,13 +120,13 @@ def test_without_known_ids_it_lists_them_and_reports_no_deletion():
 
 def test_predictions_counted_without_any_task_moving_need_a_full_pull():
     fake = FakeLabelStudio(dict(TASKS), {**COUNTS, "total_predictions_number": 5})
-    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=[1, 2, 3])
+    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=KNOWN)
     assert changes.needs_full_pull and "predictions imported in bulk" in changes.reason
 
 
 def test_predictions_counted_with_a_task_moving_are_left_to_the_counts_check():
     fake = FakeLabelStudio({**TASKS, 3: "2026-12-02T05:10:00.000000Z"}, {**COUNTS, "total_predictions_number": 5})
-    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=[1, 2, 3])
+    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=KNOWN)
     assert not changes.needs_full_pull
 
 

@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from annotate.labelstudio.changes import COUNTERS, changed_since, counts_disagree, project_mark, updated_after
+from annotate.labelstudio.changes import (
+    COUNTERS,
+    changed_since,
+    counts_disagree,
+    list_tasks,
+    project_mark,
+    updated_after,
+)
 from annotate.labelstudio.client import Connection, connect
 from annotate.labelstudio.pull import iter_task_rows
 
@@ -129,7 +136,8 @@ def _state(conn: Connection, project_id: int, task_id: int) -> dict[str, Any]:
 
 
 def _filtered(conn: Connection, project_id: int, since: str) -> set[int]:
-    return {int(r["id"]) for r in iter_task_rows(conn, project_id, include="id", query=updated_after(since))}
+    query = {"filters": {"conjunction": "and", "items": [updated_after(since)]}}
+    return {int(r["id"]) for r in iter_task_rows(conn, project_id, include="id", query=query)}
 
 
 @pytest.fixture(scope="module")
@@ -164,20 +172,39 @@ def test_the_filter_is_strictly_after_and_needs_microseconds(conn):
                   retry=False)
 
 
+def _stamps(conn: Connection, project_id: int) -> dict[int, str]:
+    """id -> updated_at, as a store would keep them after a pull."""
+    return {int(r["id"]): r["updated_at"] for r in iter_task_rows(conn, project_id, include="id,updated_at")}
+
+
 def test_changed_since_sees_annotations_and_deletions(conn):
     project_id, ids = _project(conn, tasks=6)
+    known = _stamps(conn, project_id)
     _, mark = project_mark(conn, project_id)
     time.sleep(0.01)
     _annotate(conn, ids[0])
     _annotate(conn, ids[1], cancelled=True)
     conn.request_json("DELETE", f"api/tasks/{ids[2]}/")
-    changes = changed_since(conn, project_id, mark, known=ids, overlap=timedelta(0))
-    assert set(changes.changed) == {ids[0], ids[1]}
-    assert changes.deleted == {ids[2]} and changes.ids == set(ids) - {ids[2]}
-    assert not changes.needs_full_pull, changes.reason
+    for overlap in (timedelta(0), timedelta(seconds=5)):  # the look-back re-lists the rest; the store drops them
+        changes = changed_since(conn, project_id, mark, known=known, overlap=overlap)
+        assert set(changes.changed) == {ids[0], ids[1]}
+        assert changes.deleted == {ids[2]} and changes.ids == set(ids) - {ids[2]}
+        assert not changes.needs_full_pull, changes.reason
     assert changes.mark is not None and counts_disagree(changes.mark, iter_task_rows(conn, project_id)) == ""
-    again = changed_since(conn, project_id, changes.mark, known=changes.ids, overlap=timedelta(0))
+    again = changed_since(conn, project_id, changes.mark, known=_stamps(conn, project_id))
     assert again.changed == {} and again.ids is None and again.deleted == frozenset()
+
+
+def test_listing_by_id_pages_loses_no_task_deleted_around_it(conn):
+    project_id, ids = _project(conn, tasks=7)
+    listed = []
+    for row in list_tasks(conn, project_id, "id", page_size=2):
+        listed.append(int(row["id"]))
+        if len(listed) == 2:  # between pages: delete two tasks already read; page numbers would skip ids[2:4]
+            for task_id in ids[:2]:
+                conn.request_json("DELETE", f"api/tasks/{task_id}/")
+    assert listed == ids
+    assert [int(r["id"]) for r in list_tasks(conn, project_id, "id", page_size=2)] == ids[2:]
 
 
 def test_a_bulk_prediction_import_is_caught_by_the_counts(conn):
@@ -187,7 +214,7 @@ def test_a_bulk_prediction_import_is_caught_by_the_counts(conn):
     _, mark = project_mark(conn, project_id)
     assert counts_disagree(mark, rows) == ""
     conn.request_json("POST", f"api/projects/{project_id}/import/predictions", json=[_prediction(ids[0])])
-    changes = changed_since(conn, project_id, mark, known=ids)
+    changes = changed_since(conn, project_id, mark, known=_stamps(conn, project_id))
     assert changes.needs_full_pull and "prediction" in changes.reason
     assert changes.mark is not None
     assert counts_disagree(changes.mark, rows) == ("the merged tasks do not add up: "

@@ -33,14 +33,14 @@ project's total_predictions_number moving without a task to show for it), as `ne
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import LabelStudioError
 from .client import Connection
-from .pull import ID_PAGE_SIZE, iter_task_rows
+from .pull import ID_PAGE_SIZE
 
 FILTER_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the only form LS 1.23.2's Datetime filter parses
 # A request computes updated_at before its transaction commits, so a task saved just before the previous pull's
@@ -79,10 +79,8 @@ def filter_time(value: str | datetime) -> str:
 
 
 def updated_after(since: str | datetime) -> dict[str, Any]:
-    """The tasks-list query for tasks whose updated_at is strictly after `since`, in id order."""
-    item = {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime",
-            "value": filter_time(since)}
-    return {"filters": {"conjunction": "and", "items": [item]}, "ordering": ["tasks:id"]}
+    """The Data Manager filter item for tasks whose updated_at is strictly after `since`."""
+    return {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": filter_time(since)}
 
 
 def project_mark(conn: Connection, project_id: int) -> tuple[int, Mark]:
@@ -97,20 +95,39 @@ def project_mark(conn: Connection, project_id: int) -> tuple[int, Mark]:
     return int(response.get("total", 0)), Mark(str(newest) if newest else "", counters)
 
 
-def changed_since(conn: Connection, project_id: int, since: Mark | None, known: Collection[int] | None = None,
+def changed_since(conn: Connection, project_id: int, since: Mark | None, known: Mapping[int, str] | None = None,
                   overlap: timedelta = OVERLAP) -> ChangeSet:
-    """The tasks changed since `since` (the previous pull's mark), tasks deleted among `known` (the ids it held),
-    and `needs_full_pull` with the reason when a change may have happened that the filter cannot show."""
+    """The tasks changed since `since` (the previous pull's mark), tasks deleted among `known` (id -> updated_at as
+    the previous pull stored them), and `needs_full_pull` with the reason when the filter cannot show a change."""
     total, mark = project_mark(conn, project_id)
     if since is None or not since.updated_at:
         return ChangeSet({}, None, frozenset(), mark, True, "no earlier pull to compare with")
     start = _parse(since.updated_at) - overlap
-    rows = iter_task_rows(conn, project_id, page_size=ID_PAGE_SIZE, include="id,updated_at",
-                          query=updated_after(start))
-    changed = {int(r["id"]): str(r.get("updated_at")) for r in rows}
-    ids, deleted = _present(conn, project_id, total, known, changed)
+    rows = list_tasks(conn, project_id, "id,updated_at", updated_after(start))
+    seen = {int(r["id"]): str(r.get("updated_at")) for r in rows}
+    # the overlap brings back tasks saved shortly before the mark: keep only those that differ from the store
+    changed = {k: v for k, v in seen.items() if known is None or known.get(k) != v}
+    ids, deleted = _present(conn, project_id, total, known, seen)
     reason = _unseen(since, mark, changed)
     return ChangeSet(changed, ids, deleted, mark, bool(reason), reason)
+
+
+def list_tasks(conn: Connection, project_id: int, include: str, *filters: dict[str, Any],
+               page_size: int = ID_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    """Light task rows matching every filter item, in id order. Each page asks for ids after the last one read
+    (not for page N), so a task deleted meanwhile cannot shift a survivor past us; and without `fields=all`
+    Label Studio neither annotates every Data Manager column nor prefetches annotations (data_manager/api.py)."""
+    last = 0
+    while True:
+        after = {"filter": "filter:tasks:id", "operator": "greater", "type": "Number", "value": last}
+        query = {"filters": {"conjunction": "and", "items": [*filters, after]}, "ordering": ["tasks:id"]}
+        params = {"project": project_id, "page": 1, "page_size": page_size, "include": include,
+                  "query": json.dumps(query)}
+        rows = conn.call(f"list tasks after id {last}", conn.get_json, "api/tasks/", params).get("tasks", [])
+        yield from rows
+        if len(rows) < page_size:
+            return
+        last = int(rows[-1]["id"])
 
 
 def _parse(value: str) -> datetime:
@@ -120,14 +137,13 @@ def _parse(value: str) -> datetime:
         raise LabelStudioError(f"Label Studio gave an update time that is not ISO 8601: {value!r}") from exc
 
 
-def _present(conn: Connection, project_id: int, total: int, known: Collection[int] | None,
-             changed: dict[int, str]) -> tuple[frozenset[int] | None, frozenset[int]]:
-    """Ids held now and ids deleted. Ids only grow and every new task is in `changed`, so when known | changed has
+def _present(conn: Connection, project_id: int, total: int, known: Mapping[int, str] | None,
+             seen: dict[int, str]) -> tuple[frozenset[int] | None, frozenset[int]]:
+    """Ids held now and ids deleted. Ids only grow and every new task is in `seen`, so when known | seen has
     exactly `total` members nothing was deleted and the id listing is skipped."""
-    if known is not None and len(set(known) | set(changed)) == total:
+    if known is not None and len(set(known) | set(seen)) == total:
         return None, frozenset()
-    rows = iter_task_rows(conn, project_id, page_size=ID_PAGE_SIZE, include="id")
-    ids = frozenset(int(r["id"]) for r in rows)
+    ids = frozenset(int(r["id"]) for r in list_tasks(conn, project_id, "id"))
     return ids, frozenset(set(known or ()) - ids)
 
 

@@ -77,3 +77,14 @@ def test_cli_backup_restore(tmp_path: Path):
     assert done.exit_code == 0 and "backed up sqlite" in done.output
     done = runner.invoke(main, ["--root", str(tmp_path), "server", "restore", str(tmp_path / "b.sqlite3")], env={})
     assert done.exit_code == 0 and "restored" in done.output, done.output
+
+
+def test_restore_into_a_new_folder_creates_its_state(tmp_path: Path):
+    """A restore is the first command in a project folder that has no .annotate/ yet."""
+    source = load_settings(env={}, root=tmp_path / "old")
+    _db(ls_server.sqlite_file(source), ["kept"])
+    backup.backup_database(source, tmp_path / "b")
+    fresh = load_settings(env={}, root=tmp_path / "new")
+    backup.restore_database(fresh, tmp_path / "b")
+    assert _rows(ls_server.sqlite_file(fresh)) == ["kept"]
+    assert stat.S_IMODE(fresh.state_dir.stat().st_mode) == 0o700

@@ -220,8 +220,9 @@ def test_a_backup_moves_a_project_to_a_new_cluster(pg_server, tmp_path):
     settings = load_settings({"port": free_port(), "database": "postgresql"}, env={},
                              root=link_project_files(outside / "project"))
     try:
-        _link_venv(settings.state_dir, PROJECT_ROOT)
+        assert not settings.state_dir.exists()  # restore is the first command in the new folder
         backup.restore_database(settings, dump)  # starts the new cluster for the restore and stops it again
+        _link_venv(settings.state_dir, PROJECT_ROOT)
         assert postgres.cluster_pid(postgres.cluster_paths(settings)) is None
         shutil.copy(ls_server.server_paths(pg_server).credentials, ls_server.server_paths(settings).credentials)
         ls_server.start_server(settings)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import InputError, ServerError
-from ..files import PRIVATE_FILE, make_private_dir
+from ..files import PRIVATE_FILE, make_private_dirs
 from . import database, postgres, server
 
 SQLITE_MAGIC = b"SQLite format 3\0"
@@ -99,7 +99,7 @@ def restore_database(settings: Settings, source: Path) -> str:
                          f"{'sqlite' if found == 'sqlite' else 'postgresql (or a URL)'}", str(source))
     if kind == "sqlite":
         dest = server.sqlite_file(settings)
-        make_private_dir(dest.parent)
+        make_private_dirs(dest.parent)  # a restore may be the first command in a new project folder
         with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
                 contextlib.closing(sqlite3.connect(dest)) as out:
             src.backup(out)

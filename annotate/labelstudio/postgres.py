@@ -113,7 +113,7 @@ def _check_reachable(paths: ClusterPaths, user: pwd.struct_passwd) -> None:
 
 def prepare_folders(paths: ClusterPaths, user: pwd.struct_passwd) -> None:
     """Make the cluster's folders owned by `user` (0700) and, as root, .annotate/ passable by it (0710)."""
-    state = paths.root.parent
+    state = make_private_dir(paths.root.parent)
     if user.pw_uid != os.geteuid():
         os.chown(state, -1, user.pw_gid)
         os.chmod(state, 0o710)

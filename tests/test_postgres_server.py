@@ -108,6 +108,7 @@ def test_private_cluster_is_socket_only_and_owner_only(pg_server):
     assert pid is not None
     conf = (paths.data / "postmaster.pid").read_text(encoding="utf-8").splitlines()
     assert conf[4] == str(paths.socket_dir) and conf[5] == ""  # postmaster.pid: socket folder, no TCP address
+    assert (paths.data / "postgresql.conf").read_text(encoding="utf-8").endswith("listen_addresses = ''\n")
     assert stat.S_IMODE(paths.password_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(paths.data.stat().st_mode) == 0o700
     password = paths.password_file.read_text(encoding="utf-8").strip()

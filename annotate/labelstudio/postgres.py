@@ -159,6 +159,9 @@ def init_cluster(paths: ClusterPaths, user: pwd.struct_passwd) -> None:
                      "scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"], user)
     finally:
         handover.unlink(missing_ok=True)
+    # No TCP listener even when someone starts the cluster by hand without our -c options (the default is localhost)
+    with (paths.data / "postgresql.conf").open("a", encoding="utf-8") as conf:
+        conf.write("\n# annotate: Unix socket only\nlisten_addresses = ''\n")
 
 
 def cluster_pid(paths: ClusterPaths) -> int | None:

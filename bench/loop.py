@@ -1,0 +1,202 @@
+"""Benchmark: the learning curve on external gold (issue 14), rules vs trained model vs both, per label.
+
+Reads re3d (ACTOR, LOCATION) and the Causal News Corpus (OUTCOME) from ../shared/data/ (never copied into
+the repo), splits each into train and test documents with a fixed seed, trains with `train_model` on growing
+numbers of training documents (each training holds out its own dev share for checkpoint selection, as
+`annotate train --gold` does), and scores the three systems on the test documents with score_documents.
+Only the labels a corpus annotates are scored there: re3d has no OUTCOME gold, CNC only OUTCOME.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from annotate.records import Article, Document
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+SEED = 14
+TRAIN_SHARE = 2 / 3
+RE3D_SIZES = (10, 20, 30)  # and "all", which is 30 with a 2/3 split of 45
+SYSTEMS = ("rules", "model", "combined")
+MODES = ("exact", "overlap")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """One external corpus: its file in DATA and the labels its gold annotates."""
+
+    name: str
+    file: str
+    labels: tuple[str, ...]
+
+
+CORPORA = (Corpus("re3d", "re3d-dev.jsonl", ("ACTOR", "LOCATION")), Corpus("cnc", "cnc-dev.jsonl", ("OUTCOME",)))
+# (corpus, label, mode, measure, threshold), judged on the combination (what `preannotate --model` proposes).
+GOALS = (("re3d", "ACTOR", "exact", "f1", 0.60), ("re3d", "ACTOR", "overlap", "f1", 0.80),
+         ("re3d", "LOCATION", "exact", "f1", 0.60), ("re3d", "LOCATION", "overlap", "f1", 0.72),
+         ("cnc", "OUTCOME", "overlap", "recall", 0.70))
+
+
+def split_documents(docs: Sequence[Document], seed: int = SEED,
+                    share: float = TRAIN_SHARE) -> tuple[list[Document], list[Document]]:
+    """(train, test) at document level: ids sorted, then shuffled with `seed`, so file order does not matter."""
+    ordered = sorted(docs, key=lambda d: d.id)
+    random.Random(seed).shuffle(ordered)
+    cut = round(len(ordered) * share)
+    return ordered[:cut], ordered[cut:]
+
+
+def curve_sizes(n_train: int, reference: int | None = None, quick: bool = False) -> list[int]:
+    """Training sizes: 10, 20, 30 and all; with `reference` (re3d's training count), the same shares of n_train."""
+    if reference is None:
+        sizes = sorted({s for s in RE3D_SIZES if s < n_train} | {n_train})
+    else:
+        sizes = sorted({max(2, round(n_train * s / reference)) for s in curve_sizes(reference)})
+    return [sizes[0], sizes[-1]] if quick and len(sizes) > 1 else sizes
+
+
+def keep_labels(docs: Sequence[Document], labels: Sequence[str]) -> list[Document]:
+    """Documents with only the spans of `labels` (relations dropped: they are not scored here)."""
+    return [Document(d.id, d.text, tuple(s for s in d.spans if s.label in labels), d.meta, d.model_version)
+            for d in docs]
+
+
+def score_labels(gold: Sequence[Document], pred: Sequence[Document], labels: Sequence[str]) -> dict[str, Any]:
+    """{label: {mode: prf}} over `labels` only: predictions of other labels are not false positives here."""
+    from annotate.evaluate import score_documents
+    from annotate.scoring import Counts, prf
+
+    scores = score_documents(keep_labels(gold, labels), keep_labels(pred, labels))
+    empty = prf(Counts())  # a label neither side has: n/a, as score_documents would say
+    return {lab: {mode: scores[mode]["labels"].get(lab, empty) for mode in MODES} for lab in labels}
+
+
+def read_corpus(corpus: Corpus, folder: Path = DATA) -> list[Document]:
+    """The corpus' gold Documents (offsets checked by read_documents)."""
+    from annotate.records import read_documents
+
+    return list(read_documents(folder / corpus.file))
+
+
+def _articles(docs: Sequence[Document]) -> list[Article]:
+    return [Article(d.id, d.text, dict(d.meta)) for d in docs]
+
+
+def _train(settings: Any, docs: Sequence[Document], work: Path, options: Any) -> tuple[Path, float, dict[str, Any]]:
+    """Train on `docs` through a gold JSONL, as `annotate train --gold FILE` does; (folder, seconds, meta)."""
+    from annotate.training.train import train_model
+
+    path = work / f"gold-{len(docs)}.jsonl"
+    path.write_text("".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+    start = time.perf_counter()
+    result = train_model(settings, path, options, out_dir=work / "models")
+    return result.folder, time.perf_counter() - start, result.meta
+
+
+def _predict(settings: Any, model: str | None, articles: list[Article], with_rules: bool = True) -> list[Document]:
+    from annotate.preannotate import build_preannotator
+
+    return list(build_preannotator(settings, model, with_rules=with_rules).annotate(articles))
+
+
+def run_corpus(settings: Any, corpus: Corpus, docs: list[Document], sizes: list[int], options: Any,
+               work: Path) -> dict[str, Any]:
+    """Train at each size on the first `size` training documents; score rules, model and both on the test ones."""
+    train, test = split_documents(docs)
+    articles = _articles(test)
+    rules = score_labels(test, _predict(settings, None, articles), corpus.labels)
+    rows = []
+    for size in sizes:
+        folder, seconds, meta = _train(settings, train[:size], work, options)
+        model = score_labels(test, _predict(settings, str(folder), articles, with_rules=False), corpus.labels)
+        combined = score_labels(test, _predict(settings, str(folder), articles), corpus.labels)
+        rows.append({"train_documents": size, "fit_documents": meta["documents"], "train_seconds": round(seconds, 1),
+                     "scores": {"rules": rules, "model": model, "combined": combined}})
+        print(format_row(rows[-1], corpus.labels), flush=True)
+    return {"labels": list(corpus.labels), "train": len(train), "test": len(test), "rows": rows}
+
+
+def _cell(scores: dict[str, Any], label: str) -> str:
+    from annotate.scoring import show
+
+    return "/".join(show(scores[label][mode]["f1"]) for mode in MODES)
+
+
+def format_row(row: dict[str, Any], labels: Sequence[str]) -> str:
+    """Lines of the table for one training size: per label, exact/overlap F1 of each system."""
+    lines = []
+    for i, label in enumerate(labels):
+        head = f"{row['train_documents']:>5} {row['train_seconds']:>8.1f}" if i == 0 else " " * 14
+        cells = "".join(f"{_cell(row['scores'][s], label):>15}" for s in SYSTEMS)
+        lines.append(f"{head}  {label:<9}{cells}")
+    return "\n".join(lines)
+
+
+HEADER = f"{'docs':>5} {'train_s':>8}  {'label':<9}" + "".join(f"{s + ' ex/ov':>15}" for s in SYSTEMS)
+
+
+def check_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's goals after training on all training documents, each with its value and whether it is met."""
+    out = []
+    for name, label, mode, measure, threshold in GOALS:
+        value = results[name]["rows"][-1]["scores"]["combined"][label][mode][measure]
+        out.append({"goal": f"{name} {label} {mode} {measure} (combined) >= {threshold}", "value": value,
+                    "met": value is not None and value >= threshold})
+    for name, block in results.items():
+        scores = block["rows"][-1]["scores"]
+        for label in block["labels"]:
+            for mode in MODES:
+                best = max((scores[s][label][mode]["f1"] or 0.0) for s in ("rules", "model"))
+                value = scores["combined"][label][mode]["f1"] or 0.0
+                out.append({"goal": f"{name} {label} {mode} F1: combined >= better of rules/model ({best:.3f})",
+                            "value": value, "met": value >= best})
+    return out
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Print the learning curve and the issue-14 goals; figures for bench/results/latest.json."""
+    missing = [c.file for c in CORPORA if not (DATA / c.file).is_file()]
+    if missing:
+        print(f"  skipped: {', '.join(missing)} not found in {DATA} (the external corpora of issue 14)")
+        return {"skipped": f"missing {', '.join(missing)} in {DATA}"}
+    from annotate.config import load_settings
+    from annotate.training.trainconfig import TrainOptions
+
+    steps = 100 if quick else 400
+    options = TrainOptions(max_steps=steps, patience=steps, eval_frequency=50)
+    print(f"  seed {SEED}, train share {TRAIN_SHARE:.2f}, TrainOptions(max_steps={steps}, patience={steps}, "
+          "eval_frequency=50), base model settings.spacy_model; cells: exact/overlap F1 on the test documents")
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "guidelines").symlink_to(ROOT / "guidelines", target_is_directory=True)
+        settings = load_settings({}, env={}, root=work)
+        reference = None
+        for corpus in CORPORA:
+            docs = read_corpus(corpus)
+            n_train = len(split_documents(docs)[0])
+            sizes = curve_sizes(n_train, reference, quick)
+            reference = reference or n_train
+            print(f"\n  {corpus.name}: {n_train} train / {len(docs) - n_train} test documents, "
+                  f"labels {', '.join(corpus.labels)}\n{HEADER}", flush=True)
+            results[corpus.name] = run_corpus(settings, corpus, docs, sizes, options, work)
+    goals = check_goals(results)
+    print("\n  goals (issue 14), after all training documents:")
+    for goal in goals:
+        print(f"  {'met   ' if goal['met'] else 'MISSED'} {goal['goal']}: {goal['value']}")
+    return {"seed": SEED, "train_share": round(TRAIN_SHARE, 3), "options": options.to_dict(), **results,
+            "goals": goals}
+
+
+if __name__ == "__main__":
+    import sys
+
+    run(quick="--quick" in sys.argv)

@@ -100,10 +100,11 @@ def test_sqlite_server_gets_no_database_variables_and_says_why(tmp_path: Path, m
                                                               caplog: pytest.LogCaptureFixture):
     monkeypatch.setenv("DJANGO_DB", "default")
     monkeypatch.setenv("POSTGRE_PASSWORD", SECRET)
+    monkeypatch.setenv("HEARTEX_POSTGRE_HOST", "db.example")
     with caplog.at_level(logging.WARNING):
         env = _server_env(tmp_path, None)
-    assert not DB_VARIABLES & set(env) and "DATABASE_NAME" not in env
-    assert "DJANGO_DB, POSTGRE_PASSWORD in the environment not passed" in caplog.text
+    assert not DB_VARIABLES & set(env) and "DATABASE_NAME" not in env and "HEARTEX_POSTGRE_HOST" not in env
+    assert "DJANGO_DB, HEARTEX_POSTGRE_HOST, POSTGRE_PASSWORD in the environment not passed" in caplog.text
     assert SECRET not in caplog.text
 
 

@@ -166,7 +166,8 @@ def server_environment(paths: ServerPaths, creds: Credentials,
     """The server's whole environment, built explicitly (see PASSTHROUGH for why); PostgreSQL's variables when
     `target` is given, none otherwise (Label Studio then uses SQLite in its data folder)."""
     env = {k: os.environ[k] for k in PASSTHROUGH if k in os.environ}
-    ignored = sorted(k for k in os.environ if k.removeprefix("LABEL_STUDIO_") in database.LABEL_STUDIO_DB_VARIABLES)
+    ignored = sorted(k for k in os.environ  # Label Studio reads each name bare, LABEL_STUDIO_- or HEARTEX_-prefixed
+                     if k.removeprefix("LABEL_STUDIO_").removeprefix("HEARTEX_") in database.LABEL_STUDIO_DB_VARIABLES)
     if ignored:
         log.warning("%s in the environment not passed to the embedded Label Studio; choose its database with the "
                     "database setting (ANNOTATE_DATABASE) instead", ", ".join(ignored))

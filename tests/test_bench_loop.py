@@ -91,3 +91,10 @@ def test_the_real_corpora_split_as_documented():
     assert [len(part) for part in loop.split_documents(cnc)] == [42, 21]
     assert {s.label for d in re3d for s in d.spans} == {"ACTOR", "LOCATION"}
     assert {s.label for d in cnc for s in d.spans} == {"OUTCOME"}
+
+
+def test_without_the_corpora_the_bench_says_so_and_returns(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(loop, "DATA", tmp_path)
+    result = loop.run(quick=True)
+    assert "re3d-dev.jsonl, cnc-dev.jsonl" in result["skipped"]
+    assert f"not found in {tmp_path}" in capsys.readouterr().out

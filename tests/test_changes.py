@@ -35,7 +35,11 @@ class FakeLabelStudio:
         if query.get("ordering") == ["-tasks:updated_at"]:
             rows.sort(key=lambda r: r["updated_at"], reverse=True)
         for item in (query.get("filters") or {}).get("items", []):
-            assert item["operator"] == "greater" and params.get("page") == "1"
+            assert params.get("page") == "1"
+            if item["filter"] == "filter:tasks:id" and item["operator"] == "in":
+                rows = [r for r in rows if item["value"]["min"] <= r["id"] <= item["value"]["max"]]
+                continue
+            assert item["operator"] == "greater"
             if item["filter"] == "filter:tasks:id":
                 rows = [r for r in rows if r["id"] > item["value"]]
                 continue
@@ -51,7 +55,7 @@ class FakeLabelStudio:
         for r in self.requests:
             query = r.get("query", "")
             out.append("project" if "projects" in r["path"] else "mark" if "-tasks:updated_at" in query
-                       else "filter" if "tasks:updated_at" in query else "listing")
+                       else "filter" if "tasks:updated_at" in query else "count" if '"in"' in query else "listing")
         return out
 
 
@@ -100,16 +104,33 @@ def test_when_the_count_adds_up_the_id_listing_is_skipped():
     fake = FakeLabelStudio({**TASKS, 4: "2026-12-02T05:20:00.000000Z"})
     changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=KNOWN, overlap=timedelta(0))
     assert changes.changed == {4: "2026-12-02T05:20:00.000000Z"}
-    assert changes.ids is None and changes.deleted == frozenset()
+    assert changes.ids == {1, 2, 3, 4} and changes.deleted == frozenset()
     assert fake.kinds() == ["mark", "project", "filter"]
 
 
-def test_a_deletion_is_found_by_the_count_then_the_listing():
-    fake = FakeLabelStudio({1: TASKS[1], 3: TASKS[3], 4: "2026-12-02T05:20:00.000000Z"})
-    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=KNOWN, overlap=timedelta(0))
-    assert changes.deleted == {2} and changes.ids == {1, 3, 4} and set(changes.changed) == {4}
-    assert fake.kinds() == ["mark", "project", "filter", "listing"]
-    assert fake.requests[-1]["include"] == "id"
+@pytest.mark.parametrize("gone", [{2}, {1}, {3}, {1, 3}, {1, 2, 3}, {5, 17, 18, 40}])
+def test_a_few_deletions_are_found_by_counting_id_ranges(gone):
+    known = {i: TASKS[1] for i in range(1, 41)}
+    fake = FakeLabelStudio({**{i: v for i, v in known.items() if i not in gone}, 41: "2026-12-02T05:20:00.000000Z"})
+    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=known, overlap=timedelta(0))
+    assert changes.deleted == gone and changes.ids == (set(known) - gone) | {41}
+    assert "listing" not in fake.kinds() and fake.kinds().count("count") <= len(gone) * 6
+
+
+def test_many_deletions_are_found_by_listing_every_id():
+    known = {i: TASKS[1] for i in range(1, 101)}
+    fake = FakeLabelStudio({i: v for i, v in known.items() if i % 2})
+    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=known, overlap=timedelta(0))
+    assert changes.deleted == set(range(2, 101, 2))
+    assert fake.kinds() == ["mark", "project", "filter", "listing"] and fake.requests[-1]["include"] == "id"
+
+
+def test_counts_that_cannot_add_up_fall_back_to_the_listing():
+    """A range holding more tasks than the store knows there (the store missed task 2): list, do not guess."""
+    fake = FakeLabelStudio({1: TASKS[1], 2: TASKS[1], 3: TASKS[1], 7: TASKS[1]})
+    known = {i: TASKS[1] for i in (1, 3, 5, 6, 7)}
+    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=known, overlap=timedelta(0))
+    assert changes.deleted == {5, 6} and changes.ids == {1, 2, 3, 7} and fake.kinds()[-1] == "listing"
 
 
 def test_without_known_ids_it_lists_them_and_reports_no_deletion():

@@ -19,6 +19,7 @@ import pytest
 from annotate.labelstudio.changes import (
     COUNTERS,
     changed_since,
+    count_tasks,
     counts_disagree,
     list_tasks,
     project_mark,
@@ -192,7 +193,19 @@ def test_changed_since_sees_annotations_and_deletions(conn):
         assert not changes.needs_full_pull, changes.reason
     assert changes.mark is not None and counts_disagree(changes.mark, iter_task_rows(conn, project_id)) == ""
     again = changed_since(conn, project_id, changes.mark, known=_stamps(conn, project_id))
-    assert again.changed == {} and again.ids is None and again.deleted == frozenset()
+    assert again.changed == {} and again.ids == set(ids) - {ids[2]} and again.deleted == frozenset()
+
+
+def test_deleted_tasks_are_found_by_counting_id_ranges(conn):
+    project_id, ids = _project(conn, tasks=40)
+    known = _stamps(conn, project_id)
+    _, mark = project_mark(conn, project_id)
+    assert count_tasks(conn, project_id, ids[0], ids[9]) == 10  # the Number "in" filter on id is inclusive
+    gone = {ids[0], ids[17], ids[39]}
+    for task_id in gone:
+        conn.request_json("DELETE", f"api/tasks/{task_id}/")
+    changes = changed_since(conn, project_id, mark, known=known)
+    assert changes.deleted == gone and changes.ids == set(ids) - gone and changes.changed == {}
 
 
 def test_listing_by_id_pages_loses_no_task_deleted_around_it(conn):

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from annotate.errors import LabelStudioError
 from annotate.labelstudio.changes import (
     COUNTERS,
     changed_since,
@@ -168,7 +169,7 @@ def test_the_filter_is_strictly_after_and_needs_microseconds(conn):
     assert _filtered(conn, project_id, rows[first]) == ({second} if rows[second] > rows[first] else set())
     query = {"filters": {"conjunction": "and", "items": [{"filter": "filter:tasks:updated_at", "operator": "greater",
                                                           "type": "Datetime", "value": "2020-01-01T00:00:00Z"}]}}
-    with pytest.raises(Exception):  # noqa: B017 - a value without microseconds is refused, whatever the wrapping
+    with pytest.raises(LabelStudioError, match="HTTP"):  # a value without microseconds is refused
         conn.call("filter", conn.get_json, "api/tasks/", {"project": project_id, "query": json.dumps(query)},
                   retry=False)
 

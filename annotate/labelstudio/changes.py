@@ -24,10 +24,13 @@ source only (not measured): the Data Manager's "Delete annotations" action sets 
 predictions" action does not (the counts catch it, as they catch a bulk import).
 The filter's value must be `%Y-%m-%dT%H:%M:%S.%fZ` exactly (data_manager/managers.py DATETIME_FORMAT), in UTC.
 
-So `changed_since` finds annotation and single-prediction changes with the filter, new tasks the same way (a new
-task's updated_at is its creation), deletions from the task count (and the id listing only when the count says
-some are gone), and reports what it cannot see: drafts, and predictions imported in bulk (seen only as the
-project's total_predictions_number moving without a task to show for it), as `needs_full_pull` with a reason.
+So `changed_since` finds annotation and single-prediction changes with the filter (looking back OVERLAP, then
+comparing with the store's updated_at), new tasks the same way (a new task's updated_at is its creation), and
+deletions from the task count: none costs nothing, a few are found by counting id ranges, many by listing ids.
+What it cannot see: predictions imported in bulk or deleted by the Data Manager action (`needs_full_pull` when the
+project's prediction count moved and no task did; `counts_disagree` after the merge catches the rest), and drafts,
+which nothing but `draft_exists` shows: an incremental pull leaves drafts as the last full pull found them (gold
+never reads drafts; the pull's draft count does, and `annotators list` reads Label Studio itself).
 """
 
 from __future__ import annotations

@@ -63,6 +63,7 @@ EXPECTED = {
     "draft edited": _row(False, False),
     "prediction added": _row(True, True, "total_predictions", "project:total_predictions_number"),
     "predictions imported": _row(False, False, "total_predictions", "project:total_predictions_number"),
+    "task data edited": _row(True, True),
     "task deleted": _row(False, False, "gone", "project:task_count"),
 }
 
@@ -116,6 +117,8 @@ def _change(conn: Connection, case: str, project_id: int, task_id: int, made: di
         conn.request_json("POST", "api/predictions/", json=_prediction(task_id))
     elif case == "predictions imported":
         conn.request_json("POST", f"api/projects/{project_id}/import/predictions", json=[_prediction(task_id)])
+    elif case == "task data edited":
+        conn.request_json("PATCH", f"api/tasks/{task_id}/", json={"data": {"text": "ISIL left Idlib."}})
     elif case == "task deleted":
         conn.request_json("DELETE", f"api/tasks/{task_id}/")
     else:

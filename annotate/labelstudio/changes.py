@@ -14,6 +14,7 @@ that behaves otherwise fails there). (a) the task's `updated_at` moves; (b) the 
 | draft edited (PATCH drafts/N)             | no        | no         | nothing                                      |
 | prediction added (POST predictions/)      | yes       | yes        | total_predictions, total_predictions_number* |
 | predictions imported (projects/N/import/predictions) | no | no   | total_predictions, total_predictions_number* |
+| task data edited (PATCH tasks/N)          | yes       | yes        | nothing else                                 |
 | task deleted (DELETE tasks/N)             | (gone)    | (gone)     | the project's task count, the id listing     |
 (* the project's counter in GET /api/projects/N/, counted live from the tables; skipped_annot. = skipped_annotations)
 

@@ -118,6 +118,7 @@ def run_corpus(settings: Any, corpus: Corpus, docs: list[Document], sizes: list[
         folder, seconds, meta = _train(settings, train[:size], work, options)
         model = score_labels(test, _predict(settings, str(folder), articles, with_rules=False), corpus.labels)
         combined = score_labels(test, _predict(settings, str(folder), articles), corpus.labels)
+        # fit_documents is train_model's meta "documents": train counts paragraphs, dev whole held-out documents.
         rows.append({"train_documents": size, "fit_documents": meta["documents"], "train_seconds": round(seconds, 1),
                      "scores": {"rules": rules, "model": model, "combined": combined}})
         print(format_row(rows[-1], corpus.labels), flush=True)

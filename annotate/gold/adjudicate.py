@@ -3,7 +3,7 @@
 Per task, in this order: a lead's decision wins; else a ground-truth annotation, or one made by a lead, is
 adopted; else with two or more annotations a span is gold when more than half of them contain it exactly,
 and spans with partial support become open disagreements; a single annotation is gold as is. Relations take the
-same path (see goldrelations); which annotations are used at all is screening's.
+same path (see gold/relations.py); which annotations are used at all is screening's.
 """
 
 from __future__ import annotations

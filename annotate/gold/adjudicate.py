@@ -1,8 +1,9 @@
 """Adjudication: pulled annotations plus the lead's decision log -> gold spans and relations with provenance.
 
 Per task, in this order: a lead's decision wins; else a ground-truth annotation, or one made by a lead, is
-adopted; else with two or more annotations a span is gold when more than half of them contain it exactly,
-and spans with partial support become open disagreements; a single annotation is gold as is. Relations take the
+adopted; else with two or more annotators (each counted once, by their final annotation: records.Task.final) a
+span is gold when more than half of them marked it exactly, and spans with partial support become open
+disagreements; a single annotation is gold as is. Relations take the
 same path (see gold/relations.py); which annotations are used at all is screening's.
 """
 

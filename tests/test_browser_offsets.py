@@ -41,7 +41,8 @@ from browser_fixtures import (
 )
 
 from annotate.config import Settings
-from annotate.pipeline import latest_raw_export, push, read_tasks
+from annotate.labelstudio.archive import latest_raw_export
+from annotate.pipeline import push, read_tasks
 from annotate.records import Document, Span, Task
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]

@@ -14,7 +14,7 @@ from test_gold_cli import ls_export
 from annotate.cli import main
 from annotate.config import load_settings
 from annotate.labelstudio.client import connect
-from annotate.pipeline import find_project
+from annotate.labelstudio.project import find_project
 from annotate.procs import free_port
 from annotate.procs.dashboard import start_dashboard, stop_dashboard
 from annotate.records import Document, Span

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from annotate import pipeline
 from annotate.cli import main
 from annotate.labelstudio.client import connect
+from annotate.labelstudio.project import find_project
 from annotate.records import Document
 
 pytestmark = pytest.mark.integration
@@ -56,7 +57,7 @@ def test_gold_from_a_real_pull_with_every_adjudication_path(live_server, project
     settings = live_server.settings(root=project_root, project_title="t-gold-real")
     pipeline.push(settings, [Document(doc_id, text, (), {"title": doc_id}) for doc_id, text in TEXTS.items()])
     conn = connect(settings)
-    project_id = pipeline.find_project(conn, settings)
+    project_id = find_project(conn, settings)
     tasks = {t.data["doc_id"]: t.id for t in conn.sdk.tasks.list(project=project_id)}
     alice, bob, carol = (_user(conn, f"{n}@example.org") for n in ("alice", "bob", "carol"))
 

@@ -22,6 +22,7 @@ from annotate.gold.adjudicate import build_gold
 from annotate.labelstudio.archive import quarantine_path
 from annotate.labelstudio.client import connect
 from annotate.labelstudio.convert import read_export
+from annotate.labelstudio.project import find_project
 from annotate.records import Document, Span
 from annotate.schema import load_schema
 from annotate.web import create_app
@@ -53,7 +54,7 @@ def setup_project(live_server, root: Path, title: str, docs: list[Document]) -> 
     settings = live_server.settings(root=root, project_title=title)
     pipeline.push(settings, docs)
     conn = connect(settings)
-    project_id = pipeline.find_project(conn, settings)
+    project_id = find_project(conn, settings)
     tasks = {t["data"]["doc_id"]: t["id"] for t in
              conn.get_json("api/tasks/", {"project": project_id, "fields": "all", "page_size": 100})["tasks"]}
     return settings, conn, tasks
@@ -139,7 +140,7 @@ def test_an_annotation_saved_by_someone_else_is_reported(live_server, project_ro
     # Someone else (here the admin, as a colleague pressing Update on bob's annotation) saves it again.
     patched = conn.request_json("PATCH", f"api/annotations/{other['id']}/", json={"result": spans})
     assert (patched["completed_by"], patched["updated_by"]) == (bob, admin["id"])
-    listed = conn.get_json("api/tasks/", {"project": pipeline.find_project(conn, settings), "fields": "all"})
+    listed = conn.get_json("api/tasks/", {"project": find_project(conn, settings), "fields": "all"})
     assert {a["id"]: a["updated_by"] for a in listed["tasks"][0]["annotations"]} == {own["id"]: admin["id"],
                                                                                       other["id"]: admin["id"]}
 
@@ -182,7 +183,7 @@ def test_a_ui_export_gives_the_gold_a_pull_gives(live_server, project_root, tmp_
             _predicted("u-2", ("Militants", "ACTOR"), ("killed 11", "OUTCOME"), ("Kabul", "LOCATION")),
             _predicted("u-3", ("army", "ACTOR"), ("Homs", "OUTCOME"))]
     settings, conn, tasks = setup_project(live_server, project_root, title, docs)
-    project_id = pipeline.find_project(conn, settings)
+    project_id = find_project(conn, settings)
     listed = conn.get_json("api/tasks/", {"project": project_id, "fields": "all"})["tasks"]
     preds = {t["data"]["doc_id"]: t["predictions"][0]["id"] for t in listed}
     alice, lead = user_id(conn, "alice@example.org"), user_id(conn, LEAD)

@@ -21,6 +21,7 @@ from flask import request as http_request
 from werkzeug.serving import make_server
 
 from annotate import pipeline
+from annotate.labelstudio.client import connect
 from annotate.mlbackend import create_backend
 from annotate.mlbackend.credentials import ensure_credentials
 from annotate.training.train import TrainOptions, train_model
@@ -223,7 +224,7 @@ def _annotated_project(settings, docs) -> int:
     from annotate.labelstudio.payloads import prediction_result
 
     project, pushed = pipeline.push(settings, [d.__class__(d.id, d.text, (), d.meta, None) for d in docs])
-    conn = pipeline.connect(settings)
+    conn = connect(settings)
     for doc in docs:
         result = [{k: v for k, v in item.items() if k != "origin"} for item in prediction_result(doc)]
         conn.sdk.annotations.create(id=pushed.task_ids[doc.id], result=result)
@@ -322,7 +323,7 @@ def test_two_projects_on_one_backend_each_train_on_their_own_annotations(live_se
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.port}"
-    conn = pipeline.connect(first)
+    conn = connect(first)
     creds = ensure_credentials(first)
     try:
         backends = {pid: conn.sdk.ml.create(url=url, project=pid, title="annotate backend", is_interactive=False,

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from annotate import pipeline
 from annotate.cli import main
 from annotate.labelstudio.client import connect
+from annotate.labelstudio.project import find_project
 from annotate.records import Document, Span
 
 pytestmark = pytest.mark.integration
@@ -176,7 +177,7 @@ def test_project_command_reports_each_change(settings, fault_proxy):
     assert created.exit_code == 0, created.output
     assert created.output.startswith("created project")
     conn = connect(settings)
-    project_id = pipeline.find_project(conn, settings)
+    project_id = find_project(conn, settings)
     assert conn.sdk.projects.get(id=project_id).maximum_annotations == settings.annotators_per_task
     conn.sdk.projects.update(id=project_id, show_collab_predictions=False)
     fault_proxy.seen.clear()

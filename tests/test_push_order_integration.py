@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from annotate import pipeline
 from annotate.cli import main
 from annotate.labelstudio.client import connect
+from annotate.labelstudio.project import find_project
 from annotate.records import Document, Span
 
 pytestmark = pytest.mark.integration
@@ -33,6 +33,6 @@ def test_push_imports_in_the_requested_order(live_server, project_root, order, e
     assert result.exit_code == 0, result.output
     settings = live_server.settings(root=project_root)
     conn = connect(settings)
-    project_id = pipeline.find_project(conn, settings)
+    project_id = find_project(conn, settings)
     tasks = sorted(conn.sdk.tasks.list(project=project_id), key=lambda t: t.id)
     assert [t.data["doc_id"] for t in tasks] == expected

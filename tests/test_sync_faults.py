@@ -18,6 +18,7 @@ from annotate import pipeline
 from annotate.config import load_settings
 from annotate.labelstudio.client import connect
 from annotate.labelstudio.payloads import task_payload
+from annotate.labelstudio.project import find_project
 from annotate.records import Document, Span
 
 pytestmark = pytest.mark.integration
@@ -41,7 +42,7 @@ def _state(live_server, title: str) -> tuple[Counter, Counter]:
     """Tasks per article id and predictions per (article id, model version), read straight from the server."""
     settings = _settings(live_server.url, live_server.token, live_server.root, title)
     conn = connect(settings)
-    project_id = pipeline.find_project(conn, settings)
+    project_id = find_project(conn, settings)
     tasks, predictions = Counter(), Counter()
     for task in conn.sdk.tasks.list(project=project_id, fields="all"):
         tasks[task.data["doc_id"]] += 1

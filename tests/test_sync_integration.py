@@ -14,6 +14,7 @@ from annotate import pipeline
 from annotate.cli import main
 from annotate.labelstudio import server as ls_server
 from annotate.labelstudio.client import connect
+from annotate.labelstudio.project import find_project
 from annotate.labelstudio.push import push_documents
 from annotate.records import Document, Span
 
@@ -36,7 +37,7 @@ def settings(live_server, request):
 
 def _counts(settings) -> tuple[int, int]:
     conn = connect(settings)
-    project_id = pipeline.find_project(conn, settings)
+    project_id = find_project(conn, settings)
     tasks = list(conn.sdk.tasks.list(project=project_id, fields="all"))
     return len(tasks), sum(len(t.predictions or []) for t in tasks)
 
@@ -117,7 +118,7 @@ def test_span_not_matching_text_fails_before_anything_is_sent(settings):
     with pytest.raises(Exception, match="not pushing anything"):
         pipeline.push(settings, [_doc("ok"), bad])
     conn = connect(settings)
-    project_id = pipeline.find_project(conn, settings)
+    project_id = find_project(conn, settings)
     assert list(conn.sdk.tasks.list(project=project_id)) == []
 
 
@@ -136,7 +137,7 @@ def _label(span_id: str, start: int, end: int, label: str, text: str = TEXT) -> 
 def test_pull_archives_raw_and_quarantines_misfits(settings):
     pipeline.push(settings, [_doc("q")])
     conn = connect(settings)
-    project_id = pipeline.find_project(conn, settings)
+    project_id = find_project(conn, settings)
     task = next(iter(conn.sdk.tasks.list(project=project_id)))
     alice, bob = _user(conn, "alice@example.org"), _user(conn, "bob@example.org")
     good = [_label("g1", 0, 13, "ACTOR"), _label("g2", 14, 22, "OUTCOME"),
@@ -184,7 +185,7 @@ def test_two_annotators_receive_the_same_overlap_task(live_server, request):
     settings = live_server.settings(project_title="t-overlap", annotators_per_task=2, overlap_percent=100)
     pipeline.push(settings, [_doc("o1")])
     conn = connect(settings)
-    project_id = pipeline.find_project(conn, settings)
+    project_id = find_project(conn, settings)
     emails = ["carol@example.org", "dave@example.org"]
     for email in emails:
         _user(conn, email)
@@ -230,7 +231,7 @@ def test_schema_dropping_a_used_label_is_refused_naming_it(live_server, project_
     settings = live_server.settings(root=project_root, project_title="t-drop-label")
     pipeline.push(settings, [_doc("l1")])
     conn = connect(settings)
-    project_id = pipeline.find_project(conn, settings)
+    project_id = find_project(conn, settings)
     task = next(iter(conn.sdk.tasks.list(project=project_id)))
     conn.sdk.annotations.create(id=task.id, result=[_label("x1", 28, 35, "LOCATION")])
     full = load_schema(project_root / "guidelines")
@@ -250,7 +251,7 @@ def test_pull_pages_through_every_task_and_keeps_drafts_out_of_the_gold(settings
     docs = [_doc(f"p{i}", text=f"{TEXT} <{i}>") for i in range(5)]
     pipeline.push(settings, docs)
     conn = connect(settings)
-    project_id = pipeline.find_project(conn, settings)
+    project_id = find_project(conn, settings)
     first = min(t.id for t in conn.sdk.tasks.list(project=project_id))
     http = conn.sdk._client_wrapper.httpx_client  # noqa: SLF001 - the SDK has no call for drafts
     response = http.request(f"api/tasks/{first}/drafts", method="POST",

@@ -14,6 +14,7 @@ from web_fixtures import APP_CONFIG, LEAD, login, page_token
 from annotate import pipeline
 from annotate.cli import main
 from annotate.labelstudio.client import connect
+from annotate.labelstudio.project import find_project
 from annotate.records import Document
 from annotate.web import create_app
 from annotate.web.users import ensure_users
@@ -43,7 +44,7 @@ def _project(live_server, root: Path) -> None:
     settings = live_server.settings(root=root, project_title=TITLE)
     pipeline.push(settings, [Document(doc_id, text, (), {"title": doc_id}) for doc_id, text in TEXTS.items()])
     conn = connect(settings)
-    tasks = {t.data["doc_id"]: t.id for t in conn.sdk.tasks.list(project=pipeline.find_project(conn, settings))}
+    tasks = {t.data["doc_id"]: t.id for t in conn.sdk.tasks.list(project=find_project(conn, settings))}
     amal, bilal = _user(conn, "amal@example.org"), _user(conn, "bilal@example.org")
     text = TEXTS["wp-1"]
     conn.sdk.annotations.create(id=tasks["wp-1"], completed_by=amal,

@@ -10,10 +10,6 @@ Callers use `from annotate import pipeline` and the names below; tests patch a n
 
 from __future__ import annotations
 
-# Not workflows, but reached through pipeline by callers and tests since it was one module: kept importable here.
-from ..labelstudio.archive import latest_raw_export
-from ..labelstudio.client import connect
-from ..labelstudio.project import find_project
 from .adjudication import decisions_file, open_disagreements, record_decision, record_relation_decision
 from .demo import DemoResult, run_demo
 from .project import (
@@ -42,9 +38,9 @@ from .sync import (
 )
 
 __all__ = [
-    "DemoResult", "Line", "Progress", "PullOutcome", "PullResult", "TaskSource", "configure_project", "connect",
-    "connect_ml_backend", "decisions_file", "describe_source", "export_pulled", "find_project", "gold_counts",
-    "gold_lines", "latest_raw_export", "manifest_path", "no_progress", "open_disagreements",
+    "DemoResult", "Line", "Progress", "PullOutcome", "PullResult", "TaskSource", "configure_project",
+    "connect_ml_backend", "decisions_file", "describe_source", "export_pulled", "gold_counts",
+    "gold_lines", "manifest_path", "no_progress", "open_disagreements",
     "open_project", "preannotate_inputs", "pull", "pull_and_export", "push", "read_tasks", "record_decision",
     "record_relation_decision", "run_demo", "write_gold",
 ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .markdown import MARK, Token, parse_markdown, render_markdown
+from .markdown import MARK, Token, parse_markdown, plain_color, render_markdown
 from .schema import Schema, load_schema
 
 GUIDELINES_FILE = "GUIDELINES.md"
@@ -179,7 +179,7 @@ def _scoped_style(colors: dict[str, str]) -> str:
              ".annotate-guidelines li { display: list-item; }"]
     rules += [f".annotate-guidelines mark.span-{name.lower()} {{ background: {color}33; border-bottom: 2px solid {color}; }}"
               for name, color in sorted(colors.items())
-              if re.fullmatch(r"#[0-9a-fA-F]{6}", color) and re.fullmatch(r"[A-Za-z0-9_]+", name)]
+              if plain_color(color) and re.fullmatch(r"[A-Za-z0-9_]+", name)]
     return " ".join(rules)
 
 

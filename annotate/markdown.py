@@ -72,11 +72,15 @@ def _span_mark(state: StateInline, silent: bool) -> bool:
     return True
 
 
+def plain_color(color: str) -> bool:
+    """Whether `color` is a plain #rrggbb: the only kind that reaches a style, so nothing else can be injected."""
+    return re.fullmatch(r"#[0-9a-fA-F]{6}", color) is not None
+
+
 def _render_mark(_renderer: Any, tokens: list[Token], idx: int, _options: Any, env: dict[str, Any]) -> str:
     text, label = html.escape(tokens[idx].content), tokens[idx].meta["label"]
     color = env["colors"].get(label, "")
-    # Only a plain #rrggbb colour reaches the style attribute: nothing else can be injected there.
-    ok = re.fullmatch(r"#[0-9a-fA-F]{6}", color)
+    ok = plain_color(color)
     style = f' style="background:{color}33;border-bottom:2px solid {color}"' if ok else ""
     return (f'<mark class="span span-{label.lower()}" data-label="{label}"{style}>{text}'
             f'<sup class="span-label">{label}</sup></mark>')

@@ -18,13 +18,12 @@ from ..gold.relations import relation_keys
 from ..records import RelationKey, SpanKey, Task
 from .measures import PairCounts
 from .spans import COUNT_FIELDS
-from .tables import final_annotations
 
 
 def relation_sets(tasks: Sequence[Task], annotators: Sequence[str]) -> list[dict[int, set[RelationKey]]]:
     """Per task (in order): coder index -> the relations of that annotator's final annotation."""
     coder = {name: i for i, name in enumerate(annotators)}
-    return [{coder[a.annotator]: relation_keys(a) for a in final_annotations(task)} for task in tasks]
+    return [{coder[a.annotator]: relation_keys(a) for a in task.final} for task in tasks]
 
 
 def _overlaps(a: SpanKey, b: SpanKey) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..records import Annotation, Task
+from ..records import Task
 
 TASK_ID = "task_id"
 ARTICLE_ID = "article_id"
@@ -54,14 +54,9 @@ class Tables:
     annotators: tuple[str, ...]
 
 
-def final_annotations(task: Task) -> list[Annotation]:
-    """One annotation per annotator (records.Task.final)."""
-    return list(task.final)
-
-
 def build_tables(tasks: Sequence[Task]) -> Tables:
     """Flatten tasks into task, annotation, span and prediction tables (one row per thing)."""
-    finals = [final_annotations(task) for task in tasks]
+    finals = [task.final for task in tasks]
     annotators = tuple(sorted({ann.annotator for anns in finals for ann in anns}))
     coder_of = {name: i for i, name in enumerate(annotators)}
     task_rows: list[tuple[Any, ...]] = []

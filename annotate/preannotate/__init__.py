@@ -1,31 +1,59 @@
-"""spaCy pre-annotation: the only package that imports spaCy. Imports are lazy: nothing loads until called."""
+"""spaCy pre-annotation: the only package that imports spaCy. Imports are lazy: nothing loads until called.
+
+The pre-annotator is one spaCy pipeline (assemble.py): build_pipeline makes it, save_pipeline writes it,
+spacy.load (or load_preannotator) opens it again, and Preannotator turns its Docs into records.Document.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from spacy.language import Language
+
     from ..config import Settings
     from .annotator import Preannotator
-    from .trained import TrainedPreannotator
 
-__all__ = ["build_preannotator", "tokenize_offsets", "resolve_model"]
+__all__ = ["build_preannotator", "build_pipeline", "save_pipeline", "load_preannotator", "tokenize_offsets",
+           "resolve_model"]
 
 
-def build_preannotator(settings: Settings, model: str | None = None, with_rules: bool = True) -> Preannotator | TrainedPreannotator:
-    """Build the pre-annotator from settings (model name or folder, schema mapping, rule files).
+def build_preannotator(settings: Settings, model: str | None = None, with_rules: bool = True,
+                       sources: Mapping[str, str] | None = None) -> Preannotator:
+    """The pre-annotator for `model` (base model name or folder, a folder from `annotate train`, or a saved
+    pre-annotator; default settings.spacy_model).
 
-    A folder from `annotate train` gives the trained model, combined with the rules unless `with_rules` is False.
+    A trained folder's model is combined with the rules per label by its meta.json "sources" ({label:
+    "rules" | "model" | "both"}, missing: "both"); `sources` overrides them; `with_rules=False` gives the model alone.
     """
-    from .trained import build_trained_preannotator, is_trained_model
+    from .annotator import Preannotator
 
-    if is_trained_model(model):
-        assert model is not None
-        return build_trained_preannotator(settings, model, with_rules)
-    from .annotator import build_rule_preannotator
+    return Preannotator(build_pipeline(settings, model, sources, with_rules))
 
-    return build_rule_preannotator(settings, model)
+
+def build_pipeline(settings: Settings, model: str | None = None, sources: Mapping[str, str] | None = None,
+                   with_rules: bool = True) -> Language:
+    """The pre-annotator as one spaCy Language (see build_preannotator for the arguments)."""
+    from .assemble import build_pipeline as build
+
+    return build(settings, model, sources, with_rules)
+
+
+def save_pipeline(nlp: Language, path: str | Path) -> Path:
+    """Write a pipeline from build_pipeline to `path` (nlp.to_disk); spacy.load(path) opens it."""
+    from .assemble import save_pipeline as save
+
+    return save(nlp, path)
+
+
+def load_preannotator(path: str | Path) -> Preannotator:
+    """The pre-annotator saved at `path` by save_pipeline."""
+    from .annotator import Preannotator
+    from .assemble import load_pipeline
+
+    return Preannotator(load_pipeline(path))
 
 
 def tokenize_offsets(texts: Iterable[str]) -> list[list[tuple[int, int]]]:

@@ -56,7 +56,10 @@ def previous_subject(word: Token, owner: dict[int, Span]) -> Span | None:
 
 def _is_subject(span: Span, doc: Doc) -> bool:
     """True when the actor is its verb's subject, or the named party in it ("Dozens of his fighters")."""
-    root = doc.char_span(span.start, span.end).root  # type: ignore[union-attr]
+    piece = doc.char_span(span.start, span.end)
+    if piece is None:
+        return False  # offsets off the token grid: not one of this Doc's spans
+    root = piece.root
     while root.dep_ in ("conj", "compound") or (root.dep_ == "pobj" and root.head.lower_ in ("of", "from")):
         root = root.head.head if root.dep_ == "pobj" else root.head
     return root.dep_ in SUBJECTS

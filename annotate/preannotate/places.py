@@ -74,8 +74,8 @@ class PlaceFinder:
             tok, depth = frontier.pop(0)
             span = owner.get(tok.i)
             is_place = span is not None and span.label == "LOCATION"
-            if is_place and span not in found and not self._reference(tok):
-                found.append(span)  # type: ignore[arg-type]
+            if span is not None and is_place and span not in found and not self._reference(tok):
+                found.append(span)
             if depth >= self.depth or self._reference(tok):
                 continue
             frontier += [(c, depth + n) for c, n in self._container_links(tok, is_place)]

@@ -49,14 +49,17 @@ class RelationFinder:
 
     def _relations(self, word: Token, outcome: Span, owner: dict[int, Span]) -> Iterator[Relation]:
         """The outcome's actor relations (one role per actor) and then its places."""
-        roles: dict[str | None, tuple[float, str]] = {}  # actor id -> (score, role); ids are set by the annotator
+        if outcome.id is None:
+            return  # ids are set by the pipeline's rule stage; a span without one cannot be linked
+        roles: dict[str, tuple[float, str]] = {}  # actor id -> (score, role)
         for score, role, actor in self._actors(word, outcome, owner):
-            if actor.id not in roles or score > roles[actor.id][0]:
+            if actor.id is not None and (actor.id not in roles or score > roles[actor.id][0]):
                 roles[actor.id] = (score, role)  # one role per actor and outcome: the better-scored path's
         for actor_id, (_, role) in roles.items():
-            yield Relation(actor_id, outcome.id, role)  # type: ignore[arg-type]
+            yield Relation(actor_id, outcome.id, role)
         for place in self.places(word, outcome, owner):
-            yield Relation(outcome.id, place.id, PLACE)  # type: ignore[arg-type,arg-type]
+            if place.id is not None:
+                yield Relation(outcome.id, place.id, PLACE)
 
     # --- actors -------------------------------------------------------------------------------
 

@@ -75,11 +75,7 @@ class RuleSet:
 def load_rules(guidelines_dir: Path | str, label_names: tuple[str, ...]) -> RuleSet:
     """Read and validate every rule file under `<guidelines>/rules/`."""
     folder = Path(guidelines_dir) / RULES_DIR
-    if not folder.is_dir():
-        raise InputError(f"rules folder not found; pre-annotation rules must live in {folder}", str(folder))
-    # Only what pre-annotation reads: every .jsonl, and of the .toml files the lexicon and the relation rules.
-    files = sorted(p for p in folder.iterdir() if p.is_file()
-                   and (p.suffix == ".jsonl" or p.name in (LEXICON_FILE, RELATIONS_FILE)))
+    files = rule_files(guidelines_dir)
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -93,6 +89,16 @@ def load_rules(guidelines_dir: Path | str, label_names: tuple[str, ...]) -> Rule
         elif path.suffix == ".jsonl":
             patterns += [_pattern_rule(row, f"{path}:{n}", lexicon, valid) for n, row in _rows(path)]
     return RuleSet(tuple(patterns), verbs, lexicon, digest.hexdigest())
+
+
+def rule_files(guidelines_dir: Path | str) -> list[Path]:
+    """The files under `<guidelines>/rules/` that pre-annotation reads, in name order (InputError if no folder)."""
+    folder = Path(guidelines_dir) / RULES_DIR
+    if not folder.is_dir():
+        raise InputError(f"rules folder not found; pre-annotation rules must live in {folder}", str(folder))
+    # Only what pre-annotation reads: every .jsonl, and of the .toml files the lexicon and the relation rules.
+    return sorted(p for p in folder.iterdir() if p.is_file()
+                  and (p.suffix == ".jsonl" or p.name in (LEXICON_FILE, RELATIONS_FILE)))
 
 
 def _read_lexicon(path: Path) -> dict[str, frozenset[str]]:

@@ -88,3 +88,67 @@ def test_restore_into_a_new_folder_creates_its_state(tmp_path: Path):
     backup.restore_database(fresh, tmp_path / "b")
     assert _rows(ls_server.sqlite_file(fresh)) == ["kept"]
     assert stat.S_IMODE(fresh.state_dir.stat().st_mode) == 0o700
+
+
+def _keys(settings) -> tuple[Path, Path]:
+    paths = ls_server.server_paths(settings)
+    return paths.data / ".env", paths.credentials
+
+
+def test_backup_keeps_the_secret_key_and_credentials_and_restores_them_elsewhere(tmp_path: Path):
+    """A move to a new folder brings Label Studio's SECRET_KEY (sessions, personal access tokens) and the admin login
+    the restored database knows; every file written 0600."""
+    import tarfile
+
+    old = load_settings(env={}, root=tmp_path / "old")
+    _db(ls_server.sqlite_file(old), ["kept"])
+    env, creds = _keys(old)
+    env.write_text("\nSECRET_KEY=old-key\n", encoding="utf-8")
+    creds.write_text('{"email": "a@b.c", "password": "p", "token": "t"}\n', encoding="utf-8")
+    dest = tmp_path / "team.backup"
+    backup.backup_database(old, dest)
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+    with tarfile.open(dest) as tar:
+        assert sorted(tar.getnames()) == sorted(["annotate-backup.json", "database.sqlite3", "label-studio.env",
+                                                 "credentials.json"])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no scratch left beside it
+    new = load_settings(env={}, root=tmp_path / "new")
+    new_env, new_creds = _keys(new)
+    new_env.parent.mkdir(parents=True)
+    new_env.write_text("SECRET_KEY=a-new-servers-key\n", encoding="utf-8")
+    done = backup.restore_database(new, dest)
+    assert (done.secret_key, done.credentials) == (True, True)
+    assert _rows(ls_server.sqlite_file(new)) == ["kept"]
+    assert new_env.read_text(encoding="utf-8") == "\nSECRET_KEY=old-key\n"
+    assert new_creds.read_text(encoding="utf-8") == creds.read_text(encoding="utf-8")
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (new_env, new_creds, ls_server.sqlite_file(new))} == {0o600}
+    assert not [p for p in new.state_dir.iterdir() if p.name.startswith(".annotate-backup-")]
+
+
+def test_a_bare_database_file_from_an_earlier_version_still_restores(tmp_path: Path):
+    settings = load_settings(env={}, root=tmp_path)
+    live = ls_server.sqlite_file(settings)
+    _db(live, ["old"])
+    bare = tmp_path / "bare.sqlite3"
+    _db(bare, ["from-before"])
+    done = backup.restore_database(settings, bare)
+    assert (done.secret_key, done.credentials) == (False, False) and _rows(live) == ["from-before"]
+
+
+def test_a_tar_that_is_not_our_backup_is_refused_and_its_other_names_never_written(tmp_path: Path):
+    import io
+    import tarfile
+
+    settings = load_settings(env={}, root=tmp_path / "p")
+    evil = tmp_path / "evil.tar"
+    with tarfile.open(evil, "w") as tar:
+        for name, data in (("../escaped", b"x"), ("annotate-backup.json", b'{"database": "sqlite"}')):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(InputError, match="holds no sqlite database"):
+        backup.restore_database(settings, evil)
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "p" / "escaped").exists()
+    (tmp_path / "junk.tar").write_bytes(evil.read_bytes()[:600])  # cut short
+    with pytest.raises(InputError):
+        backup.restore_database(settings, tmp_path / "junk.tar")

@@ -166,3 +166,36 @@ def test_root_without_a_postgres_user_says_how_to_get_one(monkeypatch: pytest.Mo
     monkeypatch.setattr(postgres.pwd, "getpwnam", no_user)
     with pytest.raises(ServerError, match=r"no .postgres. user to run PostgreSQL as \(initdb refuses root\)"):
         postgres.run_user()
+
+
+def _status_json(root: Path, env: dict[str, str]) -> dict:
+    import json
+
+    from click.testing import CliRunner
+
+    from annotate.cli import main
+    done = CliRunner().invoke(main, ["--root", str(root), "server", "status", "--json"],
+                              env={"LABEL_STUDIO_URL": None, "LABEL_STUDIO_API_KEY": None, **env})
+    assert done.exit_code == 1  # nothing runs here
+    assert SECRET not in done.output
+    return json.loads(done.stdout)["database"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("sqlite", {"kind": "sqlite", "private_cluster": False, "pid": None}),
+    ("postgresql", {"kind": "postgresql", "private_cluster": True, "pid": None}),
+    (f"postgresql://ls:{SECRET}@db.example:5433/lsdb",
+     {"kind": "postgresql", "where": "postgresql://ls@db.example:5433/lsdb", "private_cluster": False, "pid": None}),
+    ("postgresql://ls@/lsdb?host=/run/postgresql",
+     {"kind": "postgresql", "where": "postgresql://ls@[/run/postgresql]:5432/lsdb", "private_cluster": False,
+      "pid": None}),
+])
+def test_server_status_json_names_the_database_never_its_password(tmp_path: Path, value: str, expected: dict):
+    found = _status_json(tmp_path, {"ANNOTATE_DATABASE": value, "ANNOTATE_DATABASE_PASSWORD": SECRET})
+    where = found.pop("where")
+    assert found == {k: v for k, v in expected.items() if k != "where"}
+    assert where == expected.get("where", where)
+    if value == "sqlite":
+        assert where == str(tmp_path / ".annotate" / "label-studio-data" / "label_studio.sqlite3")
+    if value == "postgresql":  # the private cluster's socket folder
+        assert where == f"postgresql://annotate@[{tmp_path / '.annotate' / 'postgres' / 'run'}]:5432/labelstudio"

@@ -3,6 +3,7 @@ backup/restore on both databases (real Label Studio 1.23.2, real PostgreSQL from
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import os
@@ -13,7 +14,9 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from annotator_load import login, make_annotators, submit_concurrently
 from conftest import PROJECT_ROOT, link_project_files, require_tool
 from sandbox import _link_venv, copy_template, open_folder, start_sandbox
 
@@ -102,6 +105,27 @@ def test_gold_from_postgresql_equals_gold_from_sqlite(pg_server, live_server, se
     assert not list((pg_server.state_dir / "label-studio-data").glob("*.sqlite3"))  # really not on SQLite
 
 
+def test_ten_annotators_submit_concurrently_without_an_error(pg_server, seeds_dir):
+    """Ten real accounts (invite sign-up, login, their own token), ten threads released at once, each taking tasks
+    from the "Label All Tasks" stream and submitting: every request answers, every submission is stored, and no task
+    gets more annotators than the project asks for (on PostgreSQL the stream's row lock, select_for_update with
+    skip_locked, is real; on SQLite it is not, and a few tasks were measured going to one annotator too many)."""
+    external = _external(pg_server, project_title="t-pg-ten")
+    seeds, _ = pipeline.preannotate_inputs(pg_server, [seeds_dir])
+    each = 3
+    docs = [dataclasses.replace(doc, id=f"{doc.id}-{k}") for k in range(-(-10 * each // len(seeds))) for doc in seeds]
+    project, _ = pipeline.push(external, docs[: 10 * each])
+    conn = connect(external)
+    annotators = make_annotators(conn, 10, "pg-ten-")
+    result = submit_concurrently(external.label_studio_url or "", project.id, annotators, each)
+    assert result.errors == []
+    assert result.submitted == 10 * each
+    stored = [t for t in conn.sdk.tasks.list(project=project.id, fields="all")]
+    assert sum(len(t.annotations or []) for t in stored) == 10 * each
+    assert max(result.tasks.values()) <= external.annotators_per_task == 2
+    assert result.repeats == 0  # nobody was handed a task they had already submitted
+
+
 def test_private_cluster_is_socket_only_and_owner_only(pg_server):
     paths = postgres.cluster_paths(pg_server)
     pid = postgres.cluster_pid(paths)
@@ -178,6 +202,9 @@ def test_server_commands_manage_the_cluster_with_label_studio():
         assert stat.S_IMODE(settings.state_dir.stat().st_mode) == (0o710 if os.geteuid() == 0 else 0o700)
         status = _cli(settings, "status")
         assert status.exit_code == 0 and f"PID {pid}" in status.output
+        as_json = json.loads(_cli(settings, "status", "--json").stdout)["database"]
+        assert as_json == {"kind": "postgresql", "where": str(postgres.cluster_target(paths)), "private_cluster": True,
+                           "pid": pid}
         stopped = _cli(settings, "stop")
         assert stopped.exit_code == 0 and f"stopped PostgreSQL (PID {pid})" in stopped.output
         assert postgres.cluster_pid(paths) is None and procs.has_exited(pid, postgres.MARKERS)
@@ -208,27 +235,46 @@ def test_a_database_url_reaches_an_existing_postgresql(pg_server, tmp_path, monk
     assert target.password not in (settings.state_dir / "label-studio.log").read_text(encoding="utf-8")
 
 
+def _session_and_access_token(url: str, creds: ls_server.Credentials, session, personal_token: str) -> tuple[int, int]:
+    """HTTP statuses of a request on a logged-in session and of a personal access token's exchange."""
+    who = httpx.get(f"{url}/api/current-user/whoami", cookies=session.cookies, timeout=60)
+    access = httpx.post(f"{url}/api/token/refresh/", json={"refresh": personal_token}, timeout=60)
+    return who.status_code, access.status_code
+
+
 def test_a_backup_moves_a_project_to_a_new_cluster(pg_server, tmp_path):
     """A team moves: backup on one root, restore into a brand-new cluster elsewhere (initdb on first use, no
-    migrations yet), copy credentials.json with it, start: the project is there. Without that copy the new server's
-    generated admin token is not in the restored database: Label Studio logs "User admin@annotate.local already
-    exists" and keeps the restored user and token."""
+    migrations yet), start: the project is there, the admin's login and token are the backed-up ones, and a session
+    logged in before the move and a personal access token (JWT) still work. Both are signed with Label Studio's
+    SECRET_KEY (its data folder's .env), which the backup carries: a new data folder would otherwise generate a new
+    key, and both answer 401 (measured with a database-only restore of a SQLite server), while legacy tokens
+    survive either way."""
     first = _external(pg_server, project_title="t-move")
     pipeline.push(first, pipeline.preannotate_inputs(pg_server, [PROJECT_ROOT / "seeds"])[0][:2])
-    dump = tmp_path / "move.pgdump"
+    creds = ls_server.load_credentials(pg_server)
+    url = first.label_studio_url or ""
+    session = login(url, creds.email, creds.password)
+    made = httpx.post(f"{url}/api/token/", headers={"Authorization": f"Token {creds.token}"}, timeout=60)
+    assert made.status_code == 201, made.text
+    personal = made.json()["token"]
+    assert _session_and_access_token(url, creds, session, personal) == (200, 200)
+    dump = tmp_path / "move.backup"
     backup.backup_database(pg_server, dump)
     outside = open_folder("annotate-pg-move-")
     settings = load_settings({"port": free_port(), "database": "postgresql"}, env={},
                              root=link_project_files(outside / "project"))
     try:
         assert not settings.state_dir.exists()  # restore is the first command in the new folder
-        backup.restore_database(settings, dump)  # starts the new cluster for the restore and stops it again
+        done = backup.restore_database(settings, dump)  # starts the new cluster for the restore and stops it again
+        assert (done.secret_key, done.credentials) == (True, True)
         _link_venv(settings.state_dir, PROJECT_ROOT)
         assert postgres.cluster_pid(postgres.cluster_paths(settings)) is None
-        shutil.copy(ls_server.server_paths(pg_server).credentials, ls_server.server_paths(settings).credentials)
-        ls_server.start_server(settings)
+        assert ls_server.load_credentials(settings) == creds
+        info = ls_server.start_server(settings)
         assert _task_count(_external(settings, project_title="t-move"), "t-move") == 2
+        assert _session_and_access_token(info.url, creds, session, personal) == (200, 200)
     finally:
+        session.close()
         ls_server.stop_server(settings)
         shutil.rmtree(outside)
 

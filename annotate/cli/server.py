@@ -70,13 +70,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
     \b
     --json keys: running, url, pid, port, healthy, data (url, pid and port null
-    when not running).
+    when not running), database {kind: sqlite|postgresql, where (the SQLite
+    file, or the PostgreSQL URL without a password), private_cluster, pid
+    (the private cluster's, else null)}.
     """
     settings = _embedded_settings(ctx)
     info = ls_server.server_status(settings)
     data = info.data_dir if info else ls_server.server_paths(settings).data
     if as_json:
-        echo_json("server status", status_json(info, data=str(data)))
+        echo_json("server status", status_json(info, data=str(data), database=ls_server.database_status(settings)))
     elif info is None:
         click.echo(f"not running (data folder {data})")
     else:
@@ -100,17 +102,21 @@ def _database_line(settings: Settings) -> str:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def backup(ctx: click.Context, file: Path) -> None:
-    """Write a consistent copy of the server's database to FILE (SQLite backup API or pg_dump; mode 0600)."""
+    """Write a consistent copy of the server's database (SQLite backup API or pg_dump), Label Studio's secret key and
+    the admin credentials to the tar FILE (mode 0600)."""
     what = ls_backup.backup_database(_embedded_settings(ctx), file)
-    click.echo(f"backed up {what} to {file}")
+    click.echo(f"backed up {what}, Label Studio's secret key and the admin credentials to {file} (keep it private)")
 
 
 @server.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def restore(ctx: click.Context, file: Path) -> None:
-    """Replace the server's database with the backup in FILE; refused while the server runs."""
-    what = ls_backup.restore_database(_embedded_settings(ctx), file)
-    click.echo(f"restored {file} into {what}; start the server with annotate server start")
-    click.echo("The admin login and API token are the backed-up server's: bring its .annotate/credentials.json along "
-               "when the backup comes from another project folder.")
+    """Replace the server's database, secret key and admin credentials with the backup in FILE; refused while the
+    server runs."""
+    done = ls_backup.restore_database(_embedded_settings(ctx), file)
+    click.echo(f"restored {file} into {done.database}; start the server with annotate server start")
+    if not done.secret_key:  # a bare database file from an earlier version
+        click.echo("The backup holds the database only: bring the backed-up server's .annotate/credentials.json and "
+                   "label-studio-data/.env (its secret key, which signs sessions and personal access tokens) along "
+                   "when it comes from another project folder.")

@@ -118,6 +118,20 @@ def database_target(settings: Settings) -> database.PostgresTarget | None:
     return database.parse_database_url(settings.database, database.read_password(settings))
 
 
+def database_status(settings: Settings) -> dict[str, Any]:
+    """The database for `server status --json`: kind ("sqlite" or "postgresql"), where (the SQLite file, or the
+    PostgreSQL server as a URL that never carries a password), private_cluster, and the cluster's PID (else None)."""
+    kind = database.database_kind(settings)
+    if kind == "sqlite":
+        return {"kind": "sqlite", "where": str(sqlite_file(settings)), "private_cluster": False, "pid": None}
+    if kind == "cluster":
+        paths = postgres.cluster_paths(settings)
+        where = database.PostgresTarget(str(paths.socket_dir), postgres.PORT, postgres.USER, postgres.DATABASE)
+        return {"kind": "postgresql", "where": str(where), "private_cluster": True, "pid": postgres.cluster_pid(paths)}
+    return {"kind": "postgresql", "where": str(database.parse_database_url(settings.database)),
+            "private_cluster": False, "pid": None}
+
+
 def install_server(settings: Settings) -> Path:
     """Create the server's virtualenv with the pinned label-studio, unless it is already there."""
     paths = server_paths(settings)

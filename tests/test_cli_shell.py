@@ -144,7 +144,7 @@ def test_root_means_the_same_before_and_after_the_command(tmp_path, monkeypatch,
 def test_options_after_the_command_win_over_those_before(monkeypatch):
     seen = {}
 
-    def fake_pull(settings, _archive_only, _progress):  # the settings the command would pull with, and stop there
+    def fake_pull(settings, _archive_only, _progress, full=False):  # the settings the command would pull with, and stop there
         seen.update(url=settings.label_studio_url, key=settings.label_studio_api_key)
         raise SystemExit(0)
 
@@ -231,7 +231,7 @@ def test_push_and_pull_log_their_decisions_and_pull_bar_has_a_total(live_server,
                   lambda desc, total: calls.append((desc, total)) or (lambda _n: None))
     assert calls == [("pull", 3)]
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("annotate.pipeline")]
-    assert any("holds 3 task(s): 1 page(s)" in m for m in messages), messages
+    assert any("pull: project 1 holds 3 task(s)" in m for m in messages), messages
     assert any(m.startswith("pull: new archive") for m in messages), messages
 
 

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from annotate import pipeline
+from annotate.labelstudio import incremental
 from annotate.cli import main
 from annotate.config import load_settings
 from annotate.labelstudio.client import connect
@@ -81,7 +82,7 @@ def test_pipeline_pull_parses_the_snapshot_not_the_pages(live_server, project_ro
         kwargs.update(page_size=5, on_row=hook)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline.sync, "pull_raw", small_pages)
+    monkeypatch.setattr(incremental, "pull_raw", small_pages)  # the full pull that fills the store
     result = pipeline.pull(settings)
     assert [t.task_id for t in result.tasks] == ids[1:]
 

@@ -425,7 +425,7 @@ def test_pull_error_from_label_studio_is_a_502_page(logged_in: FlaskClient, monk
 
     monkeypatch.setattr(server, "server_status", lambda s: object())
 
-    def refuse(*_args):
+    def refuse(*_args, **_kwargs):
         raise LabelStudioError("http://127.0.0.1:8089: connection refused")
     monkeypatch.setattr(pipeline.sync, "pull", refuse)
     response = logged_in.post("/pull", data={"csrf_token": page_token(logged_in)})
@@ -567,12 +567,12 @@ def test_new_data_loads_in_the_background(settings, password: str, monkeypatch) 
 
     from annotate.web import store as data_store
 
-    release, real = threading.Event(), data_store.tasks_from_export
+    release, real = threading.Event(), data_store.read_archive_tasks
 
     def slow_parse(*args, **kwargs):
         release.wait(30)
         return real(*args, **kwargs)
-    monkeypatch.setattr(data_store, "tasks_from_export", slow_parse)
+    monkeypatch.setattr(data_store, "read_archive_tasks", slow_parse)
     app = create_app(settings, {"TESTING": True, "SECRET_KEY": "t", "REPORT_WAIT": True})
     client = app.test_client()
     login(client, LEAD, password)

@@ -72,12 +72,14 @@ def export_json(result: ExportResult | None) -> dict[str, Any] | None:
 
 
 def pull_json(result: PullResult, gold: ExportResult | None) -> dict[str, Any]:
-    """pull: project_id, archive, unchanged_since, tasks, annotations, drafts, missed/changed/deleted, quarantined,
-    quarantine_file, gold (an export object, or null when none was written)."""
+    """pull: project_id, archive, unchanged_since, tasks, annotations, drafts, missed/changed/deleted, incremental,
+    fetched, removed, full_reason, quarantined, quarantine_file, gold (an export object, or null when none was written)."""
     stats = result.stats
     return {"project_id": result.project_id, "archive": str(stats.path), "unchanged_since": _path(stats.unchanged_since),
             "tasks": stats.tasks, "annotations": stats.annotations, "drafts": stats.drafts,
             "missed": list(stats.missed), "changed": list(stats.changed), "deleted": list(stats.deleted),
+            "incremental": stats.fetched is not None, "fetched": list(stats.fetched or ()),
+            "removed": list(stats.removed), "full_reason": stats.full_reason or None,
             "quarantined": [q.to_dict() for q in result.quarantine], "quarantine_file": _path(result.quarantine_path),
             "gold": export_json(gold)}
 

@@ -94,20 +94,27 @@ def push(ctx: click.Context, inputs: tuple[Path, ...], preannotated: Path | None
 @main.command()
 @click.option("--archive-only", is_flag=True, help="Archive the raw pull (and its quarantine file) in exports/raw/; "
               "build no gold.")
+@click.option("--full", is_flag=True, help="Fetch every task again instead of only those changed since the last "
+              "pull (and refill the local store).")
 @JSON_OPTION
 @click.pass_context
-def pull(ctx: click.Context, archive_only: bool, as_json: bool) -> None:
+def pull(ctx: click.Context, archive_only: bool, full: bool, as_json: bool) -> None:
     """Pull every annotation into exports/raw/ (the archive gold is built from) and write the gold dataset.
+
+    After the first pull only the tasks changed since the last one are fetched and merged into the local store
+    (.annotate/store/); the archive is written from it. A full pull is made when that cannot be trusted, and the
+    output says why.
 
     \b
     --json keys: project_id, archive, unchanged_since, tasks, annotations, drafts,
-    missed, changed, deleted [task ids], quarantined [{task_id, article_id, annotator,
+    missed, changed, deleted [task ids changed during the pull], incremental,
+    fetched, removed [task ids], full_reason, quarantined [{task_id, article_id, annotator,
     annotation_id, reason, scope}], quarantine_file, gold (null with --archive-only or
     without submitted annotations, else as `annotate export --json`: folder, counts,
     agreement, agreement_reason, problems).
     """
     settings = get_settings(ctx)
-    outcome = pipeline.pull_and_export(settings, archive_only, _progress)
+    outcome = pipeline.pull_and_export(settings, archive_only, _progress, full=full)
     for line in outcome.lines(settings):  # the warnings on stderr also with --json
         if line.warning:
             click.secho(line.text, fg="yellow", err=True)

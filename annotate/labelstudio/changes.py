@@ -45,6 +45,7 @@ from typing import Any
 from ..errors import LabelStudioError
 from .client import Connection
 from .pull import ID_PAGE_SIZE
+from .store import COUNTS, row_counts
 
 FILTER_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the only form LS 1.23.2's Datetime filter parses
 # A request computes updated_at before its transaction commits, so a task saved just before the previous pull's
@@ -195,13 +196,17 @@ def _unseen(since: Mark, now: Mark, changed: dict[int, str]) -> str:
 def counts_disagree(mark: Mark, rows: Iterable[dict[str, Any]]) -> str:
     """'' when the merged tasks hold as many annotations, skips and predictions as the project counted at `mark`;
     else the reason a full pull is needed (a bulk prediction import or a Data Manager bulk delete went unseen)."""
-    counts = dict.fromkeys(COUNTERS, 0)
+    totals = dict.fromkeys(COUNTS, 0)
     for row in rows:
-        annotations = row.get("annotations") or []
-        skipped = sum(1 for a in annotations if isinstance(a, dict) and a.get("was_cancelled"))
-        counts["total_annotations_number"] += len(annotations) - skipped
-        counts["skipped_annotations_number"] += skipped
-        counts["total_predictions_number"] += len(row.get("predictions") or [])
-    wrong = [f"{key} {counts[key]} here, {mark.counters[key]} in Label Studio"
-             for key in COUNTERS if key in mark.counters and counts[key] != mark.counters[key]]
+        for key, n in zip(COUNTS, row_counts(row), strict=True):
+            totals[key] += n
+    return totals_disagree(mark, totals)
+
+
+def totals_disagree(mark: Mark, totals: Mapping[str, int]) -> str:
+    """counts_disagree over totals already summed (the store's): annotations, skipped, predictions."""
+    ours = {"total_annotations_number": totals["annotations"], "skipped_annotations_number": totals["skipped"],
+            "total_predictions_number": totals["predictions"]}
+    wrong = [f"{key} {ours[key]} here, {mark.counters[key]} in Label Studio"
+             for key in COUNTERS if key in mark.counters and ours[key] != mark.counters[key]]
     return ("the merged tasks do not add up: " + "; ".join(wrong)) if wrong else ""

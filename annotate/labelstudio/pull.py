@@ -21,6 +21,7 @@ from typing import Any
 
 from ..files import atomic_write
 from .client import Connection
+from .store import row_json
 from .users import user_emails
 
 PAGE_SIZE = 500  # measured at 1,000 tasks: 500 per page ~10% faster than 100, no slower than 1,000
@@ -40,6 +41,16 @@ class PullStats:
     changed: tuple[int, ...] = ()  # tasks changed after their page was read, fetched again
     deleted: tuple[int, ...] = ()  # tasks deleted during the pull, left out of the archive
     unchanged_since: Path | None = None  # the archive was identical to this earlier one: no new file
+    fetched: tuple[int, ...] | None = None  # incremental pull: the tasks fetched (None: a full pull)
+    removed: tuple[int, ...] = ()  # incremental pull: tasks deleted since the last pull, dropped from the store
+    full_reason: str = ""  # full pull: why not an incremental one
+
+    def how(self) -> str:
+        """How the pull was made: incrementally (what it fetched and dropped) or in full (and why)."""
+        if self.fetched is None:
+            return f"full pull ({self.full_reason})" if self.full_reason else "full pull"
+        return (f"incremental pull: {len(self.fetched)} changed task(s) fetched, {len(self.removed)} deleted task(s) "
+                "dropped")
 
     def changes(self) -> list[str]:
         """What happened in the project while it was being pulled, one line each."""
@@ -153,7 +164,7 @@ def pull_raw(conn: Connection, project_id: int, dest: Path, page_size: int = PAG
 
         def write(row: dict[str, Any]) -> None:
             task_id = int(row["id"])
-            handle.write(("\n" if not seen.updated else ",\n") + json.dumps(row, ensure_ascii=False, sort_keys=True))
+            handle.write(("\n" if not seen.updated else ",\n") + row_json(row))
             seen.updated[task_id] = row.get("updated_at")
             seen.annotations[task_id] = len(row.get("annotations", []))
             seen.drafts[task_id] = len(row.get("drafts", []))
@@ -204,7 +215,7 @@ def _rewrite(path: Path, dropped: set[int]) -> None:
     rows = {int(r["id"]): r for r in json.loads(path.read_text(encoding="utf-8"))}
     with atomic_write(path) as handle:
         kept = [rows[k] for k in sorted(rows) if k not in dropped]
-        handle.write("[" + ",".join("\n" + json.dumps(r, ensure_ascii=False, sort_keys=True) for r in kept) + "\n]\n")
+        handle.write("[" + ",".join("\n" + row_json(r) for r in kept) + "\n]\n")
 
 
 def _same_bytes(a: Path, b: Path) -> bool:

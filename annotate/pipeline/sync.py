@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +24,11 @@ from ..labelstudio.archive import (
     write_quarantine,
 )
 from ..labelstudio.client import connect
-from ..labelstudio.convert import Quarantined, read_export, task_from_row, tasks_from_export
+from ..labelstudio.convert import Quarantined, read_export, tasks_from_export
+from ..labelstudio.incremental import sync_store
 from ..labelstudio.project import find_project
-from ..labelstudio.pull import PAGE_SIZE, PullStats, change_marker, pull_raw
+from ..labelstudio.pull import PullStats, change_marker
+from ..labelstudio.store import open_store, read_archive_tasks, store_path
 from ..labelstudio.users import resolve_users
 from ..records import Task
 from ..schema import load_schema
@@ -38,27 +41,22 @@ log = logging.getLogger(__name__)
 class PullResult:
     project_id: int
     stats: PullStats
-    tasks: list[Task]
+    tasks: list[Task]  # empty unless the pull was asked to load them
     quarantine: list[Quarantined]
     quarantine_path: Path | None
 
 
-def pull(settings: Settings, progress: Progress = no_progress) -> PullResult:
-    """Archive the project as a consistent snapshot under exports/raw/ (no new file when nothing changed), parse
-    it into tasks (quarantining misfits), and prune old archives (see prune_archives)."""
+def pull(settings: Settings, progress: Progress = no_progress, full: bool = False,
+         load_tasks: bool = True) -> PullResult:
+    """Bring the project's local store and its archive under exports/raw/ up to date (incrementally unless `full`
+    or the store cannot be trusted: see labelstudio/incremental.py; no new file when nothing changed), write the
+    quarantine file, prune old archives, and (with `load_tasks`) return the parsed tasks."""
     conn = connect(settings)
     project_id = find_project(conn, settings)
     if project_id is None:
         raise LabelStudioError(f"no project titled {settings.project_title!r} on {conn.url}: run `annotate push` "
                                "first (or set project_title)")
     schema = load_schema(settings.guidelines_dir)
-    parsed: dict[int, tuple[Task, list[Quarantined]]] = {}
-
-    def parse(row: dict) -> None:
-        found: list[Quarantined] = []
-        task = task_from_row(row, schema, found)
-        parsed[task.task_id] = (task, found)
-
     folder = raw_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     with locks.hold(locks.lock_path(settings.state_dir, "pull", str(folder)), "pull into exports/raw"):
@@ -66,19 +64,19 @@ def pull(settings: Settings, progress: Progress = no_progress) -> PullResult:
             log.warning("removed %s, left by an interrupted pull", stale.name)
         archives = list_archives(settings, project_id)
         previous = archives[-1] if archives else None
-        total = change_marker(conn, project_id)[0]  # one small request, so the bar has a total
-        log.info("pull: project %d holds %d task(s): %d page(s) of %d", project_id, total, -(-total // PAGE_SIZE),
-                 PAGE_SIZE)
-        stats = pull_raw(conn, project_id, archive_name(settings, project_id), progress=progress("pull", total),
-                         on_row=parse, previous=previous)
+        store = open_store(store_path(settings, project_id))
+        assert store is not None  # opened for writing: created when missing
+        with closing(store.db):
+            total = change_marker(conn, project_id)[0]  # one small request, so the bar has a total
+            log.info("pull: project %d holds %d task(s)", project_id, total)
+            stats = sync_store(conn, project_id, store, archive_name(settings, project_id), schema, previous,
+                               full=full, progress=progress("pull", total))
+            tasks = store.parsed(schema)[0] if load_tasks else []
+            quarantine = store.quarantine()
         if stats.unchanged_since:
             log.info("pull: unchanged since %s: no new archive", stats.unchanged_since.name)
         else:
             log.info("pull: new archive %s", stats.path.name)
-        for task_id in stats.deleted:
-            parsed.pop(task_id, None)
-        tasks = [parsed[k][0] for k in sorted(parsed)]
-        quarantine = [q for k in sorted(parsed) for q in parsed[k][1]]
         qpath = write_quarantine(stats.path, quarantine)
         prune_archives(settings)
     return PullResult(project_id, stats, tasks, quarantine, qpath)
@@ -123,7 +121,7 @@ def read_tasks(settings: Settings, from_export: Path | str | None = None, refres
     if archive is None:
         raise InputError(f"nothing has been pulled yet into {raw_dir(settings)}: run `annotate pull` first, or pass "
                          "--pull (or --from-export FILE)")
-    tasks, quarantine = tasks_from_export(read_export(archive), schema)
+    tasks, quarantine = read_archive_tasks(settings, archive, schema)
     return TaskSource(tasks, quarantine, archive)
 
 
@@ -193,7 +191,7 @@ class PullOutcome:
         stats = self.pulled.stats
         where = f"unchanged since {stats.path} (no new file)" if stats.unchanged_since else str(stats.path)
         lines = [Line(f"pulled {stats.tasks} task(s), {stats.annotations} annotation(s), {stats.drafts} draft(s) -> "
-                      f"{where}")]
+                      f"{where}"), Line(f"  {stats.how()}")]
         lines += [Line(f"during the pull: {change}", warning=True) for change in stats.changes()]
         if self.pulled.quarantine:
             scopes = Counter(q.scope for q in self.pulled.quarantine)
@@ -205,8 +203,9 @@ class PullOutcome:
         return lines + [Line(text) for text in gold_lines(settings, self.pulled, self.gold)]
 
 
-def pull_and_export(settings: Settings, archive_only: bool = False, progress: Progress = no_progress) -> PullOutcome:
-    """`annotate pull` and the dashboard's Pull button: archive the project, then (unless `archive_only`) write the
-    gold dataset to exports/gold/ from that archive."""
-    result = pull(settings, progress)
+def pull_and_export(settings: Settings, archive_only: bool = False, progress: Progress = no_progress,
+                    full: bool = False) -> PullOutcome:
+    """`annotate pull` and the dashboard's Pull button: archive the project (incrementally unless `full`), then
+    (unless `archive_only`) write the gold dataset to exports/gold/ from that archive."""
+    result = pull(settings, progress, full=full, load_tasks=not archive_only)
     return PullOutcome(result, None if archive_only else export_pulled(settings, result), archive_only)

@@ -22,7 +22,7 @@ from ..errors import AnnotateError
 from ..gold.adjudicate import TaskGold, build_gold
 from ..gold.decisions import DECISIONS_FILE, AnyDecision, assign_decisions, load_decisions
 from ..labelstudio.archive import latest_raw_export
-from ..labelstudio.convert import read_export, tasks_from_export
+from ..labelstudio.store import read_archive_tasks
 from ..schema import load_schema
 from .background import DaemonExecutor, Job
 from .data import DocRow, Snapshot, build_rows
@@ -64,7 +64,7 @@ def read_snapshot(settings: Settings, archive: Path | None, generation: int) -> 
     schema = load_schema(settings.guidelines_dir)
     if archive is None:
         return Snapshot(None, (), 0, schema, {}, generation)
-    tasks, quarantine = tasks_from_export(read_export(archive), schema)
+    tasks, quarantine = read_archive_tasks(settings, archive, schema)  # the local store's parse when it matches
     log.info("dashboard: %d tasks from %s (%d quarantined)", len(tasks), archive, len(quarantine))
     return Snapshot(archive, tuple(tasks), len(quarantine), schema, {t.task_id: t for t in tasks}, generation,
                     tuple(quarantine))

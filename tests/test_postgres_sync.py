@@ -19,9 +19,6 @@ from annotate.labelstudio import server as ls_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
-# Its helper reads a user's token with `label-studio user` in an environment built without the database target,
-# so that command looks in SQLite; the overlap hand-out it checks is Label Studio's, not the database's.
-del test_two_annotators_receive_the_same_overlap_task  # noqa: F821
 settings = test_sync_integration.settings  # the per-test project fixture, bound to this module's live_server
 
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from annotate import pipeline
 from annotate.cli import main
+from annotate.labelstudio import postgres
 from annotate.labelstudio import server as ls_server
 from annotate.labelstudio.client import connect
 from annotate.labelstudio.project import find_project
@@ -161,10 +162,12 @@ def test_pull_archives_raw_and_quarantines_misfits(settings):
 
 
 def _token_of(settings_root, email: str) -> str:
-    """A user's legacy API token, read with Label Studio's own CLI against the server's data folder."""
+    """A user's legacy API token, read with Label Studio's own CLI against the server's database: the data folder's
+    SQLite, or the private PostgreSQL cluster when the server under `settings_root` runs on one."""
     paths = ls_server.ServerPaths(settings_root / ".annotate")
-    env = ls_server.server_environment(paths, ls_server.load_credentials(
-        dataclasses.replace(settings_for_root(settings_root))))
+    cluster = postgres.ClusterPaths(paths.state / "postgres")
+    target = postgres.cluster_target(cluster) if postgres.initialised(cluster) else None
+    env = ls_server.server_environment(paths, ls_server.load_credentials(settings_for_root(settings_root)), target)
     out = subprocess.run([str(paths.executable), "user", "--username", email], env=env, capture_output=True,
                          text=True, check=True).stdout
     return next(word for line in out.splitlines() for word in line.replace("'", " ").replace('"', " ").split()

@@ -2,9 +2,13 @@
 
 Reads re3d (ACTOR, LOCATION) and the Causal News Corpus (OUTCOME) from ../shared/data/ (never copied into
 the repo), splits each into train and test documents with a fixed seed, trains with `train_model` on growing
-numbers of training documents (each training holds out its own dev share for checkpoint selection, as
-`annotate train --gold` does), and scores the three systems on the test documents with score_documents.
+numbers of training documents (each training holds out its own dev share, as `annotate train --gold` does, to
+pick its checkpoint, each label's source and the score calibration), and scores the three systems on the test
+documents with score_documents. "combined" is the combination with the per-label sources chosen on dev.
 Only the labels a corpus annotates are scored there: re3d has no OUTCOME gold, CNC only OUTCOME.
+
+`python -m bench loop [--quick]` prints the curve and the goals; `python -m bench.loop --strategies [--quick]`
+compares the training strategies on all training documents (chosen on dev; test figures only reported).
 """
 
 from __future__ import annotations
@@ -91,13 +95,17 @@ def _articles(docs: Sequence[Document]) -> list[Article]:
 
 
 def _train(settings: Any, docs: Sequence[Document], work: Path, options: Any) -> tuple[Path, float, dict[str, Any]]:
-    """Train on `docs` through a gold JSONL, as `annotate train --gold FILE` does; (folder, seconds, meta)."""
+    """Train on `docs` through a gold JSONL, as `annotate train --gold FILE` does; (folder, seconds, meta).
+
+    With annotate train's own dev evaluation: it picks the per-label sources and fits the score calibration.
+    """
+    from annotate.training.compare import evaluate_on_dev
     from annotate.training.train import train_model
 
     path = work / f"gold-{len(docs)}.jsonl"
     path.write_text("".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
     start = time.perf_counter()
-    result = train_model(settings, path, options, out_dir=work / "models")
+    result = train_model(settings, path, options, out_dir=work / "models", evaluate=evaluate_on_dev(settings))
     return result.folder, time.perf_counter() - start, result.meta
 
 
@@ -107,21 +115,52 @@ def _predict(settings: Any, model: str | None, articles: list[Article], with_rul
     return list(build_preannotator(settings, model, with_rules=with_rules).annotate(articles))
 
 
+def same_spans(a: Sequence[Document], b: Sequence[Document]) -> bool:
+    """True when both document lists propose the same span keys, document by document."""
+    return [{s.key for s in d.spans} for d in a] == [{s.key for s in d.spans} for d in b]
+
+
+def calibration_on_test(test: Sequence[Document], model_docs: Sequence[Document], meta: dict[str, Any]) -> dict[str, Any]:
+    """ECE of the model's span scores on the test documents: raw, and through the mapping fitted on dev."""
+    from annotate.training.calibration import apply_mapping, reliability, scored_pairs
+
+    pairs = scored_pairs(test, model_docs)
+    mapping = meta["calibration"]["model"]["mapping"]
+    return {"raw": reliability(pairs), "mapped": reliability([(apply_mapping(mapping, s), c) for s, c in pairs]),
+            "mapping_applied": meta["calibration"]["model"]["applied"]}
+
+
 def run_corpus(settings: Any, corpus: Corpus, docs: list[Document], sizes: list[int], options: Any,
-               work: Path) -> dict[str, Any]:
-    """Train at each size on the first `size` training documents; score rules, model and both on the test ones."""
+               work: Path, echo: bool = True) -> dict[str, Any]:
+    """Train at each size on the first `size` training documents; score rules, model and both on the test ones.
+
+    "combined" is the combination with the sources the training chose per label on its dev split
+    (training/sources.py); `honoured` says whether `preannotate --model` proposes exactly those spans.
+    """
+    from annotate.training.sources import combine_documents
+
     train, test = split_documents(docs)
     articles = _articles(test)
-    rules = score_labels(test, _predict(settings, None, articles), corpus.labels)
+    rules_docs = _predict(settings, None, articles)
+    rules = score_labels(test, rules_docs, corpus.labels)
     rows = []
     for size in sizes:
         folder, seconds, meta = _train(settings, train[:size], work, options)
-        model = score_labels(test, _predict(settings, str(folder), articles, with_rules=False), corpus.labels)
-        combined = score_labels(test, _predict(settings, str(folder), articles), corpus.labels)
+        model_docs = _predict(settings, str(folder), articles, with_rules=False)
+        combined_docs = combine_documents(rules_docs, model_docs, meta["sources"])
+        product = _predict(settings, str(folder), articles)
         # fit_documents is train_model's meta "documents": train counts paragraphs, dev whole held-out documents.
         rows.append({"train_documents": size, "fit_documents": meta["documents"], "train_seconds": round(seconds, 1),
-                     "scores": {"rules": rules, "model": model, "combined": combined}})
-        print(format_row(rows[-1], corpus.labels), flush=True)
+                     "fit_seconds": meta["train_seconds"],
+                     "sources": {lab: meta["sources"][lab] for lab in corpus.labels},
+                     "honoured": same_spans(product, combined_docs),
+                     "scores": {"rules": rules, "model": score_labels(test, model_docs, corpus.labels),
+                                "combined": score_labels(test, combined_docs, corpus.labels)},
+                     "dev_scores": meta["scores"],
+                     "calibration": {"dev": meta["calibration"]["model"],
+                                     "test": calibration_on_test(test, model_docs, meta)}})
+        if echo:
+            print(format_row(rows[-1], corpus.labels), flush=True)
     return {"labels": list(corpus.labels), "train": len(train), "test": len(test), "rows": rows}
 
 
@@ -132,17 +171,22 @@ def _cell(scores: dict[str, Any], label: str) -> str:
 
 
 def format_row(row: dict[str, Any], labels: Sequence[str]) -> str:
-    """Lines of the table for one training size: per label, exact/overlap F1 of each system."""
+    """Lines of the table for one training size: per label, exact/overlap F1 of each system and its source."""
     lines = []
     for i, label in enumerate(labels):
         head = (f"{row['train_documents']:>5} {row['fit_documents']['dev']:>4} {row['train_seconds']:>8.1f}"
                 if i == 0 else " " * 19)
         cells = "".join(f"{_cell(row['scores'][s], label):>16}" for s in SYSTEMS)
-        lines.append(f"{head}  {label:<9}{cells}")
+        lines.append(f"{head}  {label:<9}{cells}{row['sources'][label]:>8}")
+    calibration = row["calibration"]["test"]
+    lines.append(f"{'':19}  model score ECE on test: raw {_show(calibration['raw']['ece'])}, through the dev "
+                 f"mapping {_show(calibration['mapped']['ece'])} ({'applied' if calibration['mapping_applied'] else 'not applied'}); "
+                 f"preannotate --model proposes the sourced combination: {'yes' if row['honoured'] else 'NO'}")
     return "\n".join(lines)
 
 
-HEADER = f"{'docs':>5} {'dev':>4} {'train_s':>8}  {'label':<9}" + "".join(f"{s + ' ex/ov':>16}" for s in SYSTEMS)
+HEADER = (f"{'docs':>5} {'dev':>4} {'train_s':>8}  {'label':<9}" + "".join(f"{s + ' ex/ov':>16}" for s in SYSTEMS)
+          + f"{'source':>8}")
 
 
 def _show(value: float | None) -> str:
@@ -169,27 +213,69 @@ def check_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    """Print the learning curve and the issue-14 goals; figures for bench/results/latest.json."""
-    missing = [c.file for c in CORPORA if not (DATA / c.file).is_file()]
-    if missing:
-        print(f"  skipped: {', '.join(missing)} not found in {DATA} (the external corpora of issue 14)")
-        return {"skipped": f"missing {', '.join(missing)} in {DATA}"}
+def _settings(work: Path) -> Any:
     from annotate.config import load_settings
-    from annotate.training.trainconfig import TrainOptions
 
-    # Full: `annotate train`'s defaults (500 steps, patience 250), the system as it is; quick: a smoke run.
-    options = TrainOptions(max_steps=100, patience=100) if quick else TrainOptions(max_steps=500, patience=250)
+    (work / "guidelines").symlink_to(ROOT / "guidelines", target_is_directory=True)
+    return load_settings({}, env={}, root=work)
+
+
+def _missing() -> list[str]:
+    return [c.file for c in CORPORA if not (DATA / c.file).is_file()]
+
+
+def compare_strategies(quick: bool = False) -> dict[str, Any]:
+    """Each training strategy on all training documents: dev (train_model's own held-out part) and test F1.
+
+    The default strategy is chosen on the dev figures; the test figures are reported, never used to choose.
+    """
+    from annotate.training.trainconfig import STRATEGIES, TrainOptions
+
+    if _missing():
+        print(f"  skipped: {', '.join(_missing())} not found in {DATA}")
+        return {"skipped": f"missing {', '.join(_missing())} in {DATA}"}
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        (work / "guidelines").symlink_to(ROOT / "guidelines", target_is_directory=True)
-        settings = load_settings({}, env={}, root=work)
-        print(f"  seed {SEED}, train share {TRAIN_SHARE:.2f}, TrainOptions(max_steps={options.max_steps}, "
-              f"patience={options.patience}, eval_frequency={options.eval_frequency}, base={options.base}), rules "
-              f"on {settings.spacy_model}\n  docs: training documents given, of which train_model keeps `dev` apart "
-              "(dev_ratio) to pick its checkpoint; train_s: train_model wall time; cells: exact/overlap F1 on "
-              "the test documents")
+        settings = _settings(work)
+        print(f"  {'strategy':<9} {'corpus':<6} {'train_s':>8}  {'label':<9}{'dev model':>14}{'test model':>14}"
+              f"{'test comb.':>14}{'source':>8}")
+        for strategy in STRATEGIES:
+            options = TrainOptions(strategy=strategy, **({"max_steps": 100, "patience": 100} if quick else {}))
+            for corpus in CORPORA:
+                docs = read_corpus(corpus)
+                train, _ = split_documents(docs)
+                block = run_corpus(settings, corpus, docs, [len(train)], options, work, echo=False)
+                row = block["rows"][0]
+                for i, label in enumerate(corpus.labels):
+                    dev = row["dev_scores"]["trained"]
+                    cells = [f"{_show(dev[m]['labels'].get(label, {}).get('f1'))}" for m in MODES]
+                    head = f"{strategy:<9} {corpus.name:<6} {row['train_seconds']:>8.1f}" if i == 0 else " " * 25
+                    print(f"  {head}  {label:<9}{'/'.join(cells):>14}{_cell(row['scores']['model'], label):>14}"
+                          f"{_cell(row['scores']['combined'], label):>14}{row['sources'][label]:>8}", flush=True)
+                results.setdefault(strategy, {})[corpus.name] = row
+    return results
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Print the learning curve and the issue-14 goals; figures for bench/results/latest.json."""
+    missing = _missing()
+    if missing:
+        print(f"  skipped: {', '.join(missing)} not found in {DATA} (the external corpora of issue 14)")
+        return {"skipped": f"missing {', '.join(missing)} in {DATA}"}
+    from annotate.training.trainconfig import TrainOptions
+
+    # Full: `annotate train`'s defaults, the system as it is; quick: a smoke run.
+    options = TrainOptions(max_steps=100, patience=100) if quick else TrainOptions()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        settings = _settings(work)
+        print(f"  seed {SEED}, train share {TRAIN_SHARE:.2f}, {options}, rules on {settings.spacy_model}\n"
+              "  docs: training documents given, of which train_model keeps `dev` apart (dev_ratio) to pick its "
+              "checkpoint, the per-label sources and the calibration; train_s: train_model wall time (dev "
+              "evaluation included); cells: exact/overlap F1 on the test documents; source: the label's source "
+              "chosen on dev")
         reference = None
         for corpus in CORPORA:
             docs = read_corpus(corpus)
@@ -210,4 +296,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 if __name__ == "__main__":
     import sys
 
-    run(quick="--quick" in sys.argv)
+    if "--strategies" in sys.argv:  # python -m bench.loop --strategies [--quick]
+        compare_strategies(quick="--quick" in sys.argv)
+    else:
+        run(quick="--quick" in sys.argv)

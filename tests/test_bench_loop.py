@@ -98,3 +98,29 @@ def test_without_the_corpora_the_bench_says_so_and_returns(tmp_path, monkeypatch
     result = loop.run(quick=True)
     assert "re3d-dev.jsonl, cnc-dev.jsonl" in result["skipped"]
     assert f"not found in {tmp_path}" in capsys.readouterr().out
+
+
+def test_same_spans_compares_keys_document_by_document():
+    a = [_doc(1, (16, 21, "LOCATION")), _doc(2)]
+    assert loop.same_spans(a, [_doc(1, (16, 21, "LOCATION")), _doc(2)])
+    assert not loop.same_spans(a, [_doc(1, (16, 21, "ACTOR")), _doc(2)])
+
+
+def test_calibration_on_test_uses_the_dev_mapping():
+    gold = [_doc(1, (16, 21, "LOCATION"))]
+    pred = [Document("d01", gold[0].text, (Span(16, 21, "LOCATION", "Mosul", 0.9, "model"),
+                                           Span(0, 6, "ACTOR", "Rebels", 0.9, "model")))]
+    meta = {"calibration": {"model": {"mapping": {"x": [0.5, 0.9], "y": [0.2, 0.5]}, "applied": True}}}
+    result = loop.calibration_on_test(gold, pred, meta)
+    assert result["raw"]["ece"] == pytest.approx(0.4) and result["mapped"]["ece"] == pytest.approx(0.0)
+
+
+def test_a_row_shows_each_labels_source_and_the_calibration():
+    block = {lab: {m: {"f1": 0.5, "recall": 0.5} for m in loop.MODES} for lab in ("ACTOR", "LOCATION")}
+    row = {"train_documents": 30, "fit_documents": {"train": 100, "dev": 6}, "train_seconds": 20.0,
+           "sources": {"ACTOR": "model", "LOCATION": "both"}, "honoured": False,
+           "scores": {s: block for s in loop.SYSTEMS},
+           "calibration": {"test": {"raw": {"ece": 0.2}, "mapped": {"ece": 0.1}, "mapping_applied": True}}}
+    lines = loop.format_row(row, ("ACTOR", "LOCATION")).splitlines()
+    assert lines[0].split()[-1] == "model" and lines[1].split()[-1] == "both"
+    assert "raw 0.200, through the dev mapping 0.100 (applied)" in lines[2] and lines[2].endswith("NO")

@@ -17,7 +17,7 @@ from annotate.preannotate.trained import KIND, combine_spans, is_trained_model, 
 from annotate.records import Article, Document, Span
 from annotate.training.golddata import GoldData, load_gold, split_paragraphs, subsample
 from annotate.training.train import TrainOptions, learning_curve, model_version_for, train_model
-from annotate.training.trainconfig import config_text, ner_label_data
+from annotate.training.trainconfig import STRATEGIES, build_config, config_text, label_data
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_GOLD = ROOT / "guidelines" / "seed-gold.jsonl"
@@ -85,22 +85,43 @@ def test_subsample_is_stable_and_nested():
 # --- config and versions ------------------------------------------------------------------------
 
 def test_label_file_has_every_schema_label_for_every_entity_move():
-    data = ner_label_data(LABELS)
+    data = label_data("ner", LABELS)
     assert all(set(data[m]) >= set(LABELS) for m in ("1", "2", "3", "4"))
-    assert data["5"] == {"": 1} and data["0"] == {}
+    assert data["5"] == {"": 1} and data["0"] == {} and "" in data["4"]
+    assert label_data("spancat", LABELS) == sorted(LABELS)
 
 
 def test_config_carries_seed_steps_and_optional_base():
-    blank = config_text(TrainOptions(seed=7, max_steps=123))
+    blank = config_text(TrainOptions(seed=7, max_steps=123, strategy="ner"))
     assert "seed = 7" in blank and "max_steps = 123" in blank and "MultiHashEmbed" in blank
-    based = config_text(TrainOptions(), base_path="/models/base")
+    based = config_text(TrainOptions(strategy="finetune"), base_path="/models/base")
     assert 'source = "/models/base"' in based and "MultiHashEmbed" not in based
+
+
+@pytest.mark.parametrize("strategy", ["ner", "spancat"])
+def test_config_is_spacys_own_init_config_with_overrides(strategy):
+    from spacy.cli.init_config import init_config
+
+    ours = build_config(TrainOptions(strategy=strategy, dropout=0.3, batch_words=123))
+    theirs = init_config(lang="en", pipeline=[strategy], optimize="efficiency", gpu=False)
+    assert ours["components"]["tok2vec"] == theirs["components"]["tok2vec"]
+    assert ours["components"][strategy]["model"] == theirs["components"][strategy]["model"]
+    assert (ours["training"]["dropout"], ours["training"]["batcher"]["size"]) == (0.3, 123)
+    assert ours["training"]["optimizer"] == theirs["training"]["optimizer"]
+
+
+def test_strategies_that_start_from_a_pretrained_pipeline_need_one():
+    for strategy in ("finetune", "ner-base"):
+        with pytest.raises(ConfigError, match="starts from a pretrained pipeline"):
+            config_text(TrainOptions(strategy=strategy))
+    with pytest.raises(ConfigError, match=f"valid: {', '.join(STRATEGIES)}"):
+        config_text(TrainOptions(strategy="crf"))
 
 
 def test_version_changes_with_seed_and_gold_only():
     gold = GoldData(Path("t"), Path("d"), (), (), {"sha256": "abc"})
     other = GoldData(Path("t"), Path("d"), (), (), {"sha256": "def"})
-    config = config_text(TrainOptions())
+    config = config_text(TrainOptions(strategy="ner"))
     a = model_version_for(gold, config, TrainOptions(seed=0))
     assert a == model_version_for(gold, config, TrainOptions(seed=0))
     assert a != model_version_for(gold, config, TrainOptions(seed=1))
@@ -189,6 +210,31 @@ def test_scores_compare_trained_rules_and_combined_per_label(trained, tmp_path):
 
 
 @pytest.mark.slow
+def test_meta_records_per_label_sources_that_never_lose_on_dev(trained):
+    _, result = trained
+    meta = read_meta(result.folder)
+    assert set(meta["sources"]) == set(LABELS) and set(meta["sources"].values()) <= {"rules", "model", "both"}
+    assert meta["source_choice"]["guarantee"] != "not met: some label scores below its better single source"
+    modes = ("exact", "overlap") if meta["source_choice"]["guarantee"].startswith("never worse") else ("exact",)
+    scores = meta["scores"]  # scored apart from the choice, by compare_systems on the combined documents
+    for label in meta["source_choice"]["measured"]:
+        for mode in modes:
+            best = max(scores[s][mode]["labels"][label]["f1"] for s in ("trained", "rules"))
+            assert scores["combined"][mode]["labels"][label]["f1"] >= best, (label, mode, meta["sources"])
+
+
+@pytest.mark.slow
+def test_meta_records_the_reliability_of_the_scores_on_dev(trained):
+    _, result = trained
+    calibration = read_meta(result.folder)["calibration"]
+    for source in ("model", "rules"):
+        raw = calibration[source]["raw"]
+        assert raw["spans"] == sum(b["spans"] for b in raw["bins"]) > 0
+        assert 0.0 <= raw["ece"] <= 1.0
+        assert calibration[source]["applied"] is (calibration[source]["mapping"] is not None)
+
+
+@pytest.mark.slow
 def test_trained_model_version_flows_into_predictions(trained):
     settings, result = trained
     article = Article("x", "Jihadists withdrew from Saraqeb on Friday, a monitor said.")
@@ -237,6 +283,9 @@ def test_train_cli_prints_the_comparison_table(trained, tmp_path):
     assert lines[0].startswith("model ner-") and str(out) in lines[0]
     assert lines[2].split() == ["label", "trained", "rules", "combined"]
     assert [line.split()[0] for line in lines[3:7]] == ["ACTOR", "LOCATION", "OUTCOME", "overall"]
+    sources = lines.index(next(line for line in lines if line.startswith("sources per label")))
+    assert [line.split()[0] for line in lines[sources + 2:sources + 5]] == ["ACTOR", "LOCATION", "OUTCOME"]
+    assert any(line.startswith("calibration of model scores on dev:") for line in lines)
 
 
 def test_train_cli_without_gold_export_says_what_to_do(project_root):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..training.trainconfig import DEFAULT_STRATEGY, STRATEGIES
 from .app import get_settings, main
 
 
@@ -16,25 +17,33 @@ from .app import get_settings, main
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same data + seed = same model).")
 @click.option("--max-steps", type=click.IntRange(min=10), default=500, show_default=True,
               help="Training steps at most (training stops earlier when dev F1 stops improving).")
-@click.option("--base", help="Start from this spaCy model's tok2vec (e.g. en_core_web_sm) instead of a blank one.")
+@click.option("--strategy", type=click.Choice(STRATEGIES), default=DEFAULT_STRATEGY, show_default=True,
+              help="finetune: the base model's NER with the project labels added; ner: a fresh NER and tok2vec; "
+                   "ner-base: a fresh NER on the base model's tok2vec; spancat: a span categorizer.")
+@click.option("--base", help="The pretrained pipeline of finetune/ner-base (default: the spacy_model setting).")
 @click.option("--curve", is_flag=True, help="Train on 25/50/75/100% of the training data and report the curve.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the models (default: models/).")
 @click.option("--json", "as_json", is_flag=True, help="Print meta.json (or the curve) as JSON instead of tables.")
 @click.pass_context
-def train(ctx: click.Context, gold_path: Path | None, seed: int, max_steps: int, base: str | None, curve: bool,
-          out_dir: Path | None, as_json: bool) -> None:
+def train(ctx: click.Context, gold_path: Path | None, seed: int, max_steps: int, strategy: str, base: str | None,
+          curve: bool, out_dir: Path | None, as_json: bool) -> None:
     """Train a model on the gold train split; report per-label F1 of it, the rules and both on the dev split.
 
-    Saves models/<version>/ (model/ and meta.json with scores, gold source, seed); pass that folder to
+    Picks per label the source (rules, model or both) that scores best on dev, and measures how reliable the
+    span scores are there. Saves models/<version>/ (model/ and meta.json with scores, sources, calibration,
+    gold source, seed); pass that folder to
     `annotate preannotate --model`, `annotate push --model` or `annotate ml-backend --model`.
     """
+    from ..training.calibration import format_calibration
     from ..training.compare import evaluate_on_dev, format_comparison
+    from ..training.sources import format_sources
     from ..training.train import TrainOptions, learning_curve, train_model
 
     settings = get_settings(ctx)
     gold_path = gold_path or settings.exports_dir / "gold" / "latest"
-    options = TrainOptions(seed=seed, max_steps=max_steps, patience=max(50, max_steps // 2), base=base)
+    options = TrainOptions(seed=seed, max_steps=max_steps, patience=max(50, max_steps // 2), strategy=strategy,
+                           base=base)
     evaluate = evaluate_on_dev(settings)
     if curve:
         results = learning_curve(settings, gold_path, options, out_dir=out_dir, evaluate=evaluate)
@@ -49,6 +58,9 @@ def train(ctx: click.Context, gold_path: Path | None, seed: int, max_steps: int,
                f"{result.meta['train_seconds']} s)")
     click.echo(format_comparison(result.meta["scores"], "exact"))
     click.echo(format_comparison(result.meta["scores"], "overlap"))
+    click.echo(format_sources({**result.meta["source_choice"], "sources": result.meta["sources"]}))
+    for name, figures in result.meta["calibration"].items():
+        click.echo(format_calibration(name, figures))
 
 
 def _curve_row(meta: dict) -> dict:

@@ -1,4 +1,10 @@
-"""Trained model vs rule-based pre-annotator vs the two combined, per label, on the same dev documents."""
+"""Trained model vs rule-based pre-annotator vs their combination, per label, on the same dev documents.
+
+`evaluate_on_dev` is what `annotate train` runs on its dev split: it predicts with the rules and the model,
+chooses each label's source (sources.py), scores the three systems and measures how reliable the span scores
+are (calibration.py). "combined" is the combination with the chosen per-label sources, which is what
+`preannotate --model` proposes; "both" is the plain combination (every label "both"), for reference.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..evaluate import score_documents
-from ..preannotate.trained import TrainedModel, combine_spans
+from ..preannotate.trained import TrainedModel
 from ..records import Article, Document
 from ..scoring import show
+from .calibration import calibrate, scored_pairs
 from .golddata import GoldData
+from .sources import choose_sources, combine_documents
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -22,19 +30,20 @@ def _articles(docs: Sequence[Document]) -> list[Article]:
     return [Article(d.id, d.text, dict(d.meta)) for d in docs]
 
 
-def predict_systems(settings: Settings, model_folder: Path, docs: Sequence[Document]) -> dict[str, list[Document]]:
-    """Predictions of the trained model, the rules, and both combined, for the texts of `docs`."""
+def predict_alone(settings: Settings, model_folder: Path, docs: Sequence[Document]) -> dict[str, list[Document]]:
+    """Predictions of the trained model alone and of the rules alone, for the texts of `docs`."""
     from ..preannotate.annotator import build_rule_preannotator
 
     articles = _articles(docs)
-    trained = TrainedModel(model_folder)
-    rules = build_rule_preannotator(settings)
-    learned = list(trained.documents(articles))
-    ruled = list(rules.annotate(articles))
-    combined = [Document(a.id, a.text, combine_spans(r.spans, m.spans), a.meta,
-                         f"{trained.model_version}+{rules.model_version}")
-                for a, r, m in zip(articles, ruled, learned, strict=True)]
-    return {"trained": learned, "rules": ruled, "combined": combined}
+    return {"trained": list(TrainedModel(model_folder).documents(articles)),
+            "rules": list(build_rule_preannotator(settings).annotate(articles))}
+
+
+def predict_systems(settings: Settings, model_folder: Path, docs: Sequence[Document],
+                    sources: dict[str, str] | None = None) -> dict[str, list[Document]]:
+    """Predictions of the trained model, the rules, and both combined with `sources` (None: all "both")."""
+    alone = predict_alone(settings, model_folder, docs)
+    return {**alone, "combined": combine_documents(alone["rules"], alone["trained"], sources or {})}
 
 
 def compare_systems(gold: Sequence[Document], predictions: dict[str, list[Document]]) -> dict[str, Any]:
@@ -47,11 +56,31 @@ def compare_systems(gold: Sequence[Document], predictions: dict[str, list[Docume
     return out
 
 
+def measure_calibration(gold: Sequence[Document], predictions: dict[str, list[Document]]) -> dict[str, Any]:
+    """Reliability of the span scores on dev, per source ("model": the trained model, "rules": the rules)."""
+    by_id = {d.id: d for d in gold}
+
+    def groups(docs: list[Document]) -> list[list[tuple[float, bool]]]:
+        return [scored_pairs([by_id[d.id]], [d]) for d in docs if d.id in by_id]
+
+    return {"model": calibrate(groups(predictions["trained"])), "rules": calibrate(groups(predictions["rules"]))}
+
+
 def evaluate_on_dev(settings: Settings) -> Any:
-    """An `evaluate` callback for train_model: compare the three systems on the gold's dev documents."""
+    """An `evaluate` callback for train_model: sources, scores and calibration on the gold's dev documents."""
 
     def evaluate(model_folder: Path, gold: GoldData) -> dict[str, Any]:
-        return compare_systems(gold.dev_docs, predict_systems(settings, model_folder, gold.dev_docs))
+        from ..schema import load_schema
+
+        labels = load_schema(settings.guidelines_dir).label_names
+        dev = list(gold.dev_docs)
+        alone = predict_alone(settings, model_folder, dev)
+        choice = choose_sources(dev, alone["rules"], alone["trained"], labels)
+        predictions = {**alone, "combined": combine_documents(alone["rules"], alone["trained"], choice["sources"]),
+                       "both": combine_documents(alone["rules"], alone["trained"], {})}
+        return {"scores": compare_systems(dev, predictions), "sources": choice["sources"],
+                "source_choice": {k: choice[k] for k in ("measured", "guarantee", "scores")},
+                "calibration": measure_calibration(dev, predictions)}
 
     return evaluate
 
@@ -72,3 +101,4 @@ def format_comparison(scores: dict[str, Any], mode: str = "exact") -> str:
         lines.append(f"{label:<10}" + "".join(f"{cell(m) if m else '-':>22}" for m in row))
         notes += [f"  {label}, {s}: {m['reason']}" for s, m in zip(systems, row, strict=True) if m and m.get("reason")]
     return "\n".join(lines + notes)
+

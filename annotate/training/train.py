@@ -26,7 +26,7 @@ from ..files import atomic_write
 from ..preannotate.trained import KIND, META_FILE, MODEL_DIR
 from ..schema import load_schema
 from .golddata import GoldData, load_gold, subsample, write_subset
-from .trainconfig import TrainOptions, config_text, write_labels
+from .trainconfig import NEEDS_BASE, TrainOptions, config_text, write_labels
 
 log = logging.getLogger(__name__)
 PACKAGE_NAME = "annotate_ner"  # nlp.meta["name"]: `spacy package` makes <lang>_annotate_ner-<version>
@@ -81,7 +81,7 @@ def _fit(config: str, train: Path, dev: Path, labels: Path, output: Path) -> Non
 def _best_scores(model: Path) -> dict[str, Any]:
     """The dev scores spaCy stored with the best checkpoint (plain floats)."""
     performance = json.loads((model / "meta.json").read_text(encoding="utf-8")).get("performance", {})
-    return {k: v for k, v in performance.items() if k.startswith("ents")}
+    return {k: v for k, v in performance.items() if k.startswith(("ents", "spans"))}
 
 
 def train_model(settings: Settings, gold_path: Path, options: TrainOptions | None = None,
@@ -89,17 +89,20 @@ def train_model(settings: Settings, gold_path: Path, options: TrainOptions | Non
                 evaluate: Callable[[Path, GoldData], dict[str, Any]] | None = None) -> TrainResult:
     """Train on `gold_path` (export folder or gold JSONL), evaluate on its dev split, save models/<version>/.
 
-    `evaluate(model_folder, gold)` adds comparison scores (trained vs rules vs combined) to meta.json.
+    `evaluate(model_folder, gold)` returns keys added to meta.json: compare.evaluate_on_dev gives "scores" (trained
+    vs rules vs combined), "sources" (each label's source, which `preannotate --model` honours), "source_choice"
+    and "calibration".
     """
     options = options or TrainOptions()
     schema = load_schema(settings.guidelines_dir)
     parent = out_dir or models_dir(settings)
     parent.mkdir(parents=True, exist_ok=True)
+    options.check()
     base = None
-    if options.base:
-        from ..preannotate.model import resolve_model
+    if options.strategy in NEEDS_BASE:
+        from ..preannotate import resolve_model
 
-        base = resolve_model(options.base)
+        base = resolve_model(options.base or settings.spacy_model)
     config = config_text(options, base)
     work = Path(tempfile.mkdtemp(prefix=".training-", dir=parent))
     try:
@@ -110,7 +113,7 @@ def train_model(settings: Settings, gold_path: Path, options: TrainOptions | Non
             train_docs = subsample(gold.train_docs, options.fraction)
             train_bin = write_subset(train_docs, work / "subset" / "train.spacy")
         version = model_version_for(gold, config, options)
-        labels = write_labels(schema.label_names, work / "labels" / "ner.json")
+        labels = write_labels(schema.label_names, work / "labels" / "labels.json", options.strategy)
         started = time.perf_counter()
         _fit(config, train_bin, gold.dev, labels, work / "out")
         seconds = round(time.perf_counter() - started, 1)
@@ -131,7 +134,7 @@ def train_model(settings: Settings, gold_path: Path, options: TrainOptions | Non
         }
         _write_meta(staged, meta)  # the evaluation loads the staged folder as a model, meta.json included
         if evaluate is not None:
-            meta["scores"] = evaluate(staged, gold)
+            meta.update(evaluate(staged, gold))
             _write_meta(staged, meta)
         final = parent / version
         if final.exists():

@@ -1,8 +1,14 @@
-"""The spaCy training config for `annotate train`, generated from the label schema and the training options.
+"""The spaCy training config for `annotate train`: spaCy's own `init config` output plus a few overrides.
 
-NER (doc.ents) rather than spancat: the gold spans of one label do not overlap in practice (the export
-reports the few that do), NER learns from a few hundred spans where spancat's span classifier needs many
-more, and the beam gives each entity a probability for uncertainty ordering.
+Nothing here is a hand-written config (and spaCy is imported only when one is built: the CLI imports the names). `spacy.cli.init_config` writes the CPU "efficiency" config for the
+strategy's component; the overrides are the training options (seed, steps, dropout, batch size), the label
+file, and for the strategies that start from a pretrained pipeline the `source` of its components.
+
+Strategies (compared on re3d and CNC by `python -m bench.loop --strategies`, see the README):
+- `ner`: a fresh NER on a fresh, vectors-free tok2vec (init config's own);
+- `ner-base`: a fresh NER listening to the base model's tok2vec (sourced from e.g. en_core_web_sm, trained on);
+- `finetune`: the base model's pretrained NER (it has its own tok2vec), the project labels added to it;
+- `spancat`: a span categorizer on a fresh tok2vec (n-gram suggester up to SPANCAT_MAX_TOKENS tokens).
 """
 
 from __future__ import annotations
@@ -11,8 +17,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from spacy.util import load_config_from_str
+from ..errors import ConfigError
+
+STRATEGIES = ("ner", "ner-base", "finetune", "spancat")
+DEFAULT_STRATEGY = "ner"
+NEEDS_BASE = frozenset({"ner-base", "finetune"})
+SPANCAT_MAX_TOKENS = 10  # covers 99% of re3d's ACTOR/LOCATION spans; CNC's OUTCOMEs are longer (NER has no limit)
 
 
 @dataclass(frozen=True)
@@ -24,156 +36,88 @@ class TrainOptions:
     patience: int = 250
     eval_frequency: int = 50
     dropout: float = 0.2
-    width: int = 96
-    base: str | None = None  # a spaCy model whose tok2vec weights are the starting point (None: blank English)
+    batch_words: int = 300  # words per batch (spaCy's batch_by_words): small data wants small batches
+    strategy: str = DEFAULT_STRATEGY
+    base: str | None = None  # the pretrained pipeline of ner-base/finetune (None: settings.spacy_model)
     fraction: float = 1.0  # share of the training documents used (learning curve)
 
     def to_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
-
-_TEMPLATE = """
-[paths]
-train = null
-dev = null
-labels = null
-
-[system]
-gpu_allocator = null
-seed = {seed}
-
-[nlp]
-lang = "en"
-pipeline = ["tok2vec", "ner"]
-batch_size = 256
-
-[components]
-
-[components.tok2vec]
-{tok2vec}
-
-[components.ner]
-factory = "ner"
-moves = null
-update_with_oracle_cut_size = 100
-incorrect_spans_key = null
-
-[components.ner.model]
-@architectures = "spacy.TransitionBasedParser.v2"
-state_type = "ner"
-extra_state_tokens = false
-hidden_width = 64
-maxout_pieces = 2
-use_upper = true
-nO = null
-
-[components.ner.model.tok2vec]
-@architectures = "spacy.Tok2VecListener.v1"
-width = {width}
-upstream = "tok2vec"
-
-[corpora]
-
-[corpora.train]
-@readers = "spacy.Corpus.v1"
-path = ${{paths.train}}
-max_length = 0
-
-[corpora.dev]
-@readers = "spacy.Corpus.v1"
-path = ${{paths.dev}}
-max_length = 0
-
-[training]
-dev_corpus = "corpora.dev"
-train_corpus = "corpora.train"
-seed = ${{system.seed}}
-gpu_allocator = null
-dropout = {dropout}
-accumulate_gradient = 1
-patience = {patience}
-max_epochs = 0
-max_steps = {max_steps}
-eval_frequency = {eval_frequency}
-frozen_components = []
-annotating_components = []
-
-[training.batcher]
-@batchers = "spacy.batch_by_words.v1"
-discard_oversize = false
-tolerance = 0.2
-size = 300
-
-[training.logger]
-@loggers = "spacy.ConsoleLogger.v1"
-progress_bar = false
-
-[training.optimizer]
-@optimizers = "Adam.v1"
-learn_rate = 0.001
-L2 = 0.01
-grad_clip = 1.0
-
-[training.score_weights]
-ents_f = 1.0
-ents_p = 0.0
-ents_r = 0.0
-ents_per_type = null
-
-[initialize]
-
-[initialize.components]
-
-[initialize.components.ner]
-
-[initialize.components.ner.labels]
-@readers = "spacy.read_labels.v1"
-path = ${{paths.labels}}
-"""
-
-_BLANK_TOK2VEC = """factory = "tok2vec"
-
-[components.tok2vec.model]
-@architectures = "spacy.Tok2Vec.v2"
-
-[components.tok2vec.model.embed]
-@architectures = "spacy.MultiHashEmbed.v2"
-width = {width}
-attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
-rows = [5000, 1000, 2500, 2500]
-include_static_vectors = false
-
-[components.tok2vec.model.encode]
-@architectures = "spacy.MaxoutWindowEncoder.v2"
-width = {width}
-depth = 4
-window_size = 1
-maxout_pieces = 3"""
+    def check(self) -> None:
+        """ConfigError for a strategy spaCy cannot build (unknown name)."""
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(f"unknown training strategy {self.strategy!r}; valid: {', '.join(STRATEGIES)}")
 
 
-def ner_label_data(labels: Sequence[str]) -> dict[str, dict[str, int]]:
-    """The NER moves for `labels` as spaCy's `init labels` writes them (B/I/L/U per label)."""
-    # Move codes of spaCy's BiluoPushDown: 0 MISSING, 1 BEGIN, 2 IN, 3 LAST, 4 UNIT, 5 OUT; the empty label
-    # of UNIT and OUT is "outside any entity", as BiluoPushDown.get_actions adds it.
-    moves: dict[str, dict[str, int]] = {str(move): {label: 1 for label in labels} for move in (1, 2, 3, 4)}
-    moves["0"] = {}
-    moves["4"][""] = 1
-    moves["5"] = {"": 1}
-    return moves
+def component(strategy: str) -> str:
+    """The trained component's name: "spancat" or "ner"."""
+    return "spancat" if strategy == "spancat" else "ner"
 
 
-def write_labels(labels: Sequence[str], path: Path) -> Path:
-    """Write the label file the config's [initialize] reads, so every schema label exists from step 0."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(ner_label_data(labels), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return path
+def build_config(options: TrainOptions, base_path: str | None = None) -> dict[str, Any]:
+    """spaCy's init config for the strategy's component, with the option overrides applied (a plain dict)."""
+    from spacy.cli.init_config import init_config
+
+    options.check()
+    name = component(options.strategy)
+    if options.strategy in NEEDS_BASE and not base_path:
+        raise ConfigError(f"strategy {options.strategy!r} starts from a pretrained pipeline: pass its path")
+    cfg = init_config(lang="en", pipeline=[name], optimize="efficiency", gpu=False).copy()
+    cfg["paths"]["labels"] = None
+    cfg["system"]["seed"] = options.seed
+    training = cfg["training"]
+    training.update({"dropout": options.dropout, "patience": options.patience, "max_steps": options.max_steps,
+                     "eval_frequency": options.eval_frequency})
+    training["batcher"]["size"] = options.batch_words  # init config compounds 100 -> 1000: too big for a few docs
+    training["logger"]["progress_bar"] = False
+    cfg["initialize"]["components"] = {name: {"labels": {"@readers": "spacy.read_labels.v1",
+                                                          "path": "${paths.labels}"}}}
+    if options.strategy == "spancat":
+        cfg["components"]["spancat"]["suggester"]["sizes"] = list(range(1, SPANCAT_MAX_TOKENS + 1))
+    elif options.strategy == "ner-base":
+        cfg["components"]["tok2vec"] = {"source": base_path}
+        cfg["components"]["ner"]["model"]["tok2vec"].update(upstream="tok2vec", width=_tok2vec_width(str(base_path)))
+    elif options.strategy == "finetune":
+        # The pretrained NER embeds its own tok2vec. A sourced component is resumed, not initialised, so no label
+        # file: the NER adds each project label the first time a training batch has it. Its own labels (PERSON,
+        # GPE...) are unlearnt, since the gold marks every token outside a project span as outside (O).
+        cfg["nlp"]["pipeline"] = ["ner"]
+        cfg["components"] = {"ner": {"source": base_path}}
+        cfg["initialize"]["components"] = {}
+    return cfg
+
+
+def _tok2vec_width(base_path: str) -> int:
+    """The width of the base pipeline's shared tok2vec, which a listener must match."""
+    import spacy
+
+    model = spacy.load(base_path).config["components"]["tok2vec"]["model"]
+    return int(model["encode"]["width"] if "encode" in model else model["width"])
 
 
 def config_text(options: TrainOptions, base_path: str | None = None) -> str:
-    """The full training config; `base_path` (a resolved model) sources its tok2vec instead of a blank one."""
-    tok2vec = f'source = "{base_path}"' if base_path else _BLANK_TOK2VEC.format(width=options.width)
-    text = _TEMPLATE.format(seed=options.seed, tok2vec=tok2vec, width=options.width, dropout=options.dropout,
-                            patience=options.patience, max_steps=options.max_steps,
-                            eval_frequency=options.eval_frequency)
-    load_config_from_str(text)  # fail here, with spaCy's message, rather than half-way through training
-    return text.lstrip()
+    """The full training config as text (what config.cfg holds); parsed once here so errors come early."""
+    from spacy.util import load_config_from_str
+    from thinc.api import Config
+
+    text = Config(build_config(options, base_path)).to_str()
+    load_config_from_str(text)
+    return text
+
+
+def label_data(strategy: str, labels: Sequence[str]) -> Any:
+    """The label data spaCy's own component initialises from `labels` (what `spacy init labels` writes)."""
+    if component(strategy) == "spancat":
+        return sorted(labels)
+    from spacy.pipeline._parser_internals.ner import BiluoPushDown
+
+    # The NER's moves (B/I/L/U per label, U and O for the empty label) as its initialize() builds them.
+    return {str(move): dict(counts) for move, counts in BiluoPushDown.get_actions(entity_types=list(labels)).items()}
+
+
+def write_labels(labels: Sequence[str], path: Path, strategy: str = DEFAULT_STRATEGY) -> Path:
+    """Write the label file the config's [initialize] reads, so every schema label exists from step 0."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(label_data(strategy, labels), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path

@@ -24,11 +24,13 @@ from .progress import progress
               help="JSONL file to write (atomically), or '-' for stdout: one object per article with id, text, "
                    "meta, model_version, spans.")
 @click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes; the output is identical to one process.")
-@click.option("--model", help="spaCy model name or folder, or a models/<version> folder from `annotate train` "
-                               "(default: setting spacy_model).")
+              help="Worker processes (spaCy's nlp.pipe n_process); the output is identical to one process.")
+@click.option("--model", help="spaCy model name or folder, a models/<version> folder from `annotate train`, or a "
+                               "saved pre-annotator pipeline (default: setting spacy_model).")
 @click.option("--with-rules/--model-only", default=True, show_default=True,
-              help="With a trained model: add the rule-based spans (rules win overlaps), or the model's spans only.")
+              help="With a trained model: combine it with the rules per label as its meta.json \"sources\" say "
+                   "(rules, model or both; both keeps the rule spans and adds model spans where they overlap none), "
+                   "or the model's spans only.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
               help="Articles per spaCy batch (and per worker task).")
 @click.pass_context

@@ -17,7 +17,7 @@ from annotate.errors import ConfigError
 from annotate.ingest.load import load_articles
 from annotate.preannotate import build_pipeline, build_preannotator, load_preannotator, save_pipeline
 from annotate.preannotate.annotator import Preannotator
-from annotate.preannotate.combine import combine_by_source
+from annotate.preannotate.combine import combine_by_source, combine_documents
 from annotate.preannotate.resolve import Candidate
 from annotate.preannotate.spangroups import MODEL, RULE_RELATIONS, RULES, get_candidates
 from annotate.preannotate.trained import KIND
@@ -206,3 +206,14 @@ def test_documents_round_trip_through_the_pipeline_output(settings) -> None:
     doc = next(pre.annotate([Article("x", "Rebels seized the town of Kafr Zed and killed 3 people.")]))
     assert isinstance(doc, Document) and Document.from_dict(doc.to_dict()) == doc
     doc.check()
+
+
+def test_one_pass_gives_the_rules_the_model_and_the_combination(settings, articles, trained) -> None:
+    pre = build_preannotator(settings, str(trained), sources={"LOCATION": "model"})
+    layers = list(pre.layers(articles))
+    assert _dicts(d["rules"] for d in layers) == _dicts(build_preannotator(settings).annotate(articles))
+    assert _dicts(d["model"] for d in layers) == _dicts(
+        build_preannotator(settings, str(trained), with_rules=False).annotate(articles))
+    assert _dicts(d["combined"] for d in layers) == _dicts(pre.annotate(articles))
+    assert _dicts(combine_documents([d["rules"] for d in layers], [d["model"] for d in layers],
+                                    {"LOCATION": "model"}, pre.model_version)) == _dicts(d["combined"] for d in layers)

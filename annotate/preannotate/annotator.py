@@ -12,9 +12,9 @@ from spacy.tokens import Doc
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..records import Article, Document
+from ..records import Article, Document, Relation
 from .assemble import META_KEY, build_pipeline
-from .spangroups import to_document
+from .spangroups import MODEL, RULE_RELATIONS, RULES, get_candidates, to_document, to_records
 from .stages import EntityStage
 
 
@@ -51,6 +51,23 @@ class Preannotator:
 
         for doc in self.nlp.pipe(texts(), batch_size=batch_size, n_process=processes):
             yield self.document(doc, pending.popleft())
+
+
+    def layers(self, articles: Iterable[Article], batch_size: int = 32) -> Iterator[dict[str, Document]]:
+        """Per article, from one pass: {"rules", "model", "combined"} Documents (the rules' spans and all their
+        relations, the trained model's spans, and the output); a layer the pipeline lacks has no spans."""
+        info = self.nlp.meta[META_KEY]
+        versions = {"rules": info.get("rules_version"), "model": info.get("trained"), "combined": self.model_version}
+        articles = list(articles)
+        for doc, article in zip(self.nlp.pipe([a.text for a in articles], batch_size=batch_size), articles,
+                                strict=True):
+            rules = to_records(doc, get_candidates(doc, RULES), article.text)
+            relations = tuple(Relation(*r) for r in getattr(doc._, RULE_RELATIONS) or ())
+            model = to_records(doc, get_candidates(doc, MODEL), article.text)
+            meta = dict(article.meta)
+            yield {"rules": Document(article.id, article.text, tuple(rules), meta, versions["rules"], relations),
+                   "model": Document(article.id, article.text, tuple(model), meta, versions["model"]),
+                   "combined": self.document(doc, article)}
 
 
 def build_rule_preannotator(settings: Settings, model: str | None = None) -> Preannotator:

@@ -23,7 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..errors import ConfigError
-from ..records import span_id
+from ..records import Document, span_id
 from .spangroups import (
     MODEL,
     OUTPUT,
@@ -81,6 +81,20 @@ def _added(kept: Sequence[S], extra: Sequence[S]) -> list[S]:
         if all(span.end <= k.start or k.end <= span.start for k in taken):
             taken.append(span)
             out.append(span)
+    return out
+
+
+def combine_documents(rules: Sequence[Document], model: Sequence[Document], sources: Mapping[str, str],
+                      model_version: str | None = None) -> list[Document]:
+    """combine_by_source per pair of Documents (same articles, same order); a rule relation stays when both of
+    its spans do. `model_version` defaults to "<model's>+<rules'>"."""
+    out = []
+    for r, m in zip(rules, model, strict=True):
+        spans = tuple(combine_by_source(r.spans, m.spans, sources))
+        kept = {s.id for s in spans}
+        relations = tuple(rel for rel in r.relations if rel.from_id in kept and rel.to_id in kept)
+        version = model_version or f"{m.model_version}+{r.model_version}"
+        out.append(Document(r.id, r.text, spans, r.meta, version, relations))
     return out
 
 

@@ -158,6 +158,17 @@ class TaskStore:
             tasks.append(task_from_row(json.loads(text), schema, quarantine))
         return tasks, quarantine
 
+    def task(self, task_id: int, schema: Schema) -> tuple[Task, list[Quarantined]] | None:
+        """One stored task and what parsing it quarantined (None when the store has no such task)."""
+        found = self.db.execute("SELECT parsed, row FROM tasks WHERE id = ?", (int(task_id),)).fetchone()
+        if found is None:
+            return None
+        if self.meta("parser") == parser_key(schema):
+            task, quarantined = pickle.loads(found[0])
+            return task, quarantined
+        quarantined = []
+        return task_from_row(json.loads(found[1]), schema, quarantined), quarantined
+
     def quarantine(self) -> list[Quarantined]:
         """What parsing the stored tasks quarantined, in task order (as parsed when stored: `reparse` first)."""
         rows = self.db.execute("SELECT quarantine FROM tasks WHERE quarantine != '' ORDER BY id")

@@ -131,3 +131,14 @@ def test_pull_full_and_a_lost_or_broken_store(project, tmp_path):
     store = open_store(path, readonly=True)
     assert store is not None and store.totals()["tasks"] == 8
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_change_undone_before_the_pull_is_fetched_and_leaves_no_temp_file(project, tmp_path):
+    settings, conn, project_id, ids = project
+    first = _same_as_full(settings, conn, project_id, tmp_path, incremental=False)
+    made = conn.sdk.annotations.create(id=ids[0], completed_by=1, result=_span())
+    conn.sdk.annotations.delete(id=made.id)
+    again = _same_as_full(settings, conn, project_id, tmp_path)
+    # the task's updated_at moved, so its row (and a full pull's archive) differ from the first pull's
+    assert again.stats.fetched == (ids[0],) and again.stats.path != first.stats.path
+    assert not list(first.stats.path.parent.glob(".*.tmp"))

@@ -25,7 +25,7 @@ from ..files import atomic_write
 from ..schema import Schema
 from .changes import Mark, changed_since, project_mark, totals_disagree
 from .client import Connection
-from .pull import PullStats, _with_all_drafts, normalise_row, pull_raw
+from .pull import PullStats, _same_bytes, _with_all_drafts, normalise_row, pull_raw
 from .store import FORMAT, TaskStore, parser_key
 from .users import user_emails
 
@@ -116,11 +116,15 @@ def merge_changes(conn: Connection, project_id: int, store: TaskStore, dest: Pat
             raise _FullPull(wrong, changes.mark)
         stats = dict(tasks=totals["tasks"], annotations=totals["annotations"] + totals["skipped"],
                      drafts=totals["drafts"], removed=tuple(sorted(gone)), fetched=tuple(fetched))
-        if not fetched and not gone:
+        staging = dest.with_name(f".{dest.name}.pulling.tmp")
+        if fetched or gone:
+            with atomic_write(staging) as handle:
+                store.write_archive(handle)
+        if not (fetched or gone) or _same_bytes(staging, previous):  # (a change undone since: the same bytes)
+            staging.unlink(missing_ok=True)
             store.set_meta(mark=asdict(changes.mark))
             return PullStats(previous, unchanged_since=previous, **stats)  # type: ignore[arg-type]
-        with atomic_write(dest) as handle:
-            store.write_archive(handle)
+        staging.replace(dest)
         store.set_meta(mark=asdict(changes.mark), archive=dest.name)
     return PullStats(dest, **stats)  # type: ignore[arg-type]
 

@@ -77,6 +77,7 @@ def test_cli_backup_restore(tmp_path: Path):
     assert done.exit_code == 0 and "backed up sqlite" in done.output
     done = runner.invoke(main, ["--root", str(tmp_path), "server", "restore", str(tmp_path / "b.sqlite3")], env={})
     assert done.exit_code == 0 and "restored" in done.output, done.output
+    assert "The backup holds the database only" not in done.output and "came with it" not in done.output  # none here
 
 
 def test_restore_into_a_new_folder_creates_its_state(tmp_path: Path):
@@ -117,7 +118,7 @@ def test_backup_keeps_the_secret_key_and_credentials_and_restores_them_elsewhere
     new_env.parent.mkdir(parents=True)
     new_env.write_text("SECRET_KEY=a-new-servers-key\n", encoding="utf-8")
     done = backup.restore_database(new, dest)
-    assert (done.secret_key, done.credentials) == (True, True)
+    assert (done.secret_key, done.credentials, done.bare) == (True, True, False)
     assert _rows(ls_server.sqlite_file(new)) == ["kept"]
     assert new_env.read_text(encoding="utf-8") == "\nSECRET_KEY=old-key\n"
     assert new_creds.read_text(encoding="utf-8") == creds.read_text(encoding="utf-8")
@@ -132,7 +133,9 @@ def test_a_bare_database_file_from_an_earlier_version_still_restores(tmp_path: P
     bare = tmp_path / "bare.sqlite3"
     _db(bare, ["from-before"])
     done = backup.restore_database(settings, bare)
-    assert (done.secret_key, done.credentials) == (False, False) and _rows(live) == ["from-before"]
+    assert (done.secret_key, done.credentials, done.bare) == (False, False, True) and _rows(live) == ["from-before"]
+    said = CliRunner().invoke(main, ["--root", str(tmp_path), "server", "restore", str(bare)], env={})
+    assert said.exit_code == 0 and "The backup holds the database only" in said.output
 
 
 def test_a_tar_that_is_not_our_backup_is_refused_and_its_other_names_never_written(tmp_path: Path):

@@ -116,7 +116,11 @@ def restore(ctx: click.Context, file: Path) -> None:
     server runs."""
     done = ls_backup.restore_database(_embedded_settings(ctx), file)
     click.echo(f"restored {file} into {done.database}; start the server with annotate server start")
-    if not done.secret_key:  # a bare database file from an earlier version
+    came = [what for what, kept in (("Label Studio's secret key", done.secret_key),
+                                    ("the admin login (.annotate/credentials.json)", done.credentials)) if kept]
+    if came:
+        click.echo(f"{' and '.join(came)} came with it: logins and tokens made before the backup keep working.")
+    if done.bare:  # a database file from an earlier version
         click.echo("The backup holds the database only: bring the backed-up server's .annotate/credentials.json and "
                    "label-studio-data/.env (its secret key, which signs sessions and personal access tokens) along "
                    "when it comes from another project folder.")

@@ -44,11 +44,13 @@ CREDENTIALS_MEMBER = "credentials.json"
 
 @dataclass(frozen=True)
 class Restored:
-    """What a restore replaced: the database (as describe_database says it) and whether the keys came with it."""
+    """What a restore replaced: the database (as describe_database says it) and whether the keys came with it
+    (`bare`: a database file from an earlier version, which holds neither)."""
 
     database: str
     secret_key: bool
     credentials: bool
+    bare: bool = False
 
 
 def _me() -> pwd.struct_passwd:
@@ -195,7 +197,7 @@ def restore_database(settings: Settings, source: Path) -> Restored:
     if found != "archive":
         _check_kind(settings, found, source)
         _restore_file(settings, found, source)
-        return Restored(what, secret_key=False, credentials=False)
+        return Restored(what, secret_key=False, credentials=False, bare=True)
     paths = server.server_paths(settings)
     with _private_scratch(settings.state_dir) as scratch:
         kind, members = _unpack(source, scratch)

@@ -10,6 +10,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from ..errors import InputError
+from .lexflags import compile_pattern
 from .resolve import Candidate
 from .rules import SOURCE_LABEL, PatternRule, RuleSet
 
@@ -25,14 +26,16 @@ class RuleMatcher:
 
     def __init__(self, nlp: Language, rules: RuleSet):
         self.rules: dict[str, PatternRule] = {}
-        self.tokens = Matcher(nlp.vocab, validate=True)
+        checker = Matcher(nlp.vocab, validate=True)  # the rules as written, for their error messages
+        self.tokens = Matcher(nlp.vocab, validate=False)  # the same rules with word lists as lexeme flags (lexflags.py)
         self.phrases = {False: PhraseMatcher(nlp.vocab, attr="LOWER"), True: PhraseMatcher(nlp.vocab, attr="ORTH")}
         for number, rule in enumerate(rules.patterns):
             key = f"{number}:{rule.id}"
             self.rules[key] = rule
             try:
                 if rule.pattern:
-                    self.tokens.add(key, [list(rule.pattern)], greedy="LONGEST")
+                    checker.add(key, [list(rule.pattern)], greedy="LONGEST")
+                    self.tokens.add(key, [compile_pattern(nlp.vocab, list(rule.pattern))], greedy="LONGEST")
                 else:
                     docs = [nlp.make_doc(p) for p in rule.phrases]
                     self.phrases[rule.case_sensitive].add(key, docs)

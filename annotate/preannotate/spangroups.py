@@ -50,14 +50,17 @@ def get_candidates(doc: Doc, key: str) -> list[Candidate]:
 
 
 def to_records(doc: Doc, cands: Iterable[Candidate], text: str | None = None) -> list[Span]:
-    """Candidates as records.Span (score rounded, id set), each checked against `text` (default doc.text)."""
-    text = doc.text if text is None else text
+    """Candidates as records.Span (score rounded, id set), each checked against the article `text` if given.
+
+    (Without `text` there is nothing to check: a span cut from the Doc selects its own text, and Doc.text is
+    rebuilt from the tokens on every access, which costs more than the rest of this function.)"""
     out = []
     for cand in cands:
         piece = doc[cand.start : cand.end]
         span = Span(piece.start_char, piece.end_char, cand.label, piece.text, round(cand.score, 3), cand.source,
                     span_id(piece.start_char, piece.end_char, cand.label))
-        span.check(text)
+        if text is not None:
+            span.check(text)
         out.append(span)
     return out
 

@@ -191,7 +191,9 @@ class PullOutcome:
         stats = self.pulled.stats
         where = f"unchanged since {stats.path} (no new file)" if stats.unchanged_since else str(stats.path)
         lines = [Line(f"pulled {stats.tasks} task(s), {stats.annotations} annotation(s), {stats.drafts} draft(s) -> "
-                      f"{where}"), Line(f"  {stats.how()}")]
+                      f"{where}")]
+        if stats.fetched is not None or stats.full_reason:  # how it was made, when a store was involved
+            lines.append(Line(f"  {stats.how()}"))
         lines += [Line(f"during the pull: {change}", warning=True) for change in stats.changes()]
         if self.pulled.quarantine:
             scopes = Counter(q.scope for q in self.pulled.quarantine)

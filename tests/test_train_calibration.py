@@ -66,4 +66,4 @@ def test_calibrated_scores_keep_their_values():
 
 def test_too_few_spans_fit_nothing():
     result = calibrate([[(0.9, True)], [(0.2, False)]])
-    assert result["mapping"] is None and not result["applied"] and "too few" in result["note"]
+    assert result["mapping"] is None and not result["applied"] and "needs 2 dev documents" in result["note"]

@@ -1,4 +1,5 @@
-"""Per-label sources (training/sources.py): the combination they give, and the choice made on dev (no training)."""
+"""Per-label sources: the combination they give (preannotate/combine.py) and the choice made on dev
+(training/sources.py), no training."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import random
 
 import pytest
 
+from annotate.preannotate.combine import SOURCES, combine_by_source
 from annotate.preannotate.trained import combine_spans
 from annotate.records import Document, Span
 from annotate.scoring import MODES
-from annotate.training.sources import SOURCES, choose_sources, combine_by_source, combine_documents
+from annotate.training.sources import GUARANTEES, choose_sources, combine_documents
 
 TEXT = "ISIL fighters withdrew from the town of Saraqeb after the army shelled Idlib."
 LABELS = ("ACTOR", "LOCATION", "OUTCOME")
@@ -29,15 +31,11 @@ MODEL = [_span("ISIL", "ACTOR", 0.9, "model"), _span("Saraqeb", "LOCATION", 0.8,
          _span("army", "ACTOR", 0.7, "model"), _span("Idlib", "LOCATION", 0.6, "model")]
 
 
-def test_all_both_is_the_plain_combination():
-    assert combine_by_source(RULES, MODEL, {}) == combine_spans(RULES, MODEL)
-    assert combine_by_source(RULES, MODEL, dict.fromkeys(LABELS, "both")) == combine_spans(RULES, MODEL)
-
-
-def test_a_rules_label_drops_the_model_spans_and_a_model_label_the_rule_spans():
-    spans = combine_by_source(RULES, MODEL, {"ACTOR": "model", "LOCATION": "rules", "OUTCOME": "rules"})
-    assert [(s.text, s.label) for s in spans] == [("ISIL", "ACTOR"), ("withdrew", "OUTCOME"),
-                                                  ("town of Saraqeb", "LOCATION"), ("army", "ACTOR")]
+def test_documents_combine_by_the_pre_annotators_definition():
+    sources = {"ACTOR": "model", "LOCATION": "rules"}
+    combined = combine_documents([_doc(*RULES)], [_doc(*MODEL)], sources)[0]
+    assert list(combined.spans) == combine_by_source(RULES, MODEL, sources)
+    assert combine_documents([_doc(*RULES)], [_doc(*MODEL)], {})[0].spans == combine_spans(RULES, MODEL)
 
 
 def test_relations_survive_only_with_both_ends():
@@ -55,7 +53,7 @@ def test_the_better_source_is_chosen_per_label():
                  _span("withdrew", "OUTCOME"))]
     choice = choose_sources(gold, [_doc(*RULES)], [_doc(*MODEL)], LABELS)
     assert choice["sources"] == {"ACTOR": "model", "LOCATION": "rules", "OUTCOME": "rules"}
-    assert choice["guarantee"].startswith("never worse")
+    assert choice["guarantee"] == GUARANTEES[0]
     assert choice["scores"]["ACTOR"]["combined"]["exact"]["f1"] == 1.0
 
 
@@ -86,7 +84,7 @@ def _random_doc(rng: random.Random, doc_id: str, source: str) -> Document:
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_when_the_guarantee_is_claimed_no_label_loses_to_its_better_source(seed):
+def test_no_label_loses_to_its_better_source(seed):
     rng = random.Random(seed)
     ids = [f"d{i}" for i in range(4)]
     gold = [_random_doc(rng, i, "gold") for i in ids]
@@ -94,7 +92,8 @@ def test_when_the_guarantee_is_claimed_no_label_loses_to_its_better_source(seed)
     model = [_random_doc(rng, i, "model") for i in ids]
     choice = choose_sources(gold, rules, model, LABELS)
     assert set(choice["sources"].values()) <= set(SOURCES)
-    modes = MODES if choice["guarantee"].startswith("never worse") else ("exact",) if "exact" in choice["guarantee"] else ()
+    assert choice["guarantee"] in GUARANTEES
+    modes = MODES if choice["guarantee"] == GUARANTEES[0] else ("exact",)
     for label in choice["measured"]:
         scores = choice["scores"][label]
         for mode in modes:

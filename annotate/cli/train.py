@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..training.trainconfig import DEFAULT_STRATEGY, STRATEGIES
+from ..training.trainconfig import DEFAULT_STRATEGY, SERVED
 from .app import get_settings, main
 
 
@@ -17,9 +17,9 @@ from .app import get_settings, main
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same data + seed = same model).")
 @click.option("--max-steps", type=click.IntRange(min=10), default=500, show_default=True,
               help="Training steps at most (training stops earlier when dev F1 stops improving).")
-@click.option("--strategy", type=click.Choice(STRATEGIES), default=DEFAULT_STRATEGY, show_default=True,
+@click.option("--strategy", type=click.Choice(SERVED), default=DEFAULT_STRATEGY, show_default=True,
               help="finetune: the base model's NER with the project labels added; ner: a fresh NER and tok2vec; "
-                   "ner-base: a fresh NER on the base model's tok2vec; spancat: a span categorizer.")
+                   "ner-base: a fresh NER on the base model's tok2vec.")
 @click.option("--base", help="The pretrained pipeline of finetune/ner-base (default: the spacy_model setting).")
 @click.option("--curve", is_flag=True, help="Train on 25/50/75/100% of the training data and report the curve.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -61,6 +61,10 @@ def train(ctx: click.Context, gold_path: Path | None, seed: int, max_steps: int,
     click.echo(format_sources({**result.meta["source_choice"], "sources": result.meta["sources"]}))
     for name, figures in result.meta["calibration"].items():
         click.echo(format_calibration(name, figures))
+    if result.meta.get("foreign_labels"):
+        found = ", ".join(f"{label} {n}" for label, n in result.meta["foreign_labels"].items())
+        click.echo(f"warning: the model still predicts labels outside the schema on dev ({found}); "
+                   "train longer (--max-steps) or on more gold")
 
 
 def _curve_row(meta: dict) -> dict:

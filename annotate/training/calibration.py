@@ -93,7 +93,8 @@ def calibrate(groups: Sequence[Pairs], bins: int = BINS, folds: int = FOLDS) -> 
     raw = reliability(pooled, bins)
     out: dict[str, Any] = {"raw": raw, "mapping": None, "applied": False}
     if len(groups) < 2 or len(pooled) < 10:
-        out["note"] = f"too few scored spans on dev ({len(pooled)} in {len(groups)} document(s)) to fit a mapping"
+        out["note"] = (f"no mapping fitted: it needs 2 dev documents and 10 scored spans, dev has {len(groups)} "
+                       f"document(s) and {len(pooled)} span(s)")
         return out
     k = min(folds, len(groups))
     crossed: Pairs = []

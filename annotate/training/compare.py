@@ -4,10 +4,13 @@
 chooses each label's source (sources.py), scores the three systems and measures how reliable the span scores
 are (calibration.py). "combined" is the combination with the chosen per-label sources, which is what
 `preannotate --model` proposes; "both" is the plain combination (every label "both"), for reference.
+"foreign_labels" counts the model's dev spans of labels outside the schema: a fine-tuned pretrained NER keeps
+its own labels (PERSON, GPE...) until training has unlearnt them, which few steps may not do.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,7 +81,9 @@ def evaluate_on_dev(settings: Settings) -> Any:
         choice = choose_sources(dev, alone["rules"], alone["trained"], labels)
         predictions = {**alone, "combined": combine_documents(alone["rules"], alone["trained"], choice["sources"]),
                        "both": combine_documents(alone["rules"], alone["trained"], {})}
+        foreign = Counter(s.label for d in alone["trained"] for s in d.spans if s.label not in labels)
         return {"scores": compare_systems(dev, predictions), "sources": choice["sources"],
+                "foreign_labels": dict(sorted(foreign.items())),
                 "source_choice": {k: choice[k] for k in ("measured", "guarantee", "scores")},
                 "calibration": measure_calibration(dev, predictions)}
 

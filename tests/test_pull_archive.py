@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from annotate import pipeline
-from annotate.labelstudio import incremental
 from annotate.cli import main
 from annotate.config import load_settings
+from annotate.labelstudio import incremental
 from annotate.labelstudio.client import connect
 from annotate.labelstudio.pull import pull_raw
 from annotate.records import Document, Span

@@ -27,7 +27,7 @@ class WordTest:
 
 def word_flag(vocab: Vocab, words: frozenset[str], lower: bool) -> int:
     """The flag id of the test "text in words" on `vocab`, added once per vocab and word set."""
-    for flag, getter in vocab.lex_attr_getters.items():
+    for flag, getter in vocab.lex_attr_getters.items():  # type: ignore[attr-defined]  # (a cdef attribute spaCy does not stub)
         if isinstance(getter, WordTest) and (getter.words, getter.lower) == (words, lower):
             return int(flag)
     return int(vocab.add_flag(WordTest(words, lower)))

@@ -192,14 +192,14 @@ class PullOutcome:
         where = f"unchanged since {stats.path} (no new file)" if stats.unchanged_since else str(stats.path)
         lines = [Line(f"pulled {stats.tasks} task(s), {stats.annotations} annotation(s), {stats.drafts} draft(s) -> "
                       f"{where}")]
-        if stats.fetched is not None or stats.full_reason:  # how it was made, when a store was involved
-            lines.append(Line(f"  {stats.how()}"))
         lines += [Line(f"during the pull: {change}", warning=True) for change in stats.changes()]
         if self.pulled.quarantine:
             scopes = Counter(q.scope for q in self.pulled.quarantine)
             what = ", ".join(f"{n} {scope}(s)" for scope, n in sorted(scopes.items()))
             lines.append(Line(f"quarantined {what}, each named by task and annotator -> {self.pulled.quarantine_path}",
                               warning=True))
+        if stats.fetched is not None or stats.full_reason:  # how it was made, when a store was involved
+            lines.append(Line(stats.how()))
         if self.archive_only:
             return [*lines, Line("--archive-only: no gold written (build it with `annotate export`)")]
         return lines + [Line(text) for text in gold_lines(settings, self.pulled, self.gold)]

@@ -1,45 +1,35 @@
-"""The shapes of what the dashboard pages show, computed from the data store's snapshot and gold: the tasks of
-one archive, the document rows and their orderings, the overview's counts, annotators and progress."""
+"""The shapes of what the dashboard pages show: the data version on screen (View: its summary, an index of every
+task's sortable values as arrays, the tasks themselves on demand), the document rows and their orderings, and the
+overview's counts. Nothing here holds every task: a listing is sorted on the index and only its page is read."""
 
 from __future__ import annotations
 
 import re
-import statistics
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..gold.adjudicate import TaskGold, status_text
+import numpy as np
+
+from ..gold.adjudicate import status_text
+from ..gold.summary import Summary, annotator_stats, daily_progress, title_of
 from ..labelstudio.convert import Quarantined
 from ..records import Task
 from ..schema import Schema
 
+__all__ = ["DocRow", "Index", "View", "annotator_stats", "daily_progress", "filter_rows", "progress", "title_of"]
 _PROJECT = re.compile(r"project-(\d+)-")
 FileKey = tuple[str, int, int] | None
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The tasks of one raw archive (empty when nothing has been pulled yet)."""
-
-    archive: Path | None
-    tasks: tuple[Task, ...]
-    quarantined: int
-    schema: Schema
-    by_id: dict[int, Task] = field(repr=False)
-    generation: int = 0  # bumped for every archive version parsed, so caches can tell versions apart
-    quarantine: tuple[Quarantined, ...] = field(default=(), repr=False)  # what convert left out, for the pages
-
-    def quarantined_in(self, task_id: int) -> list[Quarantined]:
-        """What was left out of one task (whole annotations, relations, predictions), for its page."""
-        return [q for q in self.quarantine if q.task_id == task_id]
-
-    @property
-    def project_id(self) -> int | None:
-        match = _PROJECT.match(self.archive.name) if self.archive else None
-        return int(match.group(1)) if match else None
+# Each ordering as the row fields it sorts on, in priority; "-" sorts descending; a measure that is missing
+# (None) sorts after every value. Lists of DocRows (filter_rows) and the index (Index.select) both read this.
+SORTS: dict[str, tuple[str, ...]] = {
+    "worst": ("exact_f1", "-n_open", "task_id"),  # lowest exact span F1 first, then most open disagreements
+    "open": ("-n_open", "task_id"),
+    "alpha": ("token_alpha", "task_id"),
+    "id": ("task_id",),
+}
+MEASURES = ("exact_f1", "token_alpha")
 
 
 @dataclass(frozen=True)
@@ -60,40 +50,20 @@ class DocRow:
     def status_text(self) -> str:
         return status_text(self.status, self.n_open)
 
-
-def build_rows(snap: Snapshot, gold: dict[int, TaskGold], report: dict[str, Any] | None) -> list[DocRow]:
-    """One row per task for the documents page: its labels, annotators, agreement (once the report is in) and status."""
-    measures = {r["task_id"]: r for r in (report or {}).get("documents", [])}
-    rows = []
-    for task in snap.tasks:
-        done = task.completed
-        labels = frozenset(s.label for a in done for s in a.spans) | \
-            frozenset(s.label for p in task.predictions for s in p.spans)
-        m, g = measures.get(task.task_id, {}), gold.get(task.task_id)
-        rows.append(DocRow(task.task_id, task.article_id, title_of(task), tuple(sorted({a.annotator for a in done})),
-                           labels, m.get("token_alpha"), m.get("exact_f1"),
-                           len(g.disagreements) if g else 0, g.status if g else "unannotated"))
-    return rows
+    @classmethod
+    def from_summary(cls, row: dict[str, Any]) -> DocRow:
+        return cls(row["task_id"], row["article_id"], row["title"], tuple(row["annotators"]), frozenset(row["labels"]),
+                   row["token_alpha"], row["exact_f1"], row["n_open"], row["status"])
 
 
-def title_of(task: Task, width: int = 90) -> str:
-    """The article's title from its metadata, else the start of its text."""
-    title = task.meta.get("title") if isinstance(task.meta, dict) else None
-    text = str(title or task.text).strip().replace("\n", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def worst_first(row: DocRow) -> tuple:
-    """Sort key: lowest exact span F1 first, unmeasured tasks last, then most open disagreements."""
-    return (row.exact_f1 is None, row.exact_f1 if row.exact_f1 is not None else 0.0, -row.n_open, row.task_id)
-
-
-SORTS = {
-    "worst": worst_first,
-    "open": lambda r: (-r.n_open, r.task_id),
-    "alpha": lambda r: (r.token_alpha is None, r.token_alpha or 0.0, r.task_id),
-    "id": lambda r: r.task_id,
-}
+def _row_key(sort: str) -> Callable[[DocRow], tuple]:
+    def key(row: DocRow) -> tuple:
+        out: list[Any] = []
+        for name in SORTS.get(sort, SORTS["worst"]):
+            value = getattr(row, name.lstrip("-"))
+            out += [value is None, value or 0.0] if name in MEASURES else [-value if name[0] == "-" else value]
+        return tuple(out)
+    return key
 
 
 def filter_rows(rows: Sequence[DocRow], label: str = "", annotator: str = "", open_only: bool = False,
@@ -101,44 +71,135 @@ def filter_rows(rows: Sequence[DocRow], label: str = "", annotator: str = "", op
     """Rows having `label` and `annotator` (when given), only open ones if asked, in the chosen order."""
     kept = [r for r in rows if (not label or label in r.labels) and (not annotator or annotator in r.annotators)
             and (not open_only or r.n_open)]
-    return sorted(kept, key=SORTS.get(sort, worst_first))
+    return sorted(kept, key=_row_key(sort))
 
 
-def progress(tasks: Sequence[Task], per_task: int, gold: dict[int, TaskGold]) -> dict[str, int]:
+def _masks(lists: Sequence[Sequence[str]], n: int) -> dict[str, np.ndarray]:
+    """name -> which rows list it."""
+    where: dict[str, list[int]] = {}
+    for i, names in enumerate(lists):
+        for name in names:
+            where.setdefault(name, []).append(i)
+    masks = {}
+    for name, rows in where.items():
+        masks[name] = np.zeros(n, dtype=bool)
+        masks[name][rows] = True
+    return masks
+
+
+class Index:
+    """Every task's sortable and filterable values as arrays, in task id order (a few MB for 100,000 tasks)."""
+
+    def __init__(self, columns: dict[str, list[Any]]):
+        self.task_id = np.asarray(columns["task_id"], dtype=np.int64)
+        self.completed = np.asarray(columns["completed"], dtype=np.int64)
+        self.status = np.asarray(columns["status"], dtype="<U32")
+        self.n_open = np.asarray(columns["n_open"], dtype=np.int64)
+        self.overlapping = np.asarray(columns["overlapping"], dtype=np.int64)
+        self.set_measures(columns)
+        self.labels = _masks(columns["labels"], len(self.task_id))
+        self.annotators = _masks(columns["annotators"], len(self.task_id))
+
+    def set_measures(self, columns: dict[str, list[Any]]) -> None:
+        """Take the per-task agreement measures (NaN where missing), e.g. once the report is in."""
+        for name in MEASURES:
+            setattr(self, name, np.array([np.nan if v is None else v for v in columns[name]], dtype=np.float64))
+
+    def position(self, task_id: int) -> int | None:
+        at = int(np.searchsorted(self.task_id, task_id))
+        return at if at < len(self.task_id) and self.task_id[at] == task_id else None
+
+    def set_gold(self, task_id: int, status: str, n_open: int, overlapping: int) -> None:
+        at = self.position(task_id)
+        if at is not None:
+            self.status[at], self.n_open[at], self.overlapping[at] = status, n_open, overlapping
+
+    def select(self, label: str = "", annotator: str = "", open_only: bool = False, sort: str = "worst") -> np.ndarray:
+        """Task ids having `label` and `annotator` (when given), only open ones if asked, in the chosen order."""
+        keep = np.ones(len(self.task_id), dtype=bool)
+        none = np.zeros(len(self.task_id), dtype=bool)
+        if label:
+            keep &= self.labels.get(label, none)
+        if annotator:
+            keep &= self.annotators.get(annotator, none)
+        if open_only:
+            keep &= self.n_open > 0
+        rows = np.flatnonzero(keep)
+        keys: list[np.ndarray] = []
+        for name in SORTS.get(sort, SORTS["worst"]):
+            values = getattr(self, name.lstrip("-"))[rows]
+            keys += [np.isnan(values), np.nan_to_num(values)] if name in MEASURES else \
+                [-values if name[0] == "-" else values]
+        return self.task_id[rows[np.lexsort(keys[::-1])]]  # lexsort: the last key is the primary one
+
+
+def progress(index: Index, per_task: int) -> dict[str, int]:
     """Task counts for the overview: total, annotated once, fully annotated, adjudicated (nothing open left), in
-    adjudication (decided in part), remaining, and the
-    overlapping span pairs (within one annotation) reported."""
-    done = Counter(min(len(t.completed), per_task) for t in tasks)
-    full = done.get(per_task, 0)
-    once = sum(n for k, n in done.items() if k >= 1)
-    adjudicated = sum(g.status == "adjudicated" for g in gold.values())
-    in_adjudication = sum(g.status == "in_adjudication" for g in gold.values())
-    open_tasks = sum(bool(g.disagreements) for g in gold.values())
-    overlapping = [sum(p.kind == "overlapping_spans" for p in g.problems) for g in gold.values()]
-    return {"total": len(tasks), "annotated_once": once, "fully_annotated": full, "adjudicated": adjudicated,
-            "in_adjudication": in_adjudication, "remaining": len(tasks) - full, "open_tasks": open_tasks,
-            "open_disagreements": sum(len(g.disagreements) for g in gold.values()),
-            "overlapping_spans": sum(overlapping), "overlapping_tasks": sum(bool(n) for n in overlapping)}
+    adjudication (decided in part), remaining, open disagreements and the overlapping span pairs (within one
+    annotation) reported."""
+    done = np.minimum(index.completed, per_task)
+    full = int((done == per_task).sum())
+    return {"total": len(index.task_id), "annotated_once": int((done >= 1).sum()), "fully_annotated": full,
+            "adjudicated": int((index.status == "adjudicated").sum()),
+            "in_adjudication": int((index.status == "in_adjudication").sum()),
+            "remaining": len(index.task_id) - full, "open_tasks": int((index.n_open > 0).sum()),
+            "open_disagreements": int(index.n_open.sum()), "overlapping_spans": int(index.overlapping.sum()),
+            "overlapping_tasks": int((index.overlapping > 0).sum())}
 
 
-def annotator_stats(tasks: Sequence[Task]) -> list[dict[str, Any]]:
-    """Per annotator: tasks done and median seconds per task (Label Studio's lead_time)."""
-    done: Counter[str] = Counter()
-    times: dict[str, list[float]] = {}
-    for task in tasks:
-        for ann in task.completed:
-            done[ann.annotator] += 1
-            if ann.lead_time is not None:
-                times.setdefault(ann.annotator, []).append(float(ann.lead_time))
-    return [{"annotator": who, "tasks": n, "median_seconds": statistics.median(times[who]) if who in times else None}
-            for who, n in sorted(done.items(), key=lambda kv: (-kv[1], kv[0]))]
+class Tasks:
+    """Where a view's tasks come from, one at a time for a page, all at once for a gold build or a report."""
+
+    def get(self, task_id: int) -> tuple[Task, list[Quarantined]] | None:
+        raise NotImplementedError
+
+    def all(self) -> tuple[list[Task], list[Quarantined]]:
+        raise NotImplementedError
 
 
-def daily_progress(tasks: Sequence[Task]) -> list[tuple[str, int]]:
-    """(day, completed annotations up to and including that day), from each annotation's created_at."""
-    per_day = Counter((a.created_at or "")[:10] for t in tasks for a in t.completed if a.created_at)
-    total, out = 0, []
-    for day in sorted(per_day):
-        total += per_day[day]
-        out.append((day, total))
-    return out
+@dataclass
+class View:
+    """One data version as the pages see it (archive None: nothing pulled yet, no summary)."""
+
+    archive: Path | None
+    schema: Schema
+    summary: Summary | None
+    index: Index
+    tasks: Tasks | None
+    generation: int = 0  # bumped for every data version read, so caches can tell versions apart
+    quarantined: int = 0
+    _lock: Any = field(default=None, repr=False)
+
+    @property
+    def n_tasks(self) -> int:
+        return len(self.index.task_id)
+
+    @property
+    def project_id(self) -> int | None:
+        match = _PROJECT.match(self.archive.name) if self.archive else None
+        return int(match.group(1)) if match else None
+
+    def rows(self, task_ids: Sequence[int] | np.ndarray) -> list[DocRow]:
+        """The document rows of these tasks, in this order."""
+        if self.summary is None or not len(task_ids):
+            return []
+        with self._lock:
+            found = self.summary.docs([int(t) for t in task_ids])
+        return [DocRow.from_summary(found[int(t)]) for t in task_ids if int(t) in found]
+
+    def task(self, task_id: int) -> tuple[Task, list[Quarantined]] | None:
+        """One task and what parsing left out of it (None when this version has no such task)."""
+        if self.tasks is None or self.index.position(task_id) is None:
+            return None
+        return self.tasks.get(task_id)
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        if self.summary is None:
+            return default
+        with self._lock:
+            return self.summary.meta(key, default)
+
+
+def empty_index() -> Index:
+    return Index({name: [] for name in ("task_id", "completed", "status", "n_open", "overlapping", *MEASURES,
+                                        "annotators", "labels")})

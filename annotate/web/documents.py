@@ -13,9 +13,10 @@ from ..errors import InputError
 from ..gold.decide import parse_span_id
 from ..gold.decisions import ACTIONS
 from ..gold.relations import relation_words
+from ..labelstudio.convert import Quarantined
 from ..records import Task
 from . import context
-from .data import SORTS, filter_rows
+from .data import SORTS
 from .spans import Column, columns_for
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -37,42 +38,41 @@ def index() -> str:
     args = request.args
     sort = args.get("sort", "worst") if args.get("sort") in SORTS else "worst"
     label, annotator, open_only = args.get("label", ""), args.get("annotator", ""), args.get("open") == "1"
-    rows = store.memo(f"rows:{sort}:{label}:{annotator}:{open_only}",  # paging through a listing sorts once
-                      lambda s, g: filter_rows(store.rows(), label=label, annotator=annotator, open_only=open_only,
-                                               sort=sort))
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    report = store.report(wait=False)  # first: a listing made before the report is in is not kept after
+    ids = store.memo(f"rows:{sort}:{label}:{annotator}:{open_only}",  # paging through a listing sorts once
+                     lambda v: v.index.select(label=label, annotator=annotator, open_only=open_only, sort=sort))
+    pages = max(1, -(-len(ids) // PAGE_SIZE))
     number = min(max(args.get("page", 1, type=int) or 1, 1), pages)
-    shown = rows[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
-    annotators = store.memo("annotators-list", lambda s, g: sorted({a for r in store.rows() for a in r.annotators}))
-    report = store.report(wait=False)
-    return render_template("documents/list.html", rows=shown, page=Page(number, pages, len(rows)), sort=sort,
+    shown = snap.rows(ids[(number - 1) * PAGE_SIZE: number * PAGE_SIZE])
+    annotators = sorted(snap.index.annotators)
+    return render_template("documents/list.html", rows=shown, page=Page(number, pages, len(ids)), sort=sort,
                            labels=snap.schema.label_names, annotators=annotators, args=args, sorts=list(SORTS),
                            bootstrap=(report or {}).get("bootstrap"), has_data=snap.archive is not None,
                            computing=store.report_started() if report is None else None)
 
 
-def _task(task_id: int) -> Task:
-    task = context.store().snapshot().by_id.get(task_id)
-    if task is None:
+def _task(task_id: int) -> tuple[Task, list[Quarantined]]:
+    found = context.store().snapshot().task(task_id)
+    if found is None:
         abort(404, f"No task {task_id} in the pulled data.")
-    return task
+    return found
 
 
 @bp.route("/<int:task_id>")
 def detail(task_id: int) -> str:
     """One document: annotators, predictions and gold side by side; open disagreements with decision controls."""
     store = context.store()
-    task = _task(task_id)
+    task, quarantined = _task(task_id)
     snap = store.snapshot()
-    gold = store.gold()[task_id]
+    gold = store.gold_of(task)
     columns: Sequence[Column] = columns_for(task, gold, snap.schema)
-    row = store.memo("rows-by-id", lambda s, g: {r.task_id: r for r in store.rows()}).get(task_id)
+    row = next(iter(snap.rows([task_id])), None)
     ls_link = None
     if snap.project_id is not None:
         ls_link = f"{context.label_studio_url()}/projects/{snap.project_id}/data?task={task_id}"
     return render_template("documents/detail.html", task=task, gold=gold, columns=columns, row=row,
-                           decisions=store.decisions_for(task_id), ls_link=ls_link, schema=snap.schema,
-                           quarantined=snap.quarantined_in(task_id))
+                           decisions=store.decisions_for(task), ls_link=ls_link, schema=snap.schema,
+                           quarantined=quarantined)
 
 
 def _form_span() -> tuple[int, int, str]:
@@ -89,7 +89,7 @@ def decide(task_id: int) -> Response:
     from ..pipeline import record_decision  # the Label Studio client and spaCy stay unloaded until a decision
 
     store, settings = context.store(), context.settings()
-    task = _task(task_id)
+    task = _task(task_id)[0]
     action = request.form.get("action", "")
     if action not in ("accept", "reject", "choose"):
         raise InputError(f"action {action!r} is not one of accept, reject, choose")
@@ -110,7 +110,7 @@ def decide_relation(task_id: int) -> Response:
     from ..pipeline import record_relation_decision  # the Label Studio client and spaCy stay unloaded until a decision
 
     store, settings = context.store(), context.settings()
-    task = _task(task_id)
+    task = _task(task_id)[0]
     form = request.form
     action = form.get("action", "")
     if action not in ACTIONS:

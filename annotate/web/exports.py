@@ -51,10 +51,10 @@ def build() -> Response:
 
     store = context.store()
     snap = store.snapshot()
-    if snap.archive is None:
+    if snap.archive is None or snap.tasks is None:
         abort(409, "Nothing has been pulled yet: press Pull on the overview first.")
     try:
-        result = export_gold(list(snap.tasks), context.settings(), decisions_path=store.decisions_path,
+        result = export_gold(snap.tasks.all()[0], context.settings(), decisions_path=store.decisions_path,
                              source=describe_source(snap.archive))
     except QualityGateError as exc:
         flash(f"Built, but {exc}", "error")

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response  # what redirect() returns
 
 from . import charts, context
-from .data import annotator_stats, daily_progress, filter_rows, progress
+from .data import progress
 
 bp = Blueprint("overview", __name__)
 
@@ -17,11 +17,12 @@ def index() -> str:
     """Task counts, annotators, a progress chart and a link to the worst open disagreement."""
     store, per_task = context.store(), context.settings().annotators_per_task
     snap = store.snapshot()
-    counts = store.memo(f"progress-{per_task}", lambda s, gold: progress(s.tasks, per_task, gold))
-    worst = store.memo("worst", lambda s, gold: next(iter(filter_rows(store.rows(), open_only=True)), None))
-    chart = store.memo("progress-chart", lambda s, gold: charts.line_chart(
-        daily_progress(s.tasks), "Completed annotations over time (cumulative)"))
-    annotators = store.memo("annotators", lambda s, gold: annotator_stats(s.tasks))
+    store.report(wait=False)  # starts it when the summary has none yet: the documents' agreement needs it
+    counts = store.memo(f"progress-{per_task}", lambda v: progress(v.index, per_task))
+    worst = store.memo("worst", lambda v: next(iter(v.rows(v.index.select(open_only=True)[:1])), None))
+    chart = store.memo("progress-chart", lambda v: charts.line_chart(
+        [tuple(p) for p in v.meta("daily", [])], "Completed annotations over time (cumulative)"))
+    annotators = store.memo("annotators", lambda v: v.meta("annotators", []))
     return render_template("overview/index.html", snap=snap, counts=counts, per_task=per_task,
                            annotators=annotators, chart=chart, worst=worst)
 

@@ -17,13 +17,13 @@ import sqlite3
 import statistics
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
 from ..config import Settings
 from ..labelstudio.store import parser_key
+from ..localdb import MetaDB
 from ..records import Task
 from ..schema import Schema
 from .adjudicate import TaskGold, build_gold
@@ -118,19 +118,11 @@ def _doc_values(task: Task, decided: list[AnyDecision], schema: Schema, leads: S
             decisions_digest(decided), None, None)
 
 
-class Summary:
+class Summary(MetaDB):
     """One data version's summary; open with `open_summary`, made by `write_summary`."""
 
     def __init__(self, path: Path, db: sqlite3.Connection):
         self.path, self.db = path, db
-
-    def meta(self, key: str, default: Any = None) -> Any:
-        found = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return json.loads(found[0]) if found else default
-
-    def set_meta(self, **values: Any) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                            [(k, json.dumps(v, sort_keys=True)) for k, v in values.items()])
 
     def columns(self) -> dict[str, list[Any]]:
         """Every row's sortable and filterable values (COLUMNS, annotators and labels as lists), in task id order."""
@@ -181,17 +173,6 @@ class Summary:
             self.db.executemany("UPDATE docs SET token_alpha = ?, exact_f1 = ? WHERE task_id = ?",
                                 [(d.get("token_alpha"), d.get("exact_f1"), d["task_id"]) for d in documents])
             self.set_meta(report={k: v for k, v in report.items() if k != "documents"})
-
-    @contextmanager
-    def transaction(self) -> Iterator[Summary]:
-        """Everything inside is committed together, or not at all."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self
-        except BaseException:
-            self.db.rollback()
-            raise
-        self.db.commit()
 
     def close(self) -> None:
         self.db.close()

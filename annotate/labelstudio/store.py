@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..localdb import MetaDB
 from ..records import Task
 from ..schema import Schema
 from .convert import Quarantined, read_export, task_from_row, tasks_from_export
@@ -79,31 +80,12 @@ def _parse(row: dict[str, Any], schema: Schema) -> tuple[bytes, str]:
     return blob, json.dumps([q.to_dict() for q in found]) if found else ""
 
 
-class TaskStore:
+class TaskStore(MetaDB):
     """One project's stored tasks; open with `open_store`, write inside `transaction()`."""
 
     def __init__(self, path: Path, db: sqlite3.Connection):
         self.path, self.db = path, db
         self.note = ""  # set when an unreadable store was replaced by an empty one
-
-    def meta(self, key: str, default: Any = None) -> Any:
-        found = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return json.loads(found[0]) if found else default
-
-    def set_meta(self, **values: Any) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                            [(k, json.dumps(v, sort_keys=True)) for k, v in values.items()])
-
-    @contextmanager
-    def transaction(self) -> Iterator[TaskStore]:
-        """Everything inside is committed together, or not at all (an error or a fallback rolls it back)."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self
-        except BaseException:
-            self.db.rollback()
-            raise
-        self.db.commit()
 
     def clear(self) -> None:
         self.db.execute("DELETE FROM tasks")

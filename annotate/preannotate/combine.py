@@ -24,6 +24,7 @@ from spacy.tokens import Doc
 
 from ..errors import ConfigError
 from ..records import Document, span_id
+from ..scoring import SpanLike
 from .spangroups import (
     MODEL,
     OUTPUT,
@@ -39,15 +40,9 @@ SOURCES = ("rules", "model", "both")
 DEFAULT_SOURCE = "both"
 
 
-class Located(Protocol):
-    """What combining needs of a span: its extent, label and score (records.Span and resolve.Candidate)."""
+class Located(SpanLike, Protocol):
+    """What combining needs of a span: scoring's (start, end, label) and a score (records.Span, resolve.Candidate)."""
 
-    @property
-    def start(self) -> int: ...
-    @property
-    def end(self) -> int: ...
-    @property
-    def label(self) -> str: ...
     @property
     def score(self) -> float | None: ...
 

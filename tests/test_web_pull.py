@@ -104,3 +104,18 @@ def test_pull_button_writes_the_files_annotate_pull_writes(live_server, tmp_path
         [("warning", line) for line in printed.stderr.splitlines()] + \
         [("ok", line) for line in printed.stdout.splitlines()[1:]]
     assert any("gold dataset -> " in text for _, text in flashes) and "Data: project-" in page
+
+    # The pull also wrote the dashboard's summary of its archive: a dashboard started on the CLI's folder opens
+    # it at once and never reads the project itself (the executor that would do so refuses).
+    from concurrent.futures import Executor
+
+    from annotate.web.store import DataStore
+
+    class Refusing(Executor):
+        def submit(self, *args, **kwargs):  # type: ignore[override]
+            raise AssertionError("the dashboard summarised the archive itself")
+
+    cli_settings = live_server.settings(root=by_cli, project_title=TITLE, leads=(LEAD,))
+    view = DataStore(cli_settings, executor=Refusing()).snapshot()
+    assert view.n_tasks == 2 and view.meta("tasks") == 2 and view.quarantined == 1
+    assert sorted(p.name for p in (by_cli / ".annotate" / "summary").iterdir()) == [f"{view.archive.name}.sqlite"]

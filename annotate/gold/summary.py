@@ -27,7 +27,7 @@ from ..localdb import MetaDB
 from ..records import Task
 from ..schema import Schema
 from .adjudicate import TaskGold, build_gold
-from .decisions import AnyDecision, assign_decisions
+from .decisions import DECISIONS_FILE, AnyDecision, assign_decisions, load_decisions
 
 FORMAT = 1
 BOOTSTRAP = 200  # replicates for the summary's CIs: 1,000 would take minutes on 10k tasks
@@ -224,6 +224,16 @@ def write_summary(path: Path, identity: dict[str, Any], tasks: Sequence[Task], d
         if old != path:
             old.unlink(missing_ok=True)  # one summary per project folder: the newest archive's
     return Summary(path, _connect(path))
+
+
+def summarise(settings: Settings, archive: Path, tasks: Sequence[Task], schema: Schema,
+              quarantined: int = 0) -> Summary:
+    """Write the summary of `archive` (its parsed `tasks`) with the decision log as it is now: what a pull does
+    once its archive is written, so the dashboard opens the new version at once instead of parsing it."""
+    decisions_path = settings.exports_dir / DECISIONS_FILE
+    key = log_digest(decisions_path)  # before reading the log: a line written meanwhile is seen as a change
+    return write_summary(summary_path(settings, archive), summary_identity(archive, schema, settings.leads), tasks,
+                         load_decisions(decisions_path), key, schema, settings.leads, quarantined)
 
 
 def make_report(tasks: Sequence[Task], schema: Schema, bootstrap: int = BOOTSTRAP) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from .. import locks
 from ..config import Settings
 from ..errors import InputError, LabelStudioError, QualityGateError
 from ..export import ExportResult, export_gold
+from ..gold.summary import open_summary, summarise, summary_identity, summary_path
 from ..labelstudio.archive import (
     archive_name,
     latest_raw_export,
@@ -31,7 +33,7 @@ from ..labelstudio.pull import PullStats, change_marker
 from ..labelstudio.store import open_store, read_archive_tasks, store_path
 from ..labelstudio.users import resolve_users
 from ..records import Task
-from ..schema import load_schema
+from ..schema import Schema, load_schema
 from .project import Progress, no_progress
 
 log = logging.getLogger(__name__)
@@ -79,7 +81,21 @@ def pull(settings: Settings, progress: Progress = no_progress, full: bool = Fals
             log.info("pull: new archive %s", stats.path.name)
         qpath = write_quarantine(stats.path, quarantine)
         prune_archives(settings)
+        if load_tasks:
+            _summarise(settings, stats.path, tasks, schema, len(quarantine))
     return PullResult(project_id, stats, tasks, quarantine, qpath)
+
+
+def _summarise(settings: Settings, archive: Path, tasks: list[Task], schema: Schema, quarantined: int) -> None:
+    """The dashboard's summary of the new archive, made here from the tasks the pull already holds, so a dashboard
+    (restarted or running) opens the new version at once and never reads the whole project itself. Failing only
+    warns: the dashboard can still make it."""
+    try:
+        found = open_summary(summary_path(settings, archive), summary_identity(archive, schema, settings.leads))
+        (found or summarise(settings, archive, tasks, schema, quarantined)).close()
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("pull: could not write the dashboard's summary of %s (%s); the dashboard will make it",
+                    archive.name, exc)
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,10 @@ from ..gold.summary import (
     make_report,
     open_summary,
     regold,
+    summarise,
     summary_identity,
     summary_path,
     task_gold,
-    write_summary,
 )
 from ..labelstudio.archive import latest_raw_export
 from ..labelstudio.convert import Quarantined
@@ -229,12 +229,8 @@ class DataStore:
         assert archive is not None  # _open answers for "nothing pulled yet"
         try:
             schema = load_schema(self.settings.guidelines_dir)
-            key = log_digest(self.decisions_path)  # before reading the log: a newer line is seen as a change
-            entries = load_decisions(self.decisions_path)
             parsed = read_archive_tasks(self.settings, archive, schema)  # the local store's parse when it matches
-            summary = write_summary(summary_path(self.settings, archive),
-                                    summary_identity(archive, schema, self.settings.leads), parsed[0], entries, key,
-                                    schema, self.settings.leads, len(parsed[1]))
+            summary = summarise(self.settings, archive, parsed[0], schema, len(parsed[1]))
             return self._view(archive, schema, summary, generation, parsed)
         except AnnotateError as exc:
             log.error("dashboard: cannot read %s: %s", archive, exc)

@@ -134,7 +134,8 @@ def test_dashboard_model_page_shows_model_vs_gold_with_its_caveat(settings, pass
         gold = {first.article_id: [s for s in first.annotations[0].spans][:2]}
         return real(tasks, schema, gold, *args, gold_origins=origins, **kwargs)
     monkeypatch.setattr(agreement, "agreement_report", with_gold)
-    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "t", "REPORT_BOOTSTRAP": 20, "DATA_WAIT": True})
+    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "t", "REPORT_BOOTSTRAP": 20, "DATA_WAIT": True,
+                               "ISOLATE_WORK": False})  # the monkeypatch above lives in this process
     client = app.test_client()
     login(client, LEAD, password)
     app.extensions["annotate.data"].report(wait=True)
@@ -161,7 +162,8 @@ def test_dashboard_shows_an_undefined_f1_as_na_with_its_reason(settings, passwor
         gold = {next(t for t in tasks if t.predictions).article_id: []}
         return real(tasks, schema, gold, *args, **kwargs)
     monkeypatch.setattr(agreement, "agreement_report", blank)
-    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "t", "REPORT_BOOTSTRAP": 20, "DATA_WAIT": True})
+    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "t", "REPORT_BOOTSTRAP": 20, "DATA_WAIT": True,
+                               "ISOLATE_WORK": False})  # the monkeypatch above lives in this process
     client = app.test_client()
     login(client, LEAD, password)
     app.extensions["annotate.data"].report(wait=True)

@@ -10,6 +10,7 @@ from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from web_fixtures import APP_CONFIG, ARCHIVE, LEAD, export_rows, login, make_project
 
@@ -170,3 +171,35 @@ def test_ctrl_c_does_not_wait_for_background_work() -> None:
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def _refuse(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("the dashboard process read every task itself")
+
+
+def _bad_input(name: str) -> None:
+    raise InputError(f"{name}: line 3: not JSON")
+
+
+def test_run_in_child_hands_back_the_result_and_the_error() -> None:
+    assert background.run_in_child(os.getpid) != os.getpid()
+    with pytest.raises(InputError, match="tasks.json: line 3: not JSON"):
+        background.run_in_child(_bad_input, "tasks.json")
+
+
+def test_an_isolating_store_leaves_reading_every_task_to_a_child_process(settings: Settings, monkeypatch) -> None:
+    """The summary and the agreement report of a new archive are made in a child process (the refusing stand-ins
+    patched here do not reach it), and the dashboard's store reads their results back."""
+    from annotate.gold import summary
+    from annotate.web import store as web_store
+
+    for module, name in ((web_store, "read_archive_tasks"), (summary, "read_archive_tasks"),
+                         (web_store, "make_report"), (summary, "make_report")):
+        monkeypatch.setattr(module, name, _refuse)
+    store = DataStore(settings, bootstrap=20, isolate=True)
+    store.warm()
+    assert store.snapshot().n_tasks == 4
+    report = store.report(wait=True)
+    assert report is not None and report["bootstrap"]["replicates"] == 20  # made with our settings
+    view = store.snapshot()
+    assert view.index.exact_f1[~np.isnan(view.index.exact_f1)].size > 0  # the per-task measures came back too

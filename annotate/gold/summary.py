@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, cast
 
 from ..config import Settings
-from ..labelstudio.store import parser_key
+from ..labelstudio.store import parser_key, read_archive_tasks
 from ..localdb import MetaDB
 from ..records import Task
 from ..schema import Schema
@@ -234,6 +234,23 @@ def summarise(settings: Settings, archive: Path, tasks: Sequence[Task], schema: 
     key = log_digest(decisions_path)  # before reading the log: a line written meanwhile is seen as a change
     return write_summary(summary_path(settings, archive), summary_identity(archive, schema, settings.leads), tasks,
                          load_decisions(decisions_path), key, schema, settings.leads, quarantined)
+
+
+def summarise_archive(settings: Settings, archive: Path, schema: Schema) -> None:
+    """`summarise` with the archive's tasks read here (from the local store when it holds the archive)."""
+    tasks, quarantine = read_archive_tasks(settings, archive, schema)
+    summarise(settings, archive, tasks, schema, len(quarantine)).close()
+
+
+def report_into_summary(settings: Settings, archive: Path, schema: Schema, bootstrap: int = BOOTSTRAP) -> None:
+    """Make the agreement report of the archive's tasks and store it in the archive's summary (which must exist)."""
+    summary = open_summary(summary_path(settings, archive), summary_identity(archive, schema, settings.leads))
+    if summary is None:
+        raise FileNotFoundError(f"no summary of {archive.name} to store its agreement report in")
+    try:
+        summary.set_report(make_report(read_archive_tasks(settings, archive, schema)[0], schema, bootstrap))
+    finally:
+        summary.close()
 
 
 def make_report(tasks: Sequence[Task], schema: Schema, bootstrap: int = BOOTSTRAP) -> dict[str, Any]:

@@ -33,6 +33,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         # True: pages wait for newly pulled data / the agreement report instead of saying they are being computed
         DATA_WAIT=False,
         REPORT_WAIT=False,
+        # True: reading a new archive whole (its summary, its agreement report) runs in a child process, so the
+        # dashboard's memory stays that of one page (tests set it False to stay in one process)
+        ISOLATE_WORK=True,
     )
     if test_config:
         app.config.update(test_config)
@@ -42,7 +45,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     app.extensions["annotate.hosts"] = served_names(settings, host)
     app.extensions["annotate.data"] = DataStore(settings, bootstrap=app.config["REPORT_BOOTSTRAP"],
                                                      wait=app.config["DATA_WAIT"],
-                                                     report_wait=app.config["REPORT_WAIT"])
+                                                     report_wait=app.config["REPORT_WAIT"],
+                                                     isolate=app.config["ISOLATE_WORK"])
     app.jinja_env.globals["loading_seconds"] = app.extensions["annotate.data"].loading
     errors.init_app(app)
     for module in (auth, overview, reports, documents, exports):

@@ -1,8 +1,12 @@
-"""Background work for the dashboard: an executor of daemon threads, and the Job that ties a future to the
-data version it computes something for."""
+"""Background work for the dashboard: an executor of daemon threads, the Job that ties a future to the data
+version it computes something for, and `run_in_child`, which keeps work that reads every task (a summary, the
+agreement report) out of the dashboard's own memory."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -43,3 +47,52 @@ class Job:
     @property
     def seconds(self) -> float:
         return time.monotonic() - self.started
+
+
+def run_in_child(fn: Callable[..., Any], /, *args: Any) -> Any:
+    """`fn(*args)` in a fresh Python process (spawn), its result or its exception handed back; for work whose
+    memory peak must not stay with the dashboard (a process never gives freed memory back to the system).
+
+    The child is a daemon (stopped when the dashboard exits) and also stops itself when the dashboard is killed."""
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(send, os.getpid(), fn, args), daemon=True,
+                            name=f"dashboard-{getattr(fn, '__name__', 'work')}")
+    child.start()
+    send.close()
+    try:
+        status, value = receive.recv()
+    except EOFError:
+        child.join()
+        raise RuntimeError(f"the dashboard's worker process for {getattr(fn, '__name__', 'work')} ended without "
+                           f"an answer (exit code {child.exitcode})") from None
+    finally:
+        receive.close()
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    if status == "error":
+        raise value
+    return value
+
+
+def _child(send: Any, parent: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    try:
+        answer: tuple[str, Any] = ("ok", fn(*args))
+    except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it where it waits
+        try:
+            pickle.dumps(exc)
+            answer = ("error", exc)
+        except Exception:  # noqa: BLE001 - an exception that cannot travel: its text does
+            answer = ("error", RuntimeError(f"{type(exc).__name__}: {exc}"))
+    send.send(answer)
+    send.close()
+
+
+def _exit_with(parent: int) -> None:
+    """Stop this child when the dashboard that started it is gone (killed, so it could not stop us itself)."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)

@@ -32,7 +32,9 @@ from ..gold.summary import (
     make_report,
     open_summary,
     regold,
+    report_into_summary,
     summarise,
+    summarise_archive,
     summary_identity,
     summary_path,
     task_gold,
@@ -42,7 +44,7 @@ from ..labelstudio.convert import Quarantined
 from ..labelstudio.store import read_archive_tasks, reading, store_path
 from ..records import Task
 from ..schema import Schema, load_schema
-from .background import DaemonExecutor, Job
+from .background import DaemonExecutor, Job, run_in_child
 from .data import Index, Tasks, View, empty_index
 
 log = logging.getLogger(__name__)
@@ -125,8 +127,9 @@ class DataStore:
     """The pages' data: `snapshot` (the View), `report`, single tasks with their gold, each for the newest data."""
 
     def __init__(self, settings: Settings, bootstrap: int = REPORT_BOOTSTRAP, wait: bool = False,
-                 report_wait: bool = False, executor: Executor | None = None):
+                 report_wait: bool = False, executor: Executor | None = None, isolate: bool = False):
         self.settings, self.bootstrap = settings, bootstrap
+        self.isolate = isolate  # True: work that reads every task runs in a child process (run_in_child)
         self.wait, self.report_wait = wait, report_wait  # True: pages wait instead of saying "being read"
         self.decisions_path = settings.exports_dir / DECISIONS_FILE
         self._executor = executor or DaemonExecutor()
@@ -229,8 +232,17 @@ class DataStore:
         assert archive is not None  # _open answers for "nothing pulled yet"
         try:
             schema = load_schema(self.settings.guidelines_dir)
-            parsed = read_archive_tasks(self.settings, archive, schema)  # the local store's parse when it matches
-            summary = summarise(self.settings, archive, parsed[0], schema, len(parsed[1]))
+            parsed = None
+            if self.isolate:  # every task is read: in a child process, so its memory peak does not stay here
+                run_in_child(summarise_archive, self.settings, archive, schema)
+                summary = open_summary(summary_path(self.settings, archive),
+                                       summary_identity(archive, schema, self.settings.leads))
+                if summary is None:
+                    raise AnnotateError(f"the summary of {archive.name} was made but cannot be read back (was the "
+                                        "archive replaced meanwhile?)")
+            else:
+                parsed = read_archive_tasks(self.settings, archive, schema)  # the store's parse when it matches
+                summary = summarise(self.settings, archive, parsed[0], schema, len(parsed[1]))
             return self._view(archive, schema, summary, generation, parsed)
         except AnnotateError as exc:
             log.error("dashboard: cannot read %s: %s", archive, exc)
@@ -282,10 +294,15 @@ class DataStore:
 
     def _compute_report(self, view: View) -> dict[str, Any] | None:
         assert view.summary is not None and view.tasks is not None  # a view with tasks has both
+        assert view.archive is not None
         try:
-            report = make_report(view.tasks.all()[0], view.schema, bootstrap=self.bootstrap)  # minutes at 100k
+            if self.isolate:  # every task is read: in a child process, which writes the report into the summary
+                run_in_child(report_into_summary, self.settings, view.archive, view.schema, self.bootstrap)
+            else:
+                report = make_report(view.tasks.all()[0], view.schema, bootstrap=self.bootstrap)  # minutes at 100k
+                with self._lock:
+                    view.summary.set_report(report)
             with self._lock:
-                view.summary.set_report(report)
                 view.index.set_measures(view.summary.columns())
                 return view.summary.report()
         except Exception:

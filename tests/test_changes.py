@@ -184,3 +184,43 @@ def test_counts_name_every_counter_that_does_not_add_up():
     reason = counts_disagree(Mark(T0, {**COUNTS, "skipped_annotations_number": 1}), [_task(3, predictions=1)])
     assert reason == ("the merged tasks do not add up: total_predictions_number 1 here, 2 in Label Studio; "
                       "skipped_annotations_number 0 here, 1 in Label Studio")
+
+
+def test_ids_known_from_elsewhere_need_no_request_for_deletions():
+    """`present` (the embedded server's own database) says which tasks are held: no counting, no listing; when it
+    cannot tell (None), the API is asked as before."""
+    known = {i: TASKS[1] for i in range(1, 101)}
+    fake = FakeLabelStudio({i: v for i, v in known.items() if i % 2})
+    asked: list[int] = []
+
+    def held() -> frozenset[int]:
+        asked.append(1)
+        return frozenset(range(1, 101, 2))
+    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=known, overlap=timedelta(0), present=held)
+    assert changes.deleted == set(range(2, 101, 2)) and changes.ids == set(range(1, 101, 2)) and asked == [1]
+    assert fake.kinds() == ["mark", "project", "filter"]
+    fake.requests.clear()
+    changes = changed_since(_conn(fake), 7, Mark(T0, COUNTS), known=known, overlap=timedelta(0), present=lambda: None)
+    assert changes.deleted == set(range(2, 101, 2)) and fake.kinds()[-1] == "listing"
+
+
+def test_the_embedded_servers_database_is_read_only_when_it_is_ours(tmp_path, caplog):
+    import sqlite3
+
+    from annotate.config import load_settings
+    from annotate.labelstudio import server
+
+    external = load_settings({"label_studio_url": URL, "label_studio_api_key": "k"}, env={}, root=tmp_path)
+    assert server.database_task_ids(external, 1) is None
+    embedded = load_settings({}, env={}, root=tmp_path)
+    assert server.database_task_ids(embedded, 1) is None  # no database yet
+    path = server.sqlite_file(embedded)
+    path.parent.mkdir(parents=True)
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE task (id INTEGER PRIMARY KEY, project_id INTEGER)")
+        db.executemany("INSERT INTO task VALUES (?, ?)", [(1, 1), (2, 2), (5, 1)])
+    assert server.database_task_ids(embedded, 1) == {1, 5}
+    path.write_bytes(b"not a database at all, but long enough to be read as one" * 100)
+    assert server.database_task_ids(embedded, 1) is None and "listing them through the API" in caplog.text
+    postgres = load_settings({"database": "postgresql"}, env={}, root=tmp_path)
+    assert server.database_task_ids(postgres, 1) is None

@@ -74,7 +74,25 @@ def _same_as_full(settings, conn, project_id: int, tmp: Path, incremental: bool 
     return result
 
 
-def test_incremental_pulls_match_a_full_pull_after_every_kind_of_change(project, tmp_path):
+@pytest.fixture(params=["api", "database"])
+def deletions_from(request, live_server, monkeypatch):
+    """Where the pull learns which tasks are gone: the API (an external server: counting id ranges, listing ids),
+    or the embedded server's own SQLite database (server.database_task_ids, here on the session server's files)."""
+    from annotate.labelstudio import server
+
+    read = []
+    if request.param == "database":
+        real, embedded = server.database_task_ids, load_settings({}, env={}, root=live_server.root)
+        assert not embedded.external and server.sqlite_file(embedded).exists()
+
+        def from_database(settings, project_id):
+            read.append(project_id)
+            return real(embedded, project_id)
+        monkeypatch.setattr(server, "database_task_ids", from_database)
+    return request.param, read
+
+
+def test_incremental_pulls_match_a_full_pull_after_every_kind_of_change(project, tmp_path, deletions_from):
     settings, conn, project_id, ids = project
     for task_id in ids[:4]:
         conn.sdk.annotations.create(id=task_id, completed_by=1, result=_span())
@@ -95,6 +113,7 @@ def test_incremental_pulls_match_a_full_pull_after_every_kind_of_change(project,
     changed = _same_as_full(settings, conn, project_id, tmp_path)
     assert set(changed.stats.fetched or ()) >= {ids[0], ids[1], ids[4], ids[5], ids[6]}
     assert changed.stats.removed == (ids[3],), (changed.stats, ids)
+    assert deletions_from[1] == ([project_id] if deletions_from[0] == "database" else [])  # asked only then
     assert changed.stats.tasks == 9 and len(changed.stats.fetched or ()) <= 7
     assert "incremental pull" in changed.stats.how()
 

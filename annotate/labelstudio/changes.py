@@ -37,7 +37,7 @@ never reads drafts; the pull's draft count does, and `annotators list` reads Lab
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +54,7 @@ OVERLAP = timedelta(seconds=5)
 # Finding k deleted tasks among n by counting id ranges costs about k * log2(n) requests of ~0.1 s; listing every
 # id costs ~0.5 ms a task (measured at 2,000-5,000 tasks). Past this many requests, list.
 BISECT_LIMIT = 64
+IdSource = Callable[[], frozenset[int] | None]  # the task ids a project holds now, or None when it cannot tell
 COUNTERS = ("total_annotations_number", "total_predictions_number", "skipped_annotations_number")
 
 
@@ -104,9 +105,11 @@ def project_mark(conn: Connection, project_id: int) -> tuple[int, Mark]:
 
 
 def changed_since(conn: Connection, project_id: int, since: Mark | None, known: Mapping[int, str] | None = None,
-                  overlap: timedelta = OVERLAP) -> ChangeSet:
+                  overlap: timedelta = OVERLAP, present: IdSource | None = None) -> ChangeSet:
     """The tasks changed since `since` (the previous pull's mark), tasks deleted among `known` (id -> updated_at as
-    the previous pull stored them), and `needs_full_pull` with the reason when the filter cannot show a change."""
+    the previous pull stored them), and `needs_full_pull` with the reason when the filter cannot show a change.
+    `present`, when it gives an answer, says which task ids the project holds now (read after the listing), so
+    deletions need no request (server.database_task_ids)."""
     total, mark = project_mark(conn, project_id)
     if since is None or not since.updated_at:
         return ChangeSet({}, None, frozenset(), mark, True, "no earlier pull to compare with")
@@ -115,7 +118,7 @@ def changed_since(conn: Connection, project_id: int, since: Mark | None, known: 
     seen = {int(r["id"]): str(r.get("updated_at")) for r in rows}
     # the overlap brings back tasks saved shortly before the mark: keep only those that differ from the store
     changed = {k: v for k, v in seen.items() if known is None or known.get(k) != v}
-    ids, deleted = _present(conn, project_id, total, known, seen)
+    ids, deleted = _present(conn, project_id, total, known, seen, present)
     reason = _unseen(since, mark, changed)
     return ChangeSet(changed, ids, deleted, mark, bool(reason), reason)
 
@@ -146,12 +149,17 @@ def _parse(value: str) -> datetime:
 
 
 def _present(conn: Connection, project_id: int, total: int, known: Mapping[int, str] | None,
-             seen: dict[int, str]) -> tuple[frozenset[int], frozenset[int]]:
+             seen: dict[int, str], present: IdSource | None = None) -> tuple[frozenset[int], frozenset[int]]:
     """Ids held now and ids deleted. Ids only grow and every new task is in `seen`, so the task count says how many
-    known tasks are gone: none costs nothing, a few are found by counting id ranges, many by listing every id.
-    This trusts `known` to hold every task that existed at the mark, as a completed pull_raw does."""
+    known tasks are gone: none costs nothing; else `present` answers when it can; else a few are found by counting
+    id ranges, many by listing every id. This trusts `known` to hold every task that existed at the mark, as a
+    completed pull_raw does. (A task made or deleted after `seen` was listed shows in the merge's counts.)"""
     new = set(seen) - set(known or ())
     missing = len(known or ()) + len(new) - total
+    if known is not None and missing != 0 and present is not None:
+        held = present()
+        if held is not None:
+            return held, frozenset(set(known) - held)
     if known is not None and missing >= 0 and missing * max(1, len(known)).bit_length() <= BISECT_LIMIT:
         gone = _find_deleted(conn, project_id, sorted(known), missing)
         if gone is not None:

@@ -23,7 +23,7 @@ from typing import Any
 from ..config import redact_url
 from ..files import atomic_write
 from ..schema import Schema
-from .changes import Mark, changed_since, project_mark, totals_disagree
+from .changes import IdSource, Mark, changed_since, project_mark, totals_disagree
 from .client import Connection
 from .pull import PullStats, _same_bytes, _with_all_drafts, normalise_row, pull_raw
 from .store import FORMAT, TaskStore, parser_key
@@ -97,11 +97,11 @@ def fill_store(conn: Connection, project_id: int, store: TaskStore, dest: Path, 
 
 
 def merge_changes(conn: Connection, project_id: int, store: TaskStore, dest: Path, schema: Schema,
-                  previous: Path) -> PullStats:
+                  previous: Path, present: IdSource | None = None) -> PullStats:
     """Fetch and merge what changed since the store's mark, write the archive from the store (none when nothing
     changed); raises _FullPull with the reason when the result cannot be trusted."""
     mark = Mark(**store.meta("mark"))
-    changes = changed_since(conn, project_id, mark, store.known())
+    changes = changed_since(conn, project_id, mark, store.known(), present=present)
     if changes.needs_full_pull or changes.mark is None:
         raise _FullPull(changes.reason)
     with store.transaction():
@@ -131,8 +131,9 @@ def merge_changes(conn: Connection, project_id: int, store: TaskStore, dest: Pat
 
 def sync_store(conn: Connection, project_id: int, store: TaskStore, dest: Path, schema: Schema,
                previous: Path | None, full: bool = False,
-               progress: Callable[[int], None] | None = None) -> PullStats:
-    """Bring the store and the archive up to date: incrementally when it can be trusted, else by a full pull."""
+               progress: Callable[[int], None] | None = None, present: IdSource | None = None) -> PullStats:
+    """Bring the store and the archive up to date: incrementally when it can be trusted, else by a full pull.
+    `present`: where the project's task ids can be read without listing them (changes.changed_since)."""
     identity = project_identity(conn, project_id)
     reason = "a full pull was asked for" if full else stale_reason(store, identity, previous, schema)
     if not reason:
@@ -140,7 +141,7 @@ def sync_store(conn: Connection, project_id: int, store: TaskStore, dest: Path, 
         store.reparse(schema)
         for attempt in range(RETRIES + 1):
             try:
-                return merge_changes(conn, project_id, store, dest, schema, previous)
+                return merge_changes(conn, project_id, store, dest, schema, previous, present)
             except _FullPull as exc:
                 reason = str(exc)
                 if attempt == RETRIES or exc.mark is None or project_mark(conn, project_id)[1] == exc.mark:

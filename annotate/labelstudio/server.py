@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import secrets
+import sqlite3
 import subprocess
 import sys
 import urllib.error
@@ -106,6 +107,28 @@ def server_paths(settings: Settings) -> ServerPaths:
 def sqlite_file(settings: Settings) -> Path:
     """Label Studio's SQLite database in its data folder (its DATABASE_NAME default)."""
     return server_paths(settings).data / "label_studio.sqlite3"
+
+
+def database_task_ids(settings: Settings, project_id: int) -> frozenset[int] | None:
+    """The ids of a project's tasks, read from the embedded server's own SQLite database (read-only, one indexed
+    query: milliseconds at 20,000 tasks). Listing them through the API costs 0.6-1.8 ms a task, because Label
+    Studio's task list loads every listed task's annotations and predictions whatever fields are asked for
+    (measured on 1.23.2). None when that database is not ours to read: an external server, PostgreSQL, or a file
+    or table that is not as Label Studio makes it; the caller then asks the API."""
+    if settings.external or database.database_kind(settings) != "sqlite":
+        return None
+    path = sqlite_file(settings)
+    if not path.exists():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            return frozenset(int(i) for (i,) in db.execute("SELECT id FROM task WHERE project_id = ?", (project_id,)))
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        log.warning("could not read the task ids from %s (%s): listing them through the API", path.name, exc)
+        return None
 
 
 def database_target(settings: Settings) -> database.PostgresTarget | None:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from .. import locks
 from ..config import Settings
-from ..errors import InputError, LabelStudioError, QualityGateError
+from ..errors import AnnotateError, InputError, LabelStudioError, QualityGateError
 from ..export import ExportResult, export_gold
 from ..gold.summary import open_summary, summarise, summary_identity, summary_path
+from ..labelstudio import server as ls_server
 from ..labelstudio.archive import (
     archive_name,
     latest_raw_export,
@@ -72,7 +73,8 @@ def pull(settings: Settings, progress: Progress = no_progress, full: bool = Fals
             total = change_marker(conn, project_id)[0]  # one small request, so the bar has a total
             log.info("pull: project %d holds %d task(s)", project_id, total)
             stats = sync_store(conn, project_id, store, archive_name(settings, project_id), schema, previous,
-                               full=full, progress=progress("pull", total))
+                               full=full, progress=progress("pull", total),
+                               present=lambda: ls_server.database_task_ids(settings, project_id))
             tasks = store.parsed(schema)[0] if load_tasks else []
             quarantine = store.quarantine()
         if stats.unchanged_since:
@@ -93,7 +95,7 @@ def _summarise(settings: Settings, archive: Path, tasks: list[Task], schema: Sch
     try:
         found = open_summary(summary_path(settings, archive), summary_identity(archive, schema, settings.leads))
         (found or summarise(settings, archive, tasks, schema, quarantined)).close()
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, sqlite3.Error, AnnotateError) as exc:  # e.g. a decision log that does not parse
         log.warning("pull: could not write the dashboard's summary of %s (%s); the dashboard will make it",
                     archive.name, exc)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import link_project_files
 from web_fixtures import APP_CONFIG, LEAD, login, page_token
 
 from annotate import pipeline
@@ -69,8 +70,6 @@ def _tree(folder: Path) -> dict[str, bytes]:
 def test_pull_button_writes_the_files_annotate_pull_writes(live_server, tmp_path, monkeypatch):
     """Two project folders on the same project: `annotate pull` in one, the Pull button in the other. Same files
     under exports/ (byte for byte), and the page shows the lines the command printed (warnings as warnings)."""
-    from conftest import link_project_files
-
     from annotate.labelstudio.archive import raw_dir
 
     # The archive is named after the second it was written in; the gold names its source archive. One name for
@@ -86,7 +85,8 @@ def test_pull_button_writes_the_files_annotate_pull_writes(live_server, tmp_path
     assert printed.exit_code == 0, printed.output
 
     settings = live_server.settings(root=by_web, project_title=TITLE, leads=(LEAD,))
-    client = create_app(settings, APP_CONFIG).test_client()
+    # In this process: the archive name patched above must apply (the dashboard's worker would not see it)
+    client = create_app(settings, {**APP_CONFIG, "ISOLATE_WORK": False}).test_client()
     assert login(client, LEAD, ensure_users(settings)[LEAD]).status_code == 302
     response = client.post("/pull", data={"csrf_token": page_token(client)}, follow_redirects=True)
     assert response.status_code == 200
@@ -119,3 +119,22 @@ def test_pull_button_writes_the_files_annotate_pull_writes(live_server, tmp_path
     view = DataStore(cli_settings, executor=Refusing()).snapshot()
     assert view.n_tasks == 2 and view.meta("tasks") == 2 and view.quarantined == 1
     assert sorted(p.name for p in (by_cli / ".annotate" / "summary").iterdir()) == [f"{view.archive.name}.sqlite"]
+
+
+def test_the_pull_button_pulls_in_a_worker_process(live_server, tmp_path, monkeypatch):
+    """By default the pull (which reads every task and builds the gold) runs in the dashboard's worker process: the
+    refusing stand-in patched into this process is never called, and the page still shows what the pull said."""
+    root = link_project_files(tmp_path / "worker")
+    (root / "annotate.toml").write_text(f'leads = ["{LEAD}"]\nproject_title = "{TITLE}-w"\n', encoding="utf-8")
+    settings = live_server.settings(root=root, project_title=f"{TITLE}-w", leads=(LEAD,))
+    pipeline.push(settings, [Document("w-1", TEXTS["wp-1"], (), {"title": "w-1"})])
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the dashboard process pulled itself")
+    monkeypatch.setattr(pipeline.sync, "pull_and_export", refuse)
+    client = create_app(settings, APP_CONFIG).test_client()
+    assert login(client, LEAD, ensure_users(settings)[LEAD]).status_code == 302
+    page = client.post("/pull", data={"csrf_token": page_token(client)}, follow_redirects=True)
+    assert page.status_code == 200 and "pulled 1 task" in html.unescape(page.get_data(as_text=True)), page.get_data(
+        as_text=True)[-3000:]
+    assert list((root / "exports" / "raw").glob("project-*.json")) and (root / ".annotate" / "summary").is_dir()

@@ -33,6 +33,7 @@ from .sync import (
     gold_lines,
     pull,
     pull_and_export,
+    pull_lines,
     read_tasks,
     write_gold,
 )
@@ -41,6 +42,6 @@ __all__ = [
     "DemoResult", "Line", "Progress", "PullOutcome", "PullResult", "TaskSource", "configure_project",
     "connect_ml_backend", "decisions_file", "describe_source", "export_pulled", "gold_counts",
     "gold_lines", "manifest_path", "no_progress", "open_disagreements",
-    "open_project", "preannotate_inputs", "pull", "pull_and_export", "push", "read_tasks", "record_decision",
+    "open_project", "preannotate_inputs", "pull", "pull_and_export", "pull_lines", "push", "read_tasks", "record_decision",
     "record_relation_decision", "run_demo", "write_gold",
 ]

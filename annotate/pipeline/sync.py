@@ -229,3 +229,8 @@ def pull_and_export(settings: Settings, archive_only: bool = False, progress: Pr
     (unless `archive_only`) write the gold dataset to exports/gold/ from that archive."""
     result = pull(settings, progress, full=full, load_tasks=not archive_only)
     return PullOutcome(result, None if archive_only else export_pulled(settings, result), archive_only)
+
+
+def pull_lines(settings: Settings) -> list[Line]:
+    """pull_and_export, keeping only the lines it reports (what the dashboard runs in its worker process)."""
+    return pull_and_export(settings).lines(settings)

@@ -258,3 +258,25 @@ def test_build_without_data_is_refused(logged_in: FlaskClient, settings) -> None
 def test_document_text_reaches_the_gold_unchanged(built: FlaskClient) -> None:
     rows = [json.loads(line) for line in built.get("/exports/files/latest/gold.jsonl").get_data(as_text=True).splitlines()]
     assert rows[1]["text"] == TEXT2
+
+
+def test_a_decision_made_with_the_cli_shows_at_once_and_after_a_restart(logged_in: FlaskClient, settings,
+                                                                         password: str) -> None:
+    """`annotate decide` writes the log beside a running dashboard: its next page rebuilds the gold row of that task
+    only; a dashboard started afterwards on the summary written before the decision shows it too."""
+    from click.testing import CliRunner
+    from web_fixtures import APP_CONFIG, LEAD, login
+
+    from annotate.cli import main
+    from annotate.web import create_app
+
+    assert "in adjudication" not in _text(logged_in.get("/documents/"))  # summary made, nothing decided
+    done = CliRunner().invoke(main, ["decide", "--root", str(settings.root), "--task", "1", "--start", "7",
+                                     "--end", "13", "--label", "OUTCOME", "--accept", "--by", LEAD])
+    assert done.exit_code == 0, done.output
+    expected = '<td class="status in_adjudication">in adjudication (2 open)</td>'
+    assert expected in _text(logged_in.get("/documents/"))
+    assert "Status <b>in adjudication (2 open)</b>" in _text(logged_in.get("/documents/1"))
+    restarted = create_app(settings, APP_CONFIG).test_client()
+    login(restarted, LEAD, password)
+    assert expected in _text(restarted.get("/documents/"))

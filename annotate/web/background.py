@@ -49,6 +49,10 @@ class Job:
         return time.monotonic() - self.started
 
 
+class WorkerStopped(RuntimeError):
+    """A worker process ended by a signal (the dashboard stopping stops its daemon children): not a failure."""
+
+
 def run_in_child(fn: Callable[..., Any], /, *args: Any) -> Any:
     """`fn(*args)` in a fresh Python process (spawn), its result or its exception handed back; for work whose
     memory peak must not stay with the dashboard (a process never gives freed memory back to the system).
@@ -64,8 +68,12 @@ def run_in_child(fn: Callable[..., Any], /, *args: Any) -> Any:
         status, value = receive.recv()
     except EOFError:
         child.join()
-        raise RuntimeError(f"the dashboard's worker process for {getattr(fn, '__name__', 'work')} ended without "
-                           f"an answer (exit code {child.exitcode})") from None
+        name = getattr(fn, "__name__", "work")
+        if child.exitcode is not None and child.exitcode < 0:  # a signal: stopped with the dashboard, or killed
+            raise WorkerStopped(f"the dashboard's worker process for {name} was stopped (signal {-child.exitcode})"
+                                ) from None
+        raise RuntimeError(f"the dashboard's worker process for {name} ended without an answer (exit code "
+                           f"{child.exitcode})") from None
     finally:
         receive.close()
         child.join(timeout=10)

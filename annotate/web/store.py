@@ -44,7 +44,7 @@ from ..labelstudio.convert import Quarantined
 from ..labelstudio.store import read_archive_tasks, reading, store_path
 from ..records import Task
 from ..schema import Schema, load_schema
-from .background import DaemonExecutor, Job, run_in_child
+from .background import DaemonExecutor, Job, WorkerStopped, run_in_child
 from .data import Index, Tasks, View, empty_index
 
 log = logging.getLogger(__name__)
@@ -247,6 +247,9 @@ class DataStore:
         except AnnotateError as exc:
             log.error("dashboard: cannot read %s: %s", archive, exc)
             raise
+        except WorkerStopped as exc:
+            log.info("dashboard: %s", exc)
+            raise
         except Exception:
             log.exception("dashboard: reading %s failed", archive)
             raise
@@ -305,6 +308,9 @@ class DataStore:
             with self._lock:
                 view.index.set_measures(view.summary.columns())
                 return view.summary.report()
+        except WorkerStopped as exc:
+            log.info("agreement report: %s", exc)
+            raise
         except Exception:
             log.exception("agreement report failed for %s", view.archive)
             raise

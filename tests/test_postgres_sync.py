@@ -50,3 +50,21 @@ def test_these_tests_run_on_postgresql(live_server):
     state = live_server.root / ".annotate"
     assert (state / "postgres" / "data" / "postmaster.pid").exists()
     assert not list((state / "label-studio-data").glob("*.sqlite3"))
+
+
+def test_the_incremental_pull_reads_deleted_tasks_from_the_private_cluster(live_server, tmp_path):
+    """server.database_task_ids on the embedded server's PostgreSQL (psql over the cluster's socket) gives exactly
+    the ids the API lists, a deletion included, so an incremental pull on a team's server needs no id listing."""
+    from annotate import pipeline
+    from annotate.config import load_settings
+    from annotate.labelstudio.client import connect
+    from annotate.labelstudio.pull import project_ids
+    from annotate.records import Document
+
+    external = live_server.settings(root=link_project_files(tmp_path / "p"), project_title="pg-ids")
+    ref, report = pipeline.push(external, [Document(f"pg{i}", f"Rebels seized Idlib ({i}).", (), {}) for i in range(5)])
+    conn = connect(external)
+    conn.sdk.tasks.delete(id=sorted(report.task_ids.values())[1])
+    embedded = load_settings({"database": "postgresql"}, env={}, root=live_server.root)
+    held = ls_server.database_task_ids(embedded, ref.id)
+    assert held is not None and held == set(project_ids(conn, ref.id)) and len(held) == 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pwd
 import secrets
 import sqlite3
 import subprocess
@@ -110,24 +111,34 @@ def sqlite_file(settings: Settings) -> Path:
 
 
 def database_task_ids(settings: Settings, project_id: int) -> frozenset[int] | None:
-    """The ids of a project's tasks, read from the embedded server's own SQLite database (read-only, one indexed
-    query: milliseconds at 20,000 tasks). Listing them through the API costs 0.6-1.8 ms a task, because Label
-    Studio's task list loads every listed task's annotations and predictions whatever fields are asked for
-    (measured on 1.23.2). None when that database is not ours to read: an external server, PostgreSQL, or a file
-    or table that is not as Label Studio makes it; the caller then asks the API."""
-    if settings.external or database.database_kind(settings) != "sqlite":
+    """The ids of a project's tasks, read from the embedded server's own database: SQLite read-only in process, or
+    PostgreSQL through `psql` (one indexed query: milliseconds at 20,000 tasks, plus psql's start). Listing them
+    through the API costs 0.6-1.8 ms a task, because Label Studio's task list loads every listed task's
+    annotations and predictions whatever fields are asked for (measured on 1.23.2). None when that database is
+    not ours to read (an external server) or cannot be read as Label Studio makes it; the caller then asks the
+    API."""
+    if settings.external:
         return None
-    path = sqlite_file(settings)
-    if not path.exists():
-        return None
+    query = f"SELECT id FROM task WHERE project_id = {int(project_id)}"
+    kind = database.database_kind(settings)
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        try:
-            return frozenset(int(i) for (i,) in db.execute("SELECT id FROM task WHERE project_id = ?", (project_id,)))
-        finally:
-            db.close()
-    except sqlite3.Error as exc:
-        log.warning("could not read the task ids from %s (%s): listing them through the API", path.name, exc)
+        if kind == "sqlite":
+            path = sqlite_file(settings)
+            if not path.exists():
+                return None
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+            try:
+                return frozenset(int(i) for (i,) in db.execute(query))
+            finally:
+                db.close()
+        target = postgres.cluster_target(postgres.cluster_paths(settings)) if kind == "cluster" else \
+            database.parse_database_url(settings.database, database.read_password(settings))
+        out = postgres.run_program([str(postgres.pg_bin("psql")), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                                    "-c", query], pwd.getpwuid(os.geteuid()), env=target.client_env())
+        return frozenset(int(line) for line in out.split())
+    except (sqlite3.Error, ServerError, OSError, ValueError) as exc:
+        log.warning("could not read the task ids from the server's database (%s): listing them through the API",
+                    str(exc)[:300])
         return None
 
 

@@ -121,7 +121,8 @@ def same_spans(a: Sequence[Document], b: Sequence[Document]) -> bool:
 
 
 def calibration_on_test(test: Sequence[Document], model_docs: Sequence[Document], meta: dict[str, Any]) -> dict[str, Any]:
-    """ECE of the model's span scores on the test documents: raw, and through the mapping fitted on dev."""
+    """ECE of the model's raw span scores (`model_docs`) on the test documents: raw, and through the mapping
+    fitted on dev (what the pre-annotator proposes when the mapping is applied)."""
     from annotate.training.calibration import apply_mapping, reliability, scored_pairs
 
     pairs = scored_pairs(test, model_docs)
@@ -137,10 +138,12 @@ def run_corpus(settings: Any, corpus: Corpus, docs: list[Document], sizes: list[
     "combined" is the combination with the sources the training chose per label on its dev split
     (training/sources.py); `honoured` says whether `preannotate --model` proposes exactly those spans.
     """
+    from annotate.preannotate.trained import TrainedModel, in_schema
     from annotate.training.sources import combine_documents
 
     train, test = split_documents(docs)
     articles = _articles(test)
+    labels = _schema_labels(settings)
     rules_docs = _predict(settings, None, articles)
     rules = score_labels(test, rules_docs, corpus.labels)
     rows = []
@@ -149,6 +152,8 @@ def run_corpus(settings: Any, corpus: Corpus, docs: list[Document], sizes: list[
         model_docs = _predict(settings, str(folder), articles, with_rules=False)
         combined_docs = combine_documents(rules_docs, model_docs, meta["sources"])
         product = _predict(settings, str(folder), articles)
+        raw_docs = [Document(d.id, d.text, tuple(in_schema(d.spans, labels)), d.meta)
+                    for d in TrainedModel(folder).documents(articles)]  # scores before the calibration mapping
         # fit_documents is train_model's meta "documents": train counts paragraphs, dev whole held-out documents.
         rows.append({"train_documents": size, "fit_documents": meta["documents"], "train_seconds": round(seconds, 1),
                      "fit_seconds": meta["train_seconds"],
@@ -158,10 +163,16 @@ def run_corpus(settings: Any, corpus: Corpus, docs: list[Document], sizes: list[
                                 "combined": score_labels(test, combined_docs, corpus.labels)},
                      "dev_scores": meta["scores"],
                      "calibration": {"dev": meta["calibration"]["model"],
-                                     "test": calibration_on_test(test, model_docs, meta)}})
+                                     "test": calibration_on_test(test, raw_docs, meta)}})
         if echo:
             print(format_row(rows[-1], corpus.labels), flush=True)
     return {"labels": list(corpus.labels), "train": len(train), "test": len(test), "rows": rows}
+
+
+def _schema_labels(settings: Any) -> tuple[str, ...]:
+    from annotate.schema import load_schema
+
+    return load_schema(settings.guidelines_dir).label_names
 
 
 def _cell(scores: dict[str, Any], label: str) -> str:

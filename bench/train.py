@@ -16,7 +16,8 @@ from typing import Any
 from annotate.config import load_settings
 from annotate.mlbackend import create_backend
 from annotate.mlbackend.credentials import ensure_credentials
-from annotate.preannotate.trained import TrainedModel, TrainedPreannotator
+from annotate.preannotate import build_preannotator
+from annotate.preannotate.trained import TrainedModel
 from annotate.training.train import TrainOptions, train_model
 
 from .preannotate import make_articles
@@ -49,7 +50,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         start = time.perf_counter()
         spans = sum(len(d.spans) for d in model.documents(articles))
         scored = time.perf_counter() - start
-        pre = TrainedPreannotator(model)
+        pre = build_preannotator(settings, str(result.folder), with_rules=False)  # what the backend serves
         app = create_backend(settings, result.folder, build=lambda _m: pre, train=lambda: None)
         client = app.test_client()
         tasks = [{"id": i, "data": {"text": a.text}} for i, a in enumerate(articles)]

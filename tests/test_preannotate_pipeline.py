@@ -20,8 +20,9 @@ from annotate.preannotate.annotator import Preannotator
 from annotate.preannotate.combine import combine_by_source, combine_documents
 from annotate.preannotate.resolve import Candidate
 from annotate.preannotate.spangroups import MODEL, RULE_RELATIONS, RULES, get_candidates
-from annotate.preannotate.trained import KIND
+from annotate.preannotate.trained import KIND, TrainedModel
 from annotate.records import Article, Document, read_documents
+from annotate.training.calibration import apply_mapping
 
 pytestmark = pytest.mark.slow
 LABELS = ("ACTOR", "LOCATION", "OUTCOME")
@@ -38,25 +39,28 @@ def articles():
     return list(load_articles([PROJECT_ROOT / "seeds"]))
 
 
-def _write_trained(folder: Path, sources: dict[str, str] | None = None) -> Path:
-    """A small NER fitted in a few steps on the seed gold, in the folder shape `annotate train` writes."""
+def _write_trained(folder: Path, sources: dict[str, str] | None = None, extra: str | None = None,
+                   meta: dict | None = None) -> Path:
+    """A small NER fitted in a few steps on the seed gold, in the folder shape `annotate train` writes
+    (with `extra`, e.g. "NORP", the gold ACTORs ending in "s" get that label: a model that predicts a label
+    outside the schema, as a fine-tuned pretrained NER may)."""
     fix_random_seed(0)
     folder.mkdir(parents=True, exist_ok=True)
     nlp = spacy.blank("en")
     ner = nlp.add_pipe("ner")
-    for label in LABELS:
+    for label in (*LABELS, *([extra] if extra else [])):
         ner.add_label(label)
     examples = []
     for gold in list(read_documents(PROJECT_ROOT / "guidelines" / "seed-gold.jsonl"))[:3]:
         doc = nlp.make_doc(gold.text)
-        aligned = [(s.start, s.end, s.label) for s in sorted(gold.spans, key=lambda s: s.start)
-                   if doc.char_span(s.start, s.end) is not None]
+        aligned = [(s.start, s.end, extra if extra and s.label == "ACTOR" and s.text.endswith("s") else s.label)
+                   for s in sorted(gold.spans, key=lambda s: s.start) if doc.char_span(s.start, s.end) is not None]
         examples.append(Example.from_dict(doc, {"entities": _non_overlapping(aligned)}))
     optimizer = nlp.initialize(lambda: examples)
     for _ in range(40):
         nlp.update(examples, sgd=optimizer, drop=0.1)
     nlp.to_disk(folder / "model")
-    meta = {"kind": KIND, "version": "ner-test"} | ({"sources": sources} if sources is not None else {})
+    meta = {"kind": KIND, "version": "ner-test"} | ({"sources": sources} if sources is not None else {}) | (meta or {})
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     return folder
 
@@ -126,6 +130,56 @@ def test_two_processes_with_a_trained_model_give_the_same_output(settings, artic
     two = _dicts(pre.annotate(many, processes=2, batch_size=3))
     assert one == two and [d["id"] for d in two] == [a.id for a in many]
     assert {s["source"] for d in one for s in d["spans"]} >= {"model"}
+
+
+# --- the model stage: schema labels only, calibrated scores ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def norp_model(tmp_path_factory):
+    """A model that predicts NORP besides the schema's labels, as a fine-tuned pretrained NER still may."""
+    return _write_trained(tmp_path_factory.mktemp("norp"), extra="NORP")
+
+
+@pytest.mark.parametrize("with_rules", [False, True])
+def test_the_model_stage_never_proposes_a_label_outside_the_schema(settings, articles, norp_model,
+                                                                   with_rules: bool) -> None:
+    raw = [s for d in TrainedModel(norp_model).documents(articles) for s in d.spans]
+    assert "NORP" in {s.label for s in raw} and {s.label for s in raw} & set(LABELS)  # it predicts both kinds
+    pre = build_preannotator(settings, str(norp_model), with_rules=with_rules, sources={"ACTOR": "model"})
+    layers = list(pre.layers(articles))
+    proposed = {s.label for d in layers for layer in ("model", "combined") for s in d[layer].spans}
+    assert "NORP" not in proposed and proposed <= set(LABELS)
+    # its spans of schema labels still come
+    assert {s.key for d in layers for s in d["model"].spans} == {s.key for s in raw if s.label in LABELS}
+
+
+def test_the_dev_evaluation_drops_labels_outside_the_schema_and_counts_them(settings, norp_model) -> None:
+    from annotate.training.compare import evaluate_on_dev
+    from annotate.training.golddata import GoldData
+
+    dev = list(read_documents(PROJECT_ROOT / "guidelines" / "seed-gold.jsonl"))[3:]
+    gold = GoldData(train=Path("unused"), dev=Path("unused"), train_docs=(), dev_docs=tuple(dev), source={})
+    result = evaluate_on_dev(settings)(norp_model, gold)
+    assert result["foreign_labels"].get("NORP", 0) > 0
+    assert set(result["scores"]["trained"]["exact"]["labels"]) <= set(LABELS)
+
+
+MAPPING = {"method": "isotonic", "x": [0.1, 0.9], "y": [0.25, 0.35]}
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_model_scores_go_through_the_calibration_mapping_of_meta_json(settings, articles, tmp_path,
+                                                                        applied: bool) -> None:
+    calibration = {"model": {"mapping": MAPPING if applied else None, "applied": applied}}
+    folder = _write_trained(tmp_path / "m", meta={"calibration": calibration})
+    raw = {s.key: s.score for d in TrainedModel(folder).documents(articles) for s in d.spans}
+    pre = build_preannotator(settings, str(folder), with_rules=False)
+    served = {s.key: s.score for d in pre.annotate(articles) for s in d.spans}
+    assert served and served.keys() == raw.keys()
+    expected = {k: round(apply_mapping(MAPPING, v), 3) if applied else v for k, v in raw.items()}
+    assert served == expected
+    save_pipeline(pre.nlp, tmp_path / "pre")  # the mapping travels in the saved pipeline's config
+    assert {s.key: s.score for d in load_preannotator(tmp_path / "pre").annotate(articles) for s in d.spans} == expected
 
 
 # --- per-label sources -------------------------------------------------------------------------------------------

@@ -63,8 +63,8 @@ def train(ctx: click.Context, gold_path: Path | None, seed: int, max_steps: int,
         click.echo(format_calibration(name, figures))
     if result.meta.get("foreign_labels"):
         found = ", ".join(f"{label} {n}" for label, n in result.meta["foreign_labels"].items())
-        click.echo(f"warning: the model still predicts labels outside the schema on dev ({found}); "
-                   "train longer (--max-steps) or on more gold")
+        click.echo(f"warning: the model still predicts labels outside the schema on dev ({found}); the "
+                   "pre-annotator drops them, but they may hide project spans: train longer (--max-steps) or on more gold")
 
 
 def _curve_row(meta: dict) -> dict:

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 class Annotator(Protocol):
-    """What the backend needs of a pre-annotator (annotate.preannotate's Preannotator or TrainedPreannotator)."""
+    """What the backend needs of a pre-annotator (annotate.preannotate.build_preannotator's Preannotator)."""
 
     model_version: str
 

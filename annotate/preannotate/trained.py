@@ -5,16 +5,20 @@ probability mass whose parse contains that entity), so spans and tasks can be or
 
 The component keeps the trained pipeline whole, as a sub-pipeline saved in its own folder: the model then
 sees the lexical features (vocab, norms) it was trained with, whatever base pipeline the rules run on. It
-reads the outer Doc's tokens, so its spans line up with the rules' token for token.
+reads the outer Doc's tokens, so its spans line up with the rules' token for token. It proposes only the
+schema's labels (`labels`): a fine-tuned pretrained NER keeps some of its own (NORP, CARDINAL...) after short
+training, and those are dropped. With a `calibration` mapping (meta.json's, fitted on dev by `annotate train`)
+its scores go through it, so the uncertainty order of tasks uses calibrated scores.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, TypeVar, cast
 
 import spacy
 from spacy.language import Language
@@ -24,7 +28,8 @@ from spacy.util import minibatch
 
 from ..errors import ConfigError
 from ..records import Article, Document, Span
-from .combine import combine_by_source
+from ..training.calibration import apply_mapping
+from .combine import Located, combine_by_source
 from .resolve import Candidate
 from .spangroups import MODEL, put_candidates, register_extensions, to_records
 
@@ -33,6 +38,8 @@ SOURCE = "model"
 META_FILE = "meta.json"
 MODEL_DIR = "model"
 KIND = "annotate-ner"  # marks a folder as a model trained by `annotate train`
+
+L = TypeVar("L", bound=Located)
 
 
 def is_trained_model(model: str | Path | None) -> bool:
@@ -74,11 +81,24 @@ def scored_entities(nlp: Language, doc: Doc, beam_width: int = BEAM_WIDTH) -> li
             for e in doc.ents]
 
 
+def in_schema(spans: Iterable[L], labels: Collection[str]) -> list[L]:
+    """The spans whose label is one of the schema's `labels` (a pretrained NER's own labels never pass)."""
+    return [s for s in spans if s.label in labels]
+
+
+def calibration_mapping(meta: dict[str, Any]) -> dict[str, Any]:
+    """The score mapping of a trained model's meta.json, {} unless `annotate train` applied one on dev."""
+    model = (meta.get("calibration") or {}).get("model") or {}
+    return dict(model["mapping"]) if model.get("applied") and model.get("mapping") else {}
+
+
 class ModelStage:
     """The `annotate_model` component: the trained pipeline's scored spans as doc.spans["annotate_model"]."""
 
-    def __init__(self, nlp: Language, name: str, beam_width: int):
+    def __init__(self, nlp: Language, name: str, beam_width: int, labels: list[str], calibration: dict[str, Any]):
         self.name, self.beam_width = name, beam_width
+        self.labels = frozenset(labels)
+        self.calibration = dict(calibration)
         self.model: Language | None = None
         register_extensions()
 
@@ -91,12 +111,22 @@ class ModelStage:
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc], batch_size=1)))
 
+    def proposed(self, cands: Iterable[Candidate]) -> list[Candidate]:
+        """The candidates of schema labels only, their scores through the calibration mapping (if any)."""
+        kept = in_schema(cands, self.labels)
+        if not self.calibration:
+            return kept
+        return [replace(c, score=round(apply_mapping(self.calibration, c.score), 3)) for c in kept]
+
     def pipe(self, docs: Iterable[Doc], batch_size: int = 32) -> Iterator[Doc]:
         model = self._trained()
+        if not self.labels:
+            raise ConfigError(f"pipeline component {self.name!r} has no schema labels to propose: build the pipeline "
+                              "with preannotate.build_pipeline")
         for batch in minibatch(docs, batch_size):
             inner = [Doc(model.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d]) for d in batch]
             for doc, parsed in zip(batch, model.pipe(inner, batch_size=batch_size), strict=True):
-                put_candidates(doc, MODEL, scored_entities(model, parsed, self.beam_width))
+                put_candidates(doc, MODEL, self.proposed(scored_entities(model, parsed, self.beam_width)))
                 yield doc
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
@@ -107,14 +137,17 @@ class ModelStage:
         return self
 
 
-@Language.factory("annotate_model", default_config={"beam_width": BEAM_WIDTH})
-def make_model(nlp: Language, name: str, beam_width: int) -> ModelStage:
-    """The trained model stage (its pipeline given by `.model = ...` or from_disk)."""
-    return ModelStage(nlp, name, beam_width)
+@Language.factory("annotate_model", default_config={"beam_width": BEAM_WIDTH, "labels": [], "calibration": {}})
+def make_model(nlp: Language, name: str, beam_width: int, labels: list[str], calibration: dict[str, Any]) -> ModelStage:
+    """The trained model stage proposing the schema's `labels` (its pipeline given by `.model = ...` or from_disk)."""
+    return ModelStage(nlp, name, beam_width, labels, calibration)
 
 
 class TrainedModel:
-    """A trained pipeline and its meta.json; `documents()` turns articles into scored Documents (model only)."""
+    """A trained pipeline and its meta.json; `documents()` turns articles into scored Documents (model only).
+
+    Raw, unlike the model stage: every label the trained pipeline predicts, beam scores uncalibrated (what the dev
+    evaluation measures and fits the calibration on)."""
 
     def __init__(self, folder: Path | str):
         self.folder = Path(folder).expanduser()
@@ -143,36 +176,3 @@ def combine_spans(first: Sequence[Span], second: Sequence[Span], min_score: floa
     """
     second = [s for s in second if (s.score or 0.0) >= min_score]
     return tuple(combine_by_source(list(first), second, {}))
-
-
-class Annotates(Protocol):
-    """Anything with `annotate(articles, processes, batch_size)` and a model_version (a Preannotator)."""
-
-    model_version: str
-
-    def annotate(self, articles: Iterable[Article], processes: int = 1, batch_size: int = 32) -> Iterator[Document]: ...
-
-
-class TrainedPreannotator:
-    """A trained model's Documents, optionally combined with a rule pre-annotator's (kept for older callers).
-
-    The pre-annotator proper is one pipeline (preannotate.build_preannotator); this runs the two separately.
-    """
-
-    def __init__(self, model: TrainedModel, rules: Annotates | None = None):
-        self.model = model
-        self.rules = rules
-        self.model_version = model.model_version + (f"+{rules.model_version}" if rules else "")
-
-    def annotate(self, articles: Iterable[Article], processes: int = 1, batch_size: int = 32) -> Iterator[Document]:
-        """Stream Documents in input order; with rules, both span sets are combined per document."""
-        if self.rules is None:
-            yield from self.model.documents(articles, batch_size)
-            return
-        articles = list(articles)
-        ruled = self.rules.annotate(articles, processes=processes, batch_size=batch_size)
-        for learned, rule_doc in zip(self.model.documents(articles, batch_size), ruled, strict=True):
-            spans = combine_spans(rule_doc.spans, learned.spans)
-            ids = {s.id for s in spans}
-            relations = tuple(r for r in rule_doc.relations if r.from_id in ids and r.to_id in ids)
-            yield Document(learned.id, learned.text, spans, learned.meta, self.model_version, relations)

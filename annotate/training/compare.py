@@ -5,18 +5,20 @@ chooses each label's source (sources.py), scores the three systems and measures 
 are (calibration.py). "combined" is the combination with the chosen per-label sources, which is what
 `preannotate --model` proposes; "both" is the plain combination (every label "both"), for reference.
 "foreign_labels" counts the model's dev spans of labels outside the schema: a fine-tuned pretrained NER keeps
-its own labels (PERSON, GPE...) until training has unlearnt them, which few steps may not do.
+its own labels (PERSON, GPE...) until training has unlearnt them, which few steps may not do. They are dropped
+before anything is scored or chosen, as the pre-annotator's model stage drops them (trained.in_schema).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..evaluate import score_documents
-from ..preannotate.trained import TrainedModel
+from ..preannotate.trained import TrainedModel, in_schema
 from ..records import Article, Document
 from ..scoring import show
 from .calibration import calibrate, scored_pairs
@@ -34,7 +36,7 @@ def _articles(docs: Sequence[Document]) -> list[Article]:
 
 
 def predict_alone(settings: Settings, model_folder: Path, docs: Sequence[Document]) -> dict[str, list[Document]]:
-    """Predictions of the trained model alone and of the rules alone, for the texts of `docs`."""
+    """Predictions of the trained model alone (raw: every label, uncalibrated scores) and of the rules alone."""
     from ..preannotate.annotator import build_rule_preannotator
 
     articles = _articles(docs)
@@ -77,11 +79,12 @@ def evaluate_on_dev(settings: Settings) -> Any:
 
         labels = load_schema(settings.guidelines_dir).label_names
         dev = list(gold.dev_docs)
-        alone = predict_alone(settings, model_folder, dev)
+        raw = predict_alone(settings, model_folder, dev)
+        foreign = Counter(s.label for d in raw["trained"] for s in d.spans if s.label not in labels)
+        alone = {**raw, "trained": [replace(d, spans=tuple(in_schema(d.spans, labels))) for d in raw["trained"]]}
         choice = choose_sources(dev, alone["rules"], alone["trained"], labels)
         predictions = {**alone, "combined": combine_documents(alone["rules"], alone["trained"], choice["sources"]),
                        "both": combine_documents(alone["rules"], alone["trained"], {})}
-        foreign = Counter(s.label for d in alone["trained"] for s in d.spans if s.label not in labels)
         return {"scores": compare_systems(dev, predictions), "sources": choice["sources"],
                 "foreign_labels": dict(sorted(foreign.items())),
                 "source_choice": {k: choice[k] for k in ("measured", "guarantee", "scores")},

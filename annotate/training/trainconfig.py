@@ -5,9 +5,12 @@ strategy's component; the overrides are the training options (seed, steps, dropo
 file, and for the strategies that start from a pretrained pipeline the `source` of its components.
 
 Strategies (compared on re3d and CNC by `python -m bench.loop --strategies`, see the README). `finetune` is
-the default: in 3-fold cross-validation inside the bench's re3d training documents it led on both labels
-(exact F1 ACTOR 0.52, LOCATION 0.48, against 0.48/0.37 for `ner` and 0.52/0.40 for `ner-base`), and it trains
-fastest (one component, no separate tok2vec).
+the default. Measured 2026-12-02 with the model stage dropping labels outside the schema: in 3-fold
+cross-validation inside bench loop's training documents (the test documents unread) it led on re3d, exact/overlap
+F1 ACTOR 0.523/0.672 and LOCATION 0.485/0.619, against 0.521/0.671 and 0.405/0.514 for `ner-base` and
+0.476/0.619 and 0.386/0.514 for `ner`; on CNC's OUTCOME (folds of 14 sentences, noisy) the combination's
+overlap F1 was 0.511, against 0.529 (`ner-base`) and 0.587 (`ner`). Its leftover pretrained labels (NORP,
+CARDINAL...) are dropped by the pre-annotator's model stage (preannotate/trained.py).
 - `ner`: a fresh NER on a fresh, vectors-free tok2vec (init config's own);
 - `ner-base`: a fresh NER listening to the base model's tok2vec (sourced from e.g. en_core_web_sm, trained on);
 - `finetune`: the base model's pretrained NER (it has its own tok2vec), the project labels added to it;
@@ -27,7 +30,7 @@ from ..errors import ConfigError
 
 STRATEGIES = ("ner", "ner-base", "finetune", "spancat")
 SERVED = ("finetune", "ner", "ner-base")  # what the pre-annotator's model stage (NER entities) can serve
-DEFAULT_STRATEGY = "ner"  # finetune measured better but leaks pretrained labels (NORP, CARDINAL) until the model stage drops labels outside the schema
+DEFAULT_STRATEGY = "finetune"
 NEEDS_BASE = frozenset({"ner-base", "finetune"})
 SPANCAT_MAX_TOKENS = 10  # covers 99% of re3d's ACTOR/LOCATION spans; CNC's OUTCOMEs are longer (NER has no limit)
 

@@ -92,25 +92,33 @@ def updated_after(since: str | datetime) -> dict[str, Any]:
     return {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": filter_time(since)}
 
 
-def project_mark(conn: Connection, project_id: int) -> tuple[int, Mark]:
-    """(task count, Mark) now: the newest task updated_at and the project's counters, in two small requests."""
+def read_project(conn: Connection, project_id: int) -> dict[str, Any]:
+    """The project as GET /api/projects/N/ gives it: its counters are counted live from the tables."""
+    project = conn.call(f"read project {project_id}", conn.get_json, f"api/projects/{project_id}/")
+    return project if isinstance(project, dict) else {}
+
+
+def project_mark(conn: Connection, project_id: int, project: dict[str, Any] | None = None) -> tuple[int, Mark]:
+    """(task count, Mark) now: the newest task updated_at and the project's counters, in two small requests (one
+    when `project`, a read_project made just before, is given)."""
     response = conn.call("read the newest change", conn.get_json, "api/tasks/",
                          {"project": project_id, "page": 1, "page_size": 1, "include": "id,updated_at",
                           "query": json.dumps({"ordering": ["-tasks:updated_at"]})})
     rows = response.get("tasks") or []
-    project = conn.call(f"read project {project_id}", conn.get_json, f"api/projects/{project_id}/")
+    project = project if project is not None else read_project(conn, project_id)
     counters = {key: int(project.get(key) or 0) for key in COUNTERS}
     newest = rows[0].get("updated_at") if rows else None
     return int(response.get("total", 0)), Mark(str(newest) if newest else "", counters)
 
 
 def changed_since(conn: Connection, project_id: int, since: Mark | None, known: Mapping[int, str] | None = None,
-                  overlap: timedelta = OVERLAP, present: IdSource | None = None) -> ChangeSet:
+                  overlap: timedelta = OVERLAP, present: IdSource | None = None,
+                  project: dict[str, Any] | None = None) -> ChangeSet:
     """The tasks changed since `since` (the previous pull's mark), tasks deleted among `known` (id -> updated_at as
     the previous pull stored them), and `needs_full_pull` with the reason when the filter cannot show a change.
     `present`, when it gives an answer, says which task ids the project holds now (read after the listing), so
-    deletions need no request (server.database_task_ids)."""
-    total, mark = project_mark(conn, project_id)
+    deletions need no request (server.database_task_ids). `project`: a read_project made just before, reused."""
+    total, mark = project_mark(conn, project_id, project)
     if since is None or not since.updated_at:
         return ChangeSet({}, None, frozenset(), mark, True, "no earlier pull to compare with")
     start = _parse(since.updated_at) - overlap

@@ -23,7 +23,7 @@ from typing import Any
 from ..config import redact_url
 from ..files import atomic_write
 from ..schema import Schema
-from .changes import IdSource, Mark, changed_since, project_mark, totals_disagree
+from .changes import IdSource, Mark, changed_since, project_mark, read_project, totals_disagree
 from .client import Connection
 from .pull import PullStats, _same_bytes, _with_all_drafts, normalise_row, pull_raw
 from .store import FORMAT, TaskStore, parser_key
@@ -43,9 +43,10 @@ class _FullPull(Exception):
         self.mark = mark
 
 
-def project_identity(conn: Connection, project_id: int) -> dict[str, Any]:
-    """What tells a store it belongs to this project of this server: its id, creation time and the server URL."""
-    project = conn.call(f"read project {project_id}", conn.get_json, f"api/projects/{project_id}/")
+def project_identity(conn: Connection, project_id: int, project: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What tells a store it belongs to this project of this server: its id, creation time and the server URL
+    (from `project`, a read_project, when given)."""
+    project = project if project is not None else read_project(conn, project_id)
     return {"id": project_id, "created_at": str(project.get("created_at")), "url": redact_url(conn.url)}
 
 
@@ -97,11 +98,12 @@ def fill_store(conn: Connection, project_id: int, store: TaskStore, dest: Path, 
 
 
 def merge_changes(conn: Connection, project_id: int, store: TaskStore, dest: Path, schema: Schema,
-                  previous: Path, present: IdSource | None = None) -> PullStats:
+                  previous: Path, present: IdSource | None = None, project: dict[str, Any] | None = None
+                  ) -> PullStats:
     """Fetch and merge what changed since the store's mark, write the archive from the store (none when nothing
     changed); raises _FullPull with the reason when the result cannot be trusted."""
     mark = Mark(**store.meta("mark"))
-    changes = changed_since(conn, project_id, mark, store.known(), present=present)
+    changes = changed_since(conn, project_id, mark, store.known(), present=present, project=project)
     if changes.needs_full_pull or changes.mark is None:
         raise _FullPull(changes.reason)
     with store.transaction():
@@ -131,17 +133,21 @@ def merge_changes(conn: Connection, project_id: int, store: TaskStore, dest: Pat
 
 def sync_store(conn: Connection, project_id: int, store: TaskStore, dest: Path, schema: Schema,
                previous: Path | None, full: bool = False,
-               progress: Callable[[int], None] | None = None, present: IdSource | None = None) -> PullStats:
+               progress: Callable[[int], None] | None = None, present: IdSource | None = None,
+               project: dict[str, Any] | None = None) -> PullStats:
     """Bring the store and the archive up to date: incrementally when it can be trusted, else by a full pull.
-    `present`: where the project's task ids can be read without listing them (changes.changed_since)."""
-    identity = project_identity(conn, project_id)
+    `present`: where the project's task ids can be read without listing them (changes.changed_since); `project`:
+    a read_project made just before (its identity and the first merge's counters come from it)."""
+    project = project if project is not None else read_project(conn, project_id)
+    identity = project_identity(conn, project_id, project)
     reason = "a full pull was asked for" if full else stale_reason(store, identity, previous, schema)
     if not reason:
         assert previous is not None  # stale_reason checked it
         store.reparse(schema)
         for attempt in range(RETRIES + 1):
             try:
-                return merge_changes(conn, project_id, store, dest, schema, previous, present)
+                return merge_changes(conn, project_id, store, dest, schema, previous, present,
+                                     project if attempt == 0 else None)  # a retry reads the project again
             except _FullPull as exc:
                 reason = str(exc)
                 if attempt == RETRIES or exc.mark is None or project_mark(conn, project_id)[1] == exc.mark:

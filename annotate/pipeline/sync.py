@@ -26,11 +26,12 @@ from ..labelstudio.archive import (
     remove_stale_temp,
     write_quarantine,
 )
+from ..labelstudio.changes import read_project
 from ..labelstudio.client import connect
 from ..labelstudio.convert import Quarantined, read_export, tasks_from_export
 from ..labelstudio.incremental import sync_store
 from ..labelstudio.project import find_project
-from ..labelstudio.pull import PullStats, change_marker
+from ..labelstudio.pull import PullStats
 from ..labelstudio.store import open_store, read_archive_tasks, store_path
 from ..labelstudio.users import resolve_users
 from ..records import Task
@@ -70,11 +71,12 @@ def pull(settings: Settings, progress: Progress = no_progress, full: bool = Fals
         store = open_store(store_path(settings, project_id))
         assert store is not None  # opened for writing: created when missing
         with closing(store.db):
-            total = change_marker(conn, project_id)[0]  # one small request, so the bar has a total
+            project = read_project(conn, project_id)  # the bar's total, the store's identity, the counters
+            total = int(project.get("task_number") or 0)
             log.info("pull: project %d holds %d task(s)", project_id, total)
             stats = sync_store(conn, project_id, store, archive_name(settings, project_id), schema, previous,
                                full=full, progress=progress("pull", total),
-                               present=lambda: ls_server.database_task_ids(settings, project_id))
+                               present=lambda: ls_server.database_task_ids(settings, project_id), project=project)
             tasks = store.parsed(schema)[0] if load_tasks else []
             quarantine = store.quarantine()
         if stats.unchanged_since:

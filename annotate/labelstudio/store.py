@@ -13,6 +13,7 @@ with a full pull. Writers hold the pull lock; readers may read at any time (WAL)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import pickle
@@ -51,8 +52,11 @@ def row_json(row: dict[str, Any]) -> str:
 
 
 @cache
+@functools.cache
 def _source_digest() -> str:
-    """A digest of this package's source: a parse pickled by other code is parsed again."""
+    """A digest of this package's source, taken once per process: a parse pickled by other code is parsed again.
+    Once, because the code that parses is the code this process loaded, whatever the files on disk say later (a
+    long dashboard or benchmark run would otherwise reparse every task after any edit beside it)."""
     root = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from annotate.config import load_settings
+from annotate.labelstudio.labelconfig import build_label_config
 from annotate.mlbackend import create_backend
 from annotate.mlbackend.credentials import ensure_credentials
 from annotate.preannotate import build_preannotator
 from annotate.preannotate.trained import TrainedModel
+from annotate.schema import load_schema
 from annotate.training.train import TrainOptions, train_model
 
 from .preannotate import make_articles
@@ -58,8 +60,12 @@ def run(quick: bool = False) -> dict[str, Any]:
         list(pre.annotate(articles))
         direct = time.perf_counter() - start
         login = ensure_credentials(settings)  # the backend requires basic auth, as Label Studio sends it
+        auth = (login.user, login.password)
+        project = "1.1700000000"  # every request names its project, which /setup made known (as Label Studio does)
+        config = build_label_config(load_schema(settings.guidelines_dir))
+        assert client.post("/setup", json={"project": project, "schema": config}, auth=auth).status_code == 200
         start = time.perf_counter()
-        response = client.post("/predict", json={"tasks": tasks}, auth=(login.user, login.password))
+        response = client.post("/predict", json={"tasks": tasks, "project": project}, auth=auth)
         served = time.perf_counter() - start
         assert response.status_code == 200 and len(response.get_json()["results"]) == count
     figures = {

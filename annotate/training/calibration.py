@@ -8,7 +8,8 @@ The mapping is isotonic (pool adjacent violators: the best non-decreasing fit of
 as points (x ascending, y) and applied by linear interpolation between them, flat beyond the ends, which
 `apply_mapping` does and any consumer can repeat (`numpy.interp(score, x, y)` gives the same). Whether it
 helps is judged out of sample: fitted on all dev documents but one fold, applied to that fold (5 folds by
-document), and kept only when that ECE is lower than the raw scores' ECE.
+document), and kept only when that ECE is lower than the raw scores' ECE. The pre-annotator's model stage applies
+a kept mapping to the model's span scores (preannotate/trained.py), so the uncertainty order uses them.
 """
 
 from __future__ import annotations

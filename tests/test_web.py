@@ -428,6 +428,7 @@ def test_pull_error_from_label_studio_is_a_502_page(logged_in: FlaskClient, monk
     def refuse(*_args, **_kwargs):
         raise LabelStudioError("http://127.0.0.1:8089: connection refused")
     monkeypatch.setattr(pipeline.sync, "pull", refuse)
+    monkeypatch.setitem(logged_in.application.config, "ISOLATE_WORK", False)  # the stand-in lives in this process
     response = logged_in.post("/pull", data={"csrf_token": page_token(logged_in)})
     assert response.status_code == 502
     assert "connection refused" in _text(response)
@@ -444,7 +445,8 @@ def test_pull_button_shows_the_lines_annotate_pull_prints(logged_in: FlaskClient
              pipeline.Line("quarantined 1 relation(s), each named by task and annotator -> q.jsonl", warning=True),
              pipeline.Line("gold dataset -> exports/gold/abc (latest: exports/gold/latest)")]
     monkeypatch.setattr(server, "server_status", lambda s: object())
-    monkeypatch.setattr(pipeline, "pull_and_export", lambda s: SimpleNamespace(lines=lambda _s: lines))
+    monkeypatch.setattr(pipeline.sync, "pull_and_export", lambda s: SimpleNamespace(lines=lambda _s: lines))
+    monkeypatch.setitem(logged_in.application.config, "ISOLATE_WORK", False)  # the stand-in lives in this process
     html = _text(logged_in.post("/pull", data={"csrf_token": page_token(logged_in)}, follow_redirects=True))
     assert '<p class="flash ok">pulled 2 task(s), 3 annotation(s), 0 draft(s) -&gt; raw.json</p>' in html
     assert '<p class="flash warning">quarantined 1 relation(s), each named by task and annotator -&gt; q.jsonl' in html

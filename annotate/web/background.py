@@ -69,9 +69,9 @@ def run_in_child(fn: Callable[..., Any], /, *args: Any) -> Any:
     except EOFError:
         child.join()
         name = getattr(fn, "__name__", "work")
-        if child.exitcode is not None and child.exitcode < 0:  # a signal: stopped with the dashboard, or killed
-            raise WorkerStopped(f"the dashboard's worker process for {name} was stopped (signal {-child.exitcode})"
-                                ) from None
+        if child.exitcode is None or child.exitcode < 0:  # a signal, or the dashboard exiting: not a failure
+            how = "as the dashboard exits" if child.exitcode is None else f"by signal {-child.exitcode}"
+            raise WorkerStopped(f"the dashboard's worker process for {name} was stopped {how}") from None
         raise RuntimeError(f"the dashboard's worker process for {name} ended without an answer (exit code "
                            f"{child.exitcode})") from None
     finally:

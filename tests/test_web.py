@@ -445,7 +445,7 @@ def test_pull_button_shows_the_lines_annotate_pull_prints(logged_in: FlaskClient
              pipeline.Line("quarantined 1 relation(s), each named by task and annotator -> q.jsonl", warning=True),
              pipeline.Line("gold dataset -> exports/gold/abc (latest: exports/gold/latest)")]
     monkeypatch.setattr(server, "server_status", lambda s: object())
-    monkeypatch.setattr(pipeline.sync, "pull_and_export", lambda s: SimpleNamespace(lines=lambda _s: lines))
+    monkeypatch.setattr(pipeline.sync, "pull_and_export", lambda s, **_kw: SimpleNamespace(lines=lambda _s: lines))
     monkeypatch.setitem(logged_in.application.config, "ISOLATE_WORK", False)  # the stand-in lives in this process
     html = _text(logged_in.post("/pull", data={"csrf_token": page_token(logged_in)}, follow_redirects=True))
     assert '<p class="flash ok">pulled 2 task(s), 3 annotation(s), 0 draft(s) -&gt; raw.json</p>' in html
@@ -594,3 +594,15 @@ def test_new_data_loads_in_the_background(settings, password: str, monkeypatch) 
     release.set()
     store.warm()
     assert _card(_text(client.get("/")), "tasks") == 1
+
+
+def test_the_dashboards_pull_never_starts_the_embedded_server(settings) -> None:
+    """What the Pull button runs in its worker: a stopped embedded server is a clear error, never started."""
+    from annotate import pipeline
+    from annotate.errors import LabelStudioError
+    from annotate.labelstudio import server
+
+    assert not settings.external and server.server_status(settings) is None
+    with pytest.raises(LabelStudioError, match="not running"):
+        pipeline.pull_lines(settings)
+    assert server.server_status(settings) is None

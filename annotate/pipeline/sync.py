@@ -51,11 +51,11 @@ class PullResult:
 
 
 def pull(settings: Settings, progress: Progress = no_progress, full: bool = False,
-         load_tasks: bool = True) -> PullResult:
+         load_tasks: bool = True, start: bool = True) -> PullResult:
     """Bring the project's local store and its archive under exports/raw/ up to date (incrementally unless `full`
     or the store cannot be trusted: see labelstudio/incremental.py; no new file when nothing changed), write the
     quarantine file, prune old archives, and (with `load_tasks`) return the parsed tasks."""
-    conn = connect(settings)
+    conn = connect(settings, start=start)  # start=False: a stopped embedded server is an error
     project_id = find_project(conn, settings)
     if project_id is None:
         raise LabelStudioError(f"no project titled {settings.project_title!r} on {conn.url}: run `annotate push` "
@@ -226,13 +226,14 @@ class PullOutcome:
 
 
 def pull_and_export(settings: Settings, archive_only: bool = False, progress: Progress = no_progress,
-                    full: bool = False) -> PullOutcome:
+                    full: bool = False, start: bool = True) -> PullOutcome:
     """`annotate pull` and the dashboard's Pull button: archive the project (incrementally unless `full`), then
     (unless `archive_only`) write the gold dataset to exports/gold/ from that archive."""
-    result = pull(settings, progress, full=full, load_tasks=not archive_only)
+    result = pull(settings, progress, full=full, load_tasks=not archive_only, start=start)
     return PullOutcome(result, None if archive_only else export_pulled(settings, result), archive_only)
 
 
 def pull_lines(settings: Settings) -> list[Line]:
-    """pull_and_export, keeping only the lines it reports (what the dashboard runs in its worker process)."""
-    return pull_and_export(settings).lines(settings)
+    """pull_and_export, keeping only the lines it reports (what the dashboard runs in its worker process); it never
+    starts the embedded server (a button press should not), so a server stopped meanwhile is a clear error."""
+    return pull_and_export(settings, start=False).lines(settings)

@@ -162,8 +162,7 @@ class Summary(MetaDB):
 
     def report(self) -> dict[str, Any] | None:
         """The agreement report without its per-document rows (those are in the rows), None before it is made."""
-        found = self.db.execute("SELECT value FROM meta WHERE key = 'report'").fetchone()
-        return json.loads(found[0]) if found else None
+        return self.meta("report")
 
     def set_report(self, report: dict[str, Any]) -> None:
         """Store the report: its per-document measures into the rows, the rest as one JSON value."""
@@ -178,10 +177,9 @@ class Summary(MetaDB):
         self.db.close()
 
 
-def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
-    db = sqlite3.connect(f"file:{path}?mode={'ro' if readonly else 'rw'}", uri=True, check_same_thread=False,
-                         isolation_level=None, timeout=30)
-    return db
+def _connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=rw", uri=True, check_same_thread=False, isolation_level=None,
+                           timeout=30)
 
 
 def open_summary(path: Path, identity: dict[str, Any]) -> Summary | None:

@@ -13,7 +13,6 @@ with a full pull. Writers hold the pull lock; readers may read at any time (WAL)
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import pickle
@@ -52,11 +51,9 @@ def row_json(row: dict[str, Any]) -> str:
 
 
 @cache
-@functools.cache
 def _source_digest() -> str:
-    """A digest of this package's source, taken once per process: a parse pickled by other code is parsed again.
-    Once, because the code that parses is the code this process loaded, whatever the files on disk say later (a
-    long dashboard or benchmark run would otherwise reparse every task after any edit beside it)."""
+    """A digest of this package's source, taken once per process (cached): a parse pickled by other code is parsed
+    again. Once, because the code that parses is the code this process loaded, whatever the files say later."""
     root = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..gold.adjudicate import status_text
-from ..gold.summary import Summary, annotator_stats, daily_progress, title_of
+from ..gold.summary import COLUMNS, Summary, annotator_stats, daily_progress, title_of
 from ..labelstudio.convert import Quarantined
 from ..records import Task
 from ..schema import Schema
@@ -201,5 +201,4 @@ class View:
 
 
 def empty_index() -> Index:
-    return Index({name: [] for name in ("task_id", "completed", "status", "n_open", "overlapping", *MEASURES,
-                                        "annotators", "labels")})
+    return Index({name: [] for name in COLUMNS})

@@ -51,12 +51,13 @@ def test_document_list_sorts_and_filters(logged_in: FlaskClient, query: str, exp
 
 
 def test_worst_first_puts_the_lowest_f1_on_top(tmp_path) -> None:
-    from annotate.web.data import DocRow, filter_rows
+    from annotate.web.data import Index
 
-    def row(tid, f1, n_open=0):
-        return DocRow(tid, f"a{tid}", "t", (), frozenset(), None, f1, n_open, "majority")
-    rows = [row(1, 0.9), row(2, None), row(3, 0.1), row(4, 0.1, n_open=2)]
-    assert [r.task_id for r in filter_rows(rows)] == [4, 3, 1, 2]
+    # tasks 1-4: exact F1 0.9, none, 0.1, 0.1 with two open disagreements
+    index = Index({"task_id": [1, 2, 3, 4], "completed": [2] * 4, "status": ["majority"] * 4,
+                   "n_open": [0, 0, 0, 2], "overlapping": [0] * 4, "token_alpha": [None] * 4,
+                   "exact_f1": [0.9, None, 0.1, 0.1], "annotators": [[]] * 4, "labels": [[]] * 4})
+    assert list(index.select()) == [4, 3, 1, 2]
 
 
 def test_document_list_paginates(logged_in: FlaskClient, monkeypatch) -> None:

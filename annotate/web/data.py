@@ -5,7 +5,7 @@ overview's counts. Nothing here holds every task: a listing is sorted on the ind
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,11 @@ from ..labelstudio.convert import Quarantined
 from ..records import Task
 from ..schema import Schema
 
-__all__ = ["DocRow", "Index", "View", "annotator_stats", "daily_progress", "filter_rows", "progress", "title_of"]
+__all__ = ["DocRow", "Index", "View", "annotator_stats", "daily_progress", "progress", "title_of"]
 _PROJECT = re.compile(r"project-(\d+)-")
 FileKey = tuple[str, int, int] | None
 # Each ordering as the row fields it sorts on, in priority; "-" sorts descending; a measure that is missing
-# (None) sorts after every value. Lists of DocRows (filter_rows) and the index (Index.select) both read this.
+# (None) sorts after every value (Index.select).
 SORTS: dict[str, tuple[str, ...]] = {
     "worst": ("exact_f1", "-n_open", "task_id"),  # lowest exact span F1 first, then most open disagreements
     "open": ("-n_open", "task_id"),
@@ -54,24 +54,6 @@ class DocRow:
     def from_summary(cls, row: dict[str, Any]) -> DocRow:
         return cls(row["task_id"], row["article_id"], row["title"], tuple(row["annotators"]), frozenset(row["labels"]),
                    row["token_alpha"], row["exact_f1"], row["n_open"], row["status"])
-
-
-def _row_key(sort: str) -> Callable[[DocRow], tuple]:
-    def key(row: DocRow) -> tuple:
-        out: list[Any] = []
-        for name in SORTS.get(sort, SORTS["worst"]):
-            value = getattr(row, name.lstrip("-"))
-            out += [value is None, value or 0.0] if name in MEASURES else [-value if name[0] == "-" else value]
-        return tuple(out)
-    return key
-
-
-def filter_rows(rows: Sequence[DocRow], label: str = "", annotator: str = "", open_only: bool = False,
-                sort: str = "worst") -> list[DocRow]:
-    """Rows having `label` and `annotator` (when given), only open ones if asked, in the chosen order."""
-    kept = [r for r in rows if (not label or label in r.labels) and (not annotator or annotator in r.annotators)
-            and (not open_only or r.n_open)]
-    return sorted(kept, key=_row_key(sort))
 
 
 def _masks(lists: Sequence[Sequence[str]], n: int) -> dict[str, np.ndarray]:

@@ -225,6 +225,13 @@ class PullOutcome:
         return lines + [Line(text) for text in gold_lines(settings, self.pulled, self.gold)]
 
 
+def export_archive(settings: Settings, archive: Path, decisions_path: Path) -> ExportResult:
+    """The gold of one raw archive with a decision log (the dashboard's Build, in its worker process): its tasks
+    from the local store when it holds the archive, else parsed from the file."""
+    tasks = read_archive_tasks(settings, archive, load_schema(settings.guidelines_dir))[0]
+    return export_gold(tasks, settings, decisions_path=decisions_path, source=describe_source(archive))
+
+
 def pull_and_export(settings: Settings, archive_only: bool = False, progress: Progress = no_progress,
                     full: bool = False, start: bool = True) -> PullOutcome:
     """`annotate pull` and the dashboard's Pull button: archive the project (incrementally unless `full`), then

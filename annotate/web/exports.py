@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_from_directory, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response  # what redirect() returns; flask's Response is a subclass
 
@@ -46,16 +46,17 @@ def index() -> str:
 @bp.route("/exports/build", methods=["POST"])
 def build() -> Response:
     """Adjudicate the current archive with the decision log and write a new gold folder."""
-    from ..export import export_gold  # spaCy (DocBin) loads only when a build is asked for
-    from ..pipeline import describe_source
+    from ..pipeline import export_archive  # spaCy (DocBin) loads only when a build is asked for
+    from .background import run_in_child
 
     store = context.store()
     snap = store.snapshot()
     if snap.archive is None or snap.tasks is None:
         abort(409, "Nothing has been pulled yet: press Pull on the overview first.")
+    # Every task is read and adjudicated: in a worker process, like the dashboard's other whole-archive work
+    args = (context.settings(), snap.archive, store.decisions_path)
     try:
-        result = export_gold(snap.tasks.all()[0], context.settings(), decisions_path=store.decisions_path,
-                             source=describe_source(snap.archive))
+        result = run_in_child(export_archive, *args) if current_app.config["ISOLATE_WORK"] else export_archive(*args)
     except QualityGateError as exc:
         flash(f"Built, but {exc}", "error")
         return redirect(url_for("exports.index"))

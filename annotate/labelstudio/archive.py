@@ -63,6 +63,13 @@ def write_quarantine(archive: Path, quarantine: list[Quarantined]) -> Path | Non
 
 
 _ARCHIVE_NAME = re.compile(r"project-\d+-[0-9TZ-]+\.json")
+_PROJECT = re.compile(r"project-(\d+)-")
+
+
+def archive_project(archive: Path) -> int | None:
+    """The project id a raw archive's name carries (archive_name's `project-N-...`), None for another name."""
+    found = _PROJECT.match(archive.name)
+    return int(found.group(1)) if found else None
 
 
 def referenced_archives(settings: Settings) -> set[str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
@@ -28,6 +27,7 @@ from ..config import Settings
 from ..localdb import MetaDB
 from ..records import Task
 from ..schema import Schema
+from .archive import archive_project
 from .convert import Quarantined, read_export, task_from_row, tasks_from_export
 
 FORMAT = 1  # the layout below; another number means: fill again
@@ -222,15 +222,21 @@ def reading(path: Path) -> Iterator[TaskStore | None]:
         yield store
 
 
-_PROJECT = re.compile(r"project-(\d+)-")
+def stored_project(settings: Settings, archive: Path) -> int | None:
+    """The project whose local task store holds exactly this archive (None: not pulled into a store)."""
+    project = archive_project(archive)
+    if project is None:
+        return None
+    with reading(store_path(settings, project)) as store:
+        return project if store is not None and store.meta("archive") == archive.name else None
 
 
 def read_archive_tasks(settings: Settings, archive: Path, schema: Schema) -> tuple[list[Task], list[Quarantined]]:
     """The tasks of a raw archive: from the project's store when it holds exactly that archive (one consistent
     read), else parsed from the archive file itself."""
-    found = _PROJECT.match(archive.name)
-    if found:
-        with reading(store_path(settings, int(found.group(1)))) as store:
+    project = archive_project(archive)
+    if project is not None:
+        with reading(store_path(settings, project)) as store:
             if store is not None:
                 store.db.execute("BEGIN")  # one snapshot: the meta and the rows of the same commit
                 try:

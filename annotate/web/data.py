@@ -4,7 +4,6 @@ overview's counts. Nothing here holds every task: a listing is sorted on the ind
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +13,12 @@ import numpy as np
 
 from ..gold.adjudicate import status_text
 from ..gold.summary import COLUMNS, Summary, annotator_stats, daily_progress, title_of
+from ..labelstudio.archive import archive_project
 from ..labelstudio.convert import Quarantined
 from ..records import Task
 from ..schema import Schema
 
 __all__ = ["DocRow", "Index", "View", "annotator_stats", "daily_progress", "progress", "title_of"]
-_PROJECT = re.compile(r"project-(\d+)-")
 FileKey = tuple[str, int, int] | None
 # Each ordering as the row fields it sorts on, in priority; "-" sorts descending; a measure that is missing
 # (None) sorts after every value (Index.select).
@@ -158,8 +157,7 @@ class View:
 
     @property
     def project_id(self) -> int | None:
-        match = _PROJECT.match(self.archive.name) if self.archive else None
-        return int(match.group(1)) if match else None
+        return archive_project(self.archive) if self.archive else None
 
     def rows(self, task_ids: Sequence[int] | np.ndarray) -> list[DocRow]:
         """The document rows of these tasks, in this order."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -41,7 +40,7 @@ from ..gold.summary import (
 )
 from ..labelstudio.archive import latest_raw_export
 from ..labelstudio.convert import Quarantined
-from ..labelstudio.store import read_archive_tasks, reading, store_path
+from ..labelstudio.store import read_archive_tasks, reading, store_path, stored_project
 from ..records import Task
 from ..schema import Schema, load_schema
 from .background import DaemonExecutor, Job, WorkerStopped, run_in_child
@@ -50,7 +49,6 @@ from .data import Index, Tasks, View, empty_index
 log = logging.getLogger(__name__)
 REPORT_BOOTSTRAP = BOOTSTRAP
 FileKey = tuple[str, int, int] | None
-_PROJECT = re.compile(r"project-(\d+)-")
 
 
 def file_key(path: Path | None) -> FileKey:
@@ -68,15 +66,6 @@ class DataLoading(AnnotateError):
     """The pulled data is still being read; the page asks the browser to come back shortly."""
 
     status = 503
-
-
-def _stored_project(settings: Settings, archive: Path) -> int | None:
-    """The project whose local task store holds exactly this archive (None: not pulled into a store)."""
-    found = _PROJECT.match(archive.name)
-    if found is None:
-        return None
-    with reading(store_path(settings, int(found.group(1)))) as store:
-        return int(found.group(1)) if store is not None and store.meta("archive") == archive.name else None
 
 
 class StoredTasks(Tasks):
@@ -215,7 +204,7 @@ class DataStore:
 
     def _view(self, archive: Path, schema: Schema, summary: Summary, generation: int,
               parsed: tuple[list[Task], list[Quarantined]] | None = None) -> View:
-        project = _stored_project(self.settings, archive)
+        project = stored_project(self.settings, archive)
         tasks: Tasks
         if project is not None:
             tasks = StoredTasks(self.settings, archive, project, schema)

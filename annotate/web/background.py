@@ -85,6 +85,11 @@ def run_in_child(fn: Callable[..., Any], /, *args: Any) -> Any:
     return value
 
 
+def run_work(isolate: bool, fn: Callable[..., Any], /, *args: Any) -> Any:
+    """`fn(*args)`: in a worker process (run_in_child) when `isolate` (the app's ISOLATE_WORK), else right here."""
+    return run_in_child(fn, *args) if isolate else fn(*args)
+
+
 def _child(send: Any, parent: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     try:

@@ -47,16 +47,16 @@ def index() -> str:
 def build() -> Response:
     """Adjudicate the current archive with the decision log and write a new gold folder."""
     from ..pipeline import export_archive  # spaCy (DocBin) loads only when a build is asked for
-    from .background import run_in_child
+    from .background import run_work
 
     store = context.store()
     snap = store.snapshot()
     if snap.archive is None or snap.tasks is None:
         abort(409, "Nothing has been pulled yet: press Pull on the overview first.")
     # Every task is read and adjudicated: in a worker process, like the dashboard's other whole-archive work
-    args = (context.settings(), snap.archive, store.decisions_path)
     try:
-        result = run_in_child(export_archive, *args) if current_app.config["ISOLATE_WORK"] else export_archive(*args)
+        result = run_work(current_app.config["ISOLATE_WORK"], export_archive, context.settings(), snap.archive,
+                          store.decisions_path)
     except QualityGateError as exc:
         flash(f"Built, but {exc}", "error")
         return redirect(url_for("exports.index"))

@@ -32,14 +32,14 @@ def pull() -> Response:
     """Pull every annotation from Label Studio and write the gold, as `annotate pull` does; flash what it printed."""
     from ..labelstudio.server import server_status
     from ..pipeline import pull_lines  # the Label Studio client loads only when a pull is asked for
-    from .background import run_in_child
+    from .background import run_work
 
     settings = context.settings()
     # A pull would start the embedded server (half a minute); a button press should not do that silently.
     if not settings.external and server_status(settings) is None:
         abort(409, "The embedded Label Studio is not running: start it with `annotate server start`, then pull.")
     # The pull reads every task (and the gold build holds them): in a worker process, like the dashboard's own reads
-    lines = run_in_child(pull_lines, settings) if current_app.config["ISOLATE_WORK"] else pull_lines(settings)
+    lines = run_work(current_app.config["ISOLATE_WORK"], pull_lines, settings)
     for line in lines:
         flash(line.text, "warning" if line.warning else "ok")
     return redirect(url_for("overview.index"))

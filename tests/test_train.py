@@ -13,7 +13,8 @@ from annotate.cli import main
 from annotate.config import load_settings
 from annotate.errors import ConfigError, InputError
 from annotate.preannotate import build_preannotator
-from annotate.preannotate.trained import KIND, combine_spans, is_trained_model, read_meta
+from annotate.preannotate.combine import combine_by_source
+from annotate.preannotate.trained import KIND, is_trained_model, read_meta
 from annotate.records import Article, Document, Span
 from annotate.training.golddata import GoldData, load_gold, split_paragraphs, subsample
 from annotate.training.train import TrainOptions, learning_curve, model_version_for, train_model
@@ -138,14 +139,14 @@ def test_combined_keeps_rule_spans_and_adds_model_spans_where_rules_found_nothin
     rules = [_span(TEXT, "ISIL fighters", "ACTOR", 0.5, "rule")]
     model = [_span(TEXT, "ISIL", "ACTOR", 0.99, "model"), _span(TEXT, "withdrew", "OUTCOME", 0.8, "model"),
              _span(TEXT, "Saraqeb", "LOCATION", 0.6, "model")]
-    combined = combine_spans(rules, model)
+    combined = combine_by_source(rules, model, {})  # every label from both
     assert [(s.text, s.source) for s in combined] == [("ISIL fighters", "rule"), ("withdrew", "model"),
                                                       ("Saraqeb", "model")]
 
 
 def test_combined_model_spans_overlapping_each_other_keep_the_more_confident():
     model = [_span(TEXT, "town of Saraqeb", "LOCATION", 0.4), _span(TEXT, "Saraqeb", "LOCATION", 0.9)]
-    assert [s.text for s in combine_spans([], model)] == ["Saraqeb"]
+    assert [s.text for s in combine_by_source([], model, {})] == ["Saraqeb"]
 
 
 # --- trained model folders ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ its scores go through it, so the uncertainty order of tasks uses calibrated scor
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +29,7 @@ from spacy.util import minibatch
 from ..errors import ConfigError
 from ..records import Article, Document, Span
 from ..training.calibration import apply_mapping
-from .combine import Located, combine_by_source
+from .combine import Located
 from .resolve import Candidate
 from .spangroups import MODEL, put_candidates, register_extensions, to_records
 
@@ -167,12 +167,3 @@ class TrainedModel:
         pairs = ((a.text, a) for a in articles)
         for doc, article in self.nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
             yield Document(article.id, article.text, tuple(self.spans(doc)), dict(article.meta), self.model_version)
-
-
-def combine_spans(first: Sequence[Span], second: Sequence[Span], min_score: float = 0.0) -> tuple[Span, ...]:
-    """`first` kept whole; spans of `second` (most confident first) added where they overlap nothing kept.
-
-    combine.combine_by_source with every label "both" (`min_score` drops weaker spans of `second` first).
-    """
-    second = [s for s in second if (s.score or 0.0) >= min_score]
-    return tuple(combine_by_source(list(first), second, {}))

@@ -8,7 +8,6 @@ import random
 import pytest
 
 from annotate.preannotate.combine import SOURCES, combine_by_source
-from annotate.preannotate.trained import combine_spans
 from annotate.records import Document, Span
 from annotate.scoring import MODES
 from annotate.training.sources import GUARANTEES, choose_sources, combine_documents
@@ -35,7 +34,7 @@ def test_documents_combine_by_the_pre_annotators_definition():
     sources = {"ACTOR": "model", "LOCATION": "rules"}
     combined = combine_documents([_doc(*RULES)], [_doc(*MODEL)], sources)[0]
     assert list(combined.spans) == combine_by_source(RULES, MODEL, sources)
-    assert combine_documents([_doc(*RULES)], [_doc(*MODEL)], {})[0].spans == combine_spans(RULES, MODEL)
+    assert combine_documents([_doc(*RULES)], [_doc(*MODEL)], {})[0].spans == tuple(combine_by_source(list(RULES), list(MODEL), {}))
 
 
 def test_relations_survive_only_with_both_ends():

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import httpx
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
+from label_studio_sdk.core.request_options import RequestOptions
 
 from ..config import Settings, redact_url
 from ..errors import LabelStudioError
@@ -65,11 +66,15 @@ class Connection:
         """GET an API path through the SDK's authenticated HTTP client, skipping pydantic models (speed)."""
         return self.request_json("GET", path, params=params)
 
-    def request_json(self, method: str, path: str, params: dict[str, Any] | None = None, json: Any = None) -> Any:
-        """Any API request through the SDK's HTTP client (auth, base URL); ApiError on an error answer."""
+    def request_json(self, method: str, path: str, params: dict[str, Any] | None = None, json: Any = None,
+                     timeout: float | None = None) -> Any:
+        """Any API request through the SDK's HTTP client (auth, base URL); ApiError on an error answer. `timeout`
+        (seconds) replaces the client's for a request known to take long."""
         http = self.sdk._client_wrapper.httpx_client  # noqa: SLF001 - the SDK's own client, auth included
-        response = http.request(path, method=method, params=params or {}, json=json,
-                                request_options={"max_retries": 0})
+        options = RequestOptions(max_retries=0)
+        if timeout is not None:
+            options["timeout"] = timeout
+        response = http.request(path, method=method, params=params or {}, json=json, request_options=options)
         if response.status_code >= 400:
             raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=_body(response))
         if response.status_code == 204 or not response.content:

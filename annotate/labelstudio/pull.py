@@ -1,19 +1,22 @@
-"""Pull: every task with its annotations, drafts and predictions, page by page, into a raw archive.
+"""Pull: every task with its annotations, drafts and predictions into a raw archive, as the project was when the
+pull ended.
 
-No single long synchronous export request: tasks are listed in pages (ordered by id), each written to the
-archive as it arrives (memory stays flat), and the archive is renamed into place only when complete. The
-archive has the shape of Label Studio's JSON export (annotator emails inlined), so it and a UI export parse alike.
+A full pull reads one export snapshot (snapshot.py), streamed and parsed task by task; when Label Studio cannot
+make one, or when asked, it lists the tasks page by page (ordered by id) instead. Rows go to a spool file as they
+arrive (memory stays flat: only offsets are kept) and the archive is written from it in id order, then renamed into
+place only when complete. The archive has the shape of Label Studio's JSON export (annotator emails inlined), so it
+and a UI export parse alike; the task list's rows and the snapshot's are normalised to the same bytes.
 
-Pages are not a snapshot: tasks deleted while a pull is between pages shift later tasks onto pages already read,
-tasks added shift others onto the next page. So the pull reads the project's task count and newest update time
-before and after the pages; when they moved, it lists the ids (and update times) the project holds now, fetches
-every task it missed or that changed after it was read, leaves out the tasks deleted meanwhile, and reports all
-three: the archive is the project as it was when the pull ended.
+Neither way is a snapshot of the moment the pull ends: the export is made before its rows are read, and pages shift
+when tasks are deleted or added between them. So the pull reads the project's task count and newest update time
+before and after; when they moved, it lists the ids (and update times) the project holds now, fetches every task
+it missed or that changed after it was read, leaves out the tasks deleted meanwhile, and reports all three.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +24,11 @@ from typing import Any
 
 from ..files import atomic_write
 from .client import Connection
+from .snapshot import SnapshotFailed, export_snapshot
 from .store import row_json
 from .users import user_emails
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 500  # measured at 1,000 tasks: 500 per page ~10% faster than 100, no slower than 1,000
 ID_PAGE_SIZE = 5000  # ids only: cheap rows
 BY_ID = {"ordering": ["tasks:id"]}
@@ -117,10 +122,20 @@ def project_ids(conn: Connection, project_id: int) -> dict[int, Any]:
 # and lets two pulls of an unchanged project give the same bytes.
 VOLATILE_TASK = ("annotations_results", "predictions_results")
 VOLATILE_ITEM = ("created_ago",)
+# Fields only one of the two ways of reading tasks gives (compared on 1.23.2, tests/test_pull_archive.py keeps it
+# true): the Data Manager's task list adds aggregates and upload details, the export snapshot adds a task's
+# allow_skip and an annotation's copy of its prediction, result count and unique id. All derived or repeated
+# (`parent_prediction` names the prediction); the archive keeps neither set, so both ways give the same bytes.
+ONE_WAY_TASK = ("annotations_ids", "annotators", "avg_lead_time", "completed_at", "draft_exists", "file_upload",
+                "is_labeled", "overlap", "predictions_model_versions", "predictions_score", "storage_filename",
+                "allow_skip")
+ONE_WAY_ANNOTATION = ("created_username", "prediction", "result_count", "unique_id")
 
 
 def _user(value: object, users: dict[int, str]) -> object:
     """The annotator as {id, email}, as Label Studio's full export serialisation inlines it."""
+    if isinstance(value, list):  # the task list's task updated_by: [{"user_id": N}] or []
+        value = next((v.get("user_id") for v in value if isinstance(v, dict)), None)
     if isinstance(value, dict) and isinstance(value.get("id"), int):  # the single-task endpoint's full user
         value = value["id"]
     if isinstance(value, str):  # the drafts endpoint names the user by email
@@ -131,13 +146,16 @@ def _user(value: object, users: dict[int, str]) -> object:
 
 
 def normalise_row(row: dict[str, Any], users: dict[int, str]) -> dict[str, Any]:
-    """One task as the archive keeps it: annotator emails inlined, volatile and derived fields left out."""
-    for key in VOLATILE_TASK:
+    """One task as the archive keeps it, from the task list or the export snapshot alike: annotator emails inlined,
+    volatile, derived and one-way fields left out."""
+    for key in (*VOLATILE_TASK, *ONE_WAY_TASK):
         row.pop(key, None)
+    if "updated_by" in row:
+        row["updated_by"] = _user(row["updated_by"], users)
     for kind, who in (("annotations", "completed_by"), ("drafts", "user"), ("predictions", None)):
         for item in row.get(kind) or []:
             if isinstance(item, dict):
-                for key in VOLATILE_ITEM:
+                for key in (*VOLATILE_ITEM, *(ONE_WAY_ANNOTATION if kind == "annotations" else ())):
                     item.pop(key, None)
                 if who:
                     item[who] = _user(item.get(who), users)
@@ -146,25 +164,31 @@ def normalise_row(row: dict[str, Any], users: dict[int, str]) -> dict[str, Any]:
     return row
 
 
+SNAPSHOT, PAGES = "snapshot", "pages"
+
+
 def pull_raw(conn: Connection, project_id: int, dest: Path, page_size: int = PAGE_SIZE,
              progress: Callable[[int], None] | None = None,
              on_row: Callable[[dict[str, Any]], None] | None = None,
-             previous: Path | None = None) -> PullStats:
-    """Write the project's tasks to `dest` atomically, as a consistent snapshot; `on_row` sees each row written.
+             previous: Path | None = None, method: str = SNAPSHOT) -> PullStats:
+    """Write the project's tasks to `dest` atomically, in id order, as a consistent snapshot; `on_row` sees each
+    row written.
 
-    A task fetched again is passed to `on_row` again (keep the last row per id); `PullStats.deleted` lists the ids
-    whose rows must be dropped. When the archive comes out byte-identical to `previous`, no new file is written.
+    `method`: one export snapshot (snapshot.py; page by page when Label Studio cannot make it), or the task list
+    page by page. Either way the project's task count and newest update time are read before and after: when they
+    moved, the tasks added or changed meanwhile are read again and the deleted ones left out. A task read again is
+    passed to `on_row` again (keep the last row per id); `PullStats.deleted` lists the ids whose rows must be
+    dropped. When the archive comes out byte-identical to `previous`, no new file is written.
     """
     users = user_emails(conn)
     seen = _Seen()
     marker = change_marker(conn, project_id)
     staging = dest.with_name(f".{dest.name}.pulling.tmp")
-    with atomic_write(staging) as handle:
-        handle.write("[")
+    with _Spool(dest.with_name(f".{dest.name}.spool.tmp")) as spool:
 
         def write(row: dict[str, Any]) -> None:
             task_id = int(row["id"])
-            handle.write(("\n" if not seen.updated else ",\n") + row_json(row))
+            spool.add(task_id, row_json(row))
             seen.updated[task_id] = row.get("updated_at")
             seen.annotations[task_id] = len(row.get("annotations", []))
             seen.drafts[task_id] = len(row.get("drafts", []))
@@ -173,10 +197,9 @@ def pull_raw(conn: Connection, project_id: int, dest: Path, page_size: int = PAG
             if progress:
                 progress(1)
 
-        for row in iter_task_rows(conn, project_id, page_size):
-            write(normalise_row(_with_all_drafts(conn, row), users))
+        _read_all(conn, project_id, method, page_size, lambda row: write(normalise_row(row, users)))
         if change_marker(conn, project_id) == marker and marker[0] == len(seen.updated):
-            now = dict(seen.updated)  # nothing moved while the pages were read: skip listing every id (~2 ms a task)
+            now = dict(seen.updated)  # nothing moved while the tasks were read: skip listing every id (~2 ms a task)
         else:
             now = project_ids(conn, project_id)
         missed = tuple(sorted(set(now) - set(seen.updated)))
@@ -185,9 +208,8 @@ def pull_raw(conn: Connection, project_id: int, dest: Path, page_size: int = PAG
         for task_id in (*missed, *changed):
             row = conn.call(f"read task {task_id}", conn.get_json, f"api/tasks/{task_id}/")
             write(normalise_row(_with_all_drafts(conn, row), users))
-        handle.write("\n]\n")
-    if missed or changed or deleted:
-        _rewrite(staging, set(deleted))
+        with atomic_write(staging) as handle:
+            spool.write_archive(handle, set(deleted))
     for task_id in deleted:
         seen.annotations.pop(task_id, None)
         seen.drafts.pop(task_id, None)
@@ -201,6 +223,24 @@ def pull_raw(conn: Connection, project_id: int, dest: Path, page_size: int = PAG
     return PullStats(dest, **stats)  # type: ignore[arg-type]
 
 
+def _read_all(conn: Connection, project_id: int, method: str, page_size: int,
+              write: Callable[[dict[str, Any]], None]) -> None:
+    """Every task once, to `write`: from one export snapshot, or page by page (asked for, or when the snapshot
+    fails before any row was read)."""
+    if method == SNAPSHOT:
+        try:
+            with export_snapshot(conn, project_id) as rows:
+                for row in rows:
+                    write(row)
+            return
+        except SnapshotFailed as exc:
+            log.warning("%s; reading the tasks page by page instead", exc)
+    elif method != PAGES:
+        raise ValueError(f"unknown pull method {method!r}: expected {SNAPSHOT!r} or {PAGES!r}")
+    for row in iter_task_rows(conn, project_id, page_size):
+        write(_with_all_drafts(conn, row))
+
+
 def _with_all_drafts(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
     """The task with every user's drafts: the task endpoints list only the requesting user's own drafts, but
     `draft_exists` counts anyone's, and /api/tasks/{id}/drafts lists them all (measured on 1.23.2)."""
@@ -210,12 +250,41 @@ def _with_all_drafts(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _rewrite(path: Path, dropped: set[int]) -> None:
-    """Keep the last row per task id, in id order, without the dropped ones (rare: the project changed mid-pull)."""
-    rows = {int(r["id"]): r for r in json.loads(path.read_text(encoding="utf-8"))}
-    with atomic_write(path) as handle:
-        kept = [rows[k] for k in sorted(rows) if k not in dropped]
-        handle.write("[" + ",".join("\n" + row_json(r) for r in kept) + "\n]\n")
+class _Spool:
+    """Rows as they arrive, in any order and perhaps twice, kept on disk with only their offsets in memory; then
+    written out as the archive: the last row of each id, in id order."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.where: dict[int, tuple[int, int]] = {}  # task id -> (offset, length) of its last row
+
+    def __enter__(self) -> _Spool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = self.path.open("w+b")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
+        self.path.unlink(missing_ok=True)
+
+    def add(self, task_id: int, text: str) -> None:
+        data = text.encode("utf-8")
+        self.where[task_id] = (self.file.tell(), len(data))
+        self.file.write(data)
+
+    def write_archive(self, handle: Any, dropped: set[int]) -> None:
+        """The archive's text (a JSON list, one task a line) to `handle`, without the `dropped` ids."""
+        self.file.flush()
+        handle.write("[")
+        first = True
+        for task_id in sorted(self.where):
+            if task_id in dropped:
+                continue
+            offset, length = self.where[task_id]
+            self.file.seek(offset)
+            handle.write(("\n" if first else ",\n") + self.file.read(length).decode("utf-8"))
+            first = False
+        handle.write("\n]\n")
 
 
 def _same_bytes(a: Path, b: Path) -> bool:

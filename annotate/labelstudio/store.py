@@ -30,7 +30,7 @@ from ..schema import Schema
 from .archive import archive_project
 from .convert import Quarantined, read_export, task_from_row, tasks_from_export
 
-FORMAT = 1  # the layout below; another number means: fill again
+FORMAT = 2  # the layout below and the archive row shape (2: one-way fields dropped); another number: fill again
 COUNTS = ("annotations", "skipped", "predictions", "drafts")
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

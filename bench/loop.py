@@ -120,15 +120,20 @@ def same_spans(a: Sequence[Document], b: Sequence[Document]) -> bool:
     return [{s.key for s in d.spans} for d in a] == [{s.key for s in d.spans} for d in b]
 
 
-def calibration_on_test(test: Sequence[Document], model_docs: Sequence[Document], meta: dict[str, Any]) -> dict[str, Any]:
-    """ECE of the model's raw span scores (`model_docs`) on the test documents: raw, and through the mapping
-    fitted on dev (what the pre-annotator proposes when the mapping is applied)."""
-    from annotate.training.calibration import apply_mapping, reliability, scored_pairs
+def calibration_on_test(test: Sequence[Document], model_docs: Sequence[Document], meta: dict[str, Any],
+                        untempered: Sequence[Document] = ()) -> dict[str, Any]:
+    """Reliability of the model's span scores on the test documents: at temperature 1 (`untempered`), at the
+    temperature fitted on dev (`model_docs`, "raw"), and that through the mapping fitted on dev ("mapped", what
+    the pre-annotator proposes when the mapping is applied); "auc": how well each orders right before wrong."""
+    from annotate.training.calibration import apply_mapping, ranking_auc, reliability, scored_pairs
 
     pairs = scored_pairs(test, model_docs)
-    mapping = meta["calibration"]["model"]["mapping"]
-    return {"raw": reliability(pairs), "mapped": reliability([(apply_mapping(mapping, s), c) for s, c in pairs]),
-            "mapping_applied": meta["calibration"]["model"]["applied"]}
+    model = meta["calibration"]["model"]
+    mapped = [(apply_mapping(model["mapping"], s), c) for s, c in pairs]
+    at_one = scored_pairs(test, untempered)
+    return {"untempered": reliability(at_one), "raw": reliability(pairs), "mapped": reliability(mapped),
+            "auc": {"untempered": ranking_auc(at_one), "raw": ranking_auc(pairs), "mapped": ranking_auc(mapped)},
+            "temperature": model.get("temperature", 1.0), "mapping_applied": model["applied"]}
 
 
 def run_corpus(settings: Any, corpus: Corpus, docs: list[Document], sizes: list[int], options: Any,
@@ -152,8 +157,10 @@ def run_corpus(settings: Any, corpus: Corpus, docs: list[Document], sizes: list[
         model_docs = _predict(settings, str(folder), articles, with_rules=False)
         combined_docs = combine_documents(rules_docs, model_docs, meta["sources"])
         product = _predict(settings, str(folder), articles)
-        raw_docs = [Document(d.id, d.text, tuple(in_schema(d.spans, labels)), d.meta)
-                    for d in TrainedModel(folder).documents(articles)]  # scores before the calibration mapping
+        trained = TrainedModel(folder)
+        parsed = list(trained.parses(articles))
+        raw_docs, untempered = ([Document(d.id, d.text, tuple(in_schema(d.spans, labels)), d.meta)
+                                 for d in trained.documents_of(parsed, t)] for t in (None, 1.0))  # before the mapping
         # fit_documents is train_model's meta "documents": train counts paragraphs, dev whole held-out documents.
         rows.append({"train_documents": size, "fit_documents": meta["documents"], "train_seconds": round(seconds, 1),
                      "fit_seconds": meta["train_seconds"],
@@ -163,7 +170,7 @@ def run_corpus(settings: Any, corpus: Corpus, docs: list[Document], sizes: list[
                                 "combined": score_labels(test, combined_docs, corpus.labels)},
                      "dev_scores": meta["scores"],
                      "calibration": {"dev": meta["calibration"]["model"],
-                                     "test": calibration_on_test(test, raw_docs, meta)}})
+                                     "test": calibration_on_test(test, raw_docs, meta, untempered)}})
         if echo:
             print(format_row(rows[-1], corpus.labels), flush=True)
     return {"labels": list(corpus.labels), "train": len(train), "test": len(test), "rows": rows}
@@ -189,10 +196,15 @@ def format_row(row: dict[str, Any], labels: Sequence[str]) -> str:
                 if i == 0 else " " * 19)
         cells = "".join(f"{_cell(row['scores'][s], label):>16}" for s in SYSTEMS)
         lines.append(f"{head}  {label:<9}{cells}{row['sources'][label]:>8}")
-    calibration = row["calibration"]["test"]
-    lines.append(f"{'':19}  model score ECE on test: raw {_show(calibration['raw']['ece'])}, through the dev "
-                 f"mapping {_show(calibration['mapped']['ece'])} ({'applied' if calibration['mapping_applied'] else 'not applied'}); "
-                 f"preannotate --model proposes the sourced combination: {'yes' if row['honoured'] else 'NO'}")
+    cal = row["calibration"]["test"]
+
+    def rel(key: str) -> str:
+        return f"{_show(cal[key]['ece'])}/{_show(cal[key]['brier'])}/{_show(cal['auc'][key])}"
+
+    lines.append(f"{'':19}  model scores on test, ECE/Brier/AUC: temperature 1 {rel('untempered')}, dev temperature "
+                 f"{cal['temperature']:g} {rel('raw')}, then the dev mapping {rel('mapped')} "
+                 f"({'applied' if cal['mapping_applied'] else 'not applied'}); {cal['raw']['spans']} spans")
+    lines.append(f"{'':19}  preannotate --model proposes the sourced combination: {'yes' if row['honoured'] else 'NO'}")
     return "\n".join(lines)
 
 

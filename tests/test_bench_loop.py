@@ -111,8 +111,9 @@ def test_calibration_on_test_uses_the_dev_mapping():
     pred = [Document("d01", gold[0].text, (Span(16, 21, "LOCATION", "Mosul", 0.9, "model"),
                                            Span(0, 6, "ACTOR", "Rebels", 0.9, "model")))]
     meta = {"calibration": {"model": {"mapping": {"x": [0.5, 0.9], "y": [0.2, 0.5]}, "applied": True}}}
-    result = loop.calibration_on_test(gold, pred, meta)
+    result = loop.calibration_on_test(gold, pred, meta, untempered=pred)
     assert result["raw"]["ece"] == pytest.approx(0.4) and result["mapped"]["ece"] == pytest.approx(0.0)
+    assert result["untempered"] == result["raw"] and result["temperature"] == 1.0
 
 
 def test_a_row_shows_each_labels_source_and_the_calibration():
@@ -120,7 +121,11 @@ def test_a_row_shows_each_labels_source_and_the_calibration():
     row = {"train_documents": 30, "fit_documents": {"train": 100, "dev": 6}, "train_seconds": 20.0,
            "sources": {"ACTOR": "model", "LOCATION": "both"}, "honoured": False,
            "scores": {s: block for s in loop.SYSTEMS},
-           "calibration": {"test": {"raw": {"ece": 0.2}, "mapped": {"ece": 0.1}, "mapping_applied": True}}}
+           "calibration": {"test": {"untempered": {"ece": 0.3, "brier": 0.3}, "raw": {"ece": 0.2, "brier": 0.25, "spans": 9},
+                                    "mapped": {"ece": 0.1, "brier": 0.2}, "temperature": 4.0, "mapping_applied": True,
+                                    "auc": {"untempered": 0.6, "raw": 0.7, "mapped": 0.7}}}}
     lines = loop.format_row(row, ("ACTOR", "LOCATION")).splitlines()
     assert lines[0].split()[-1] == "model" and lines[1].split()[-1] == "both"
-    assert "raw 0.200, through the dev mapping 0.100 (applied)" in lines[2] and lines[2].endswith("NO")
+    assert ("temperature 1 0.300/0.300/0.600, dev temperature 4 0.200/0.250/0.700, then the dev mapping "
+            "0.100/0.200/0.700 (applied); 9 spans") in lines[2]
+    assert lines[3].endswith("NO")

@@ -168,17 +168,19 @@ MAPPING = {"method": "isotonic", "x": [0.1, 0.9], "y": [0.25, 0.35]}
 
 
 @pytest.mark.parametrize("applied", [True, False])
-def test_model_scores_go_through_the_calibration_mapping_of_meta_json(settings, articles, tmp_path,
+def test_model_scores_take_the_temperature_and_calibration_mapping_of_meta_json(settings, articles, tmp_path,
                                                                         applied: bool) -> None:
-    calibration = {"model": {"mapping": MAPPING if applied else None, "applied": applied}}
+    calibration = {"model": {"mapping": MAPPING if applied else None, "applied": applied, "temperature": 2.0}}
     folder = _write_trained(tmp_path / "m", meta={"calibration": calibration})
-    raw = {s.key: s.score for d in TrainedModel(folder).documents(articles) for s in d.spans}
+    raw = {s.key: s.score for d in TrainedModel(folder).documents(articles) for s in d.spans}  # at meta's temperature
+    at_one = {s.key: s.score for d in TrainedModel(folder).documents(articles, temperature=1.0) for s in d.spans}
+    assert at_one.keys() == raw.keys() and all(raw[k] <= at_one[k] for k in raw) and raw != at_one
     pre = build_preannotator(settings, str(folder), with_rules=False)
     served = {s.key: s.score for d in pre.annotate(articles) for s in d.spans}
     assert served and served.keys() == raw.keys()
     expected = {k: round(apply_mapping(MAPPING, v), 3) if applied else v for k, v in raw.items()}
     assert served == expected
-    save_pipeline(pre.nlp, tmp_path / "pre")  # the mapping travels in the saved pipeline's config
+    save_pipeline(pre.nlp, tmp_path / "pre")  # the temperature and mapping travel in the saved pipeline's config
     assert {s.key: s.score for d in load_preannotator(tmp_path / "pre").annotate(articles) for s in d.spans} == expected
 
 

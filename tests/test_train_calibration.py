@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
 
 from annotate.records import Document, Span
-from annotate.training.calibration import apply_mapping, calibrate, fit_isotonic, reliability, scored_pairs
+from annotate.training.calibration import (
+    apply_mapping,
+    calibrate,
+    fit_isotonic,
+    fit_temperature,
+    log_loss,
+    ranking_auc,
+    reliability,
+    scored_pairs,
+)
 
 
 def test_reliability_bins_and_ece_by_hand():
@@ -67,3 +77,22 @@ def test_calibrated_scores_keep_their_values():
 def test_too_few_spans_fit_nothing():
     result = calibrate([[(0.9, True)], [(0.2, False)]])
     assert result["mapping"] is None and not result["applied"] and "needs 2 dev documents" in result["note"]
+
+
+def test_ranking_auc_counts_right_over_wrong_with_ties_half():
+    assert ranking_auc([(0.9, True), (0.2, False)]) == 1.0
+    assert ranking_auc([(0.2, True), (0.9, False)]) == 0.0
+    assert ranking_auc([(0.5, True), (0.5, False), (0.9, True)]) == 0.75
+    assert ranking_auc([(0.5, True)]) is None
+
+
+def test_log_loss_keeps_scores_of_0_and_1_finite():
+    assert log_loss([(0.5, True), (0.5, False)]) == pytest.approx(math.log(2))
+    assert 7 < log_loss([(1.0, False)]) < 8 and log_loss([]) is None
+
+
+def test_fit_temperature_takes_the_grid_value_with_the_lowest_log_loss():
+    # an overconfident score (0.99 at temperature 1) for spans right half the time: a higher temperature fits
+    fit = fit_temperature(lambda t: [(0.99 ** (1 / t) if t < 4 else 0.5, c) for c in (True, False)], grid=(1.0, 4.0))
+    assert fit["temperature"] == 4.0 and fit["log_loss"]["4.0"] == pytest.approx(math.log(2), abs=1e-4)
+    assert fit_temperature(lambda t: [], grid=(2.0,))["temperature"] == 1.0  # no spans: left at 1

@@ -25,7 +25,7 @@ from .combine import DEFAULT_SOURCE, check_sources
 from .model import load_model, model_version, resolve_model
 from .ruledata import RuleData, rule_data
 from .stages import RuleStage
-from .trained import ModelStage, calibration_mapping, is_trained_model, load_trained, read_meta
+from .trained import ModelStage, calibration_mapping, is_trained_model, load_trained, read_meta, score_temperature
 
 META_KEY = "preannotator"  # nlp.meta[META_KEY]: model_version, trained model version, sources
 RULE_COMPONENTS = ("annotate_entities", "annotate_outcomes", "annotate_relations")
@@ -66,8 +66,9 @@ def _trained_pipeline(settings: Settings, folder: str, sources: Mapping[str, str
         # the model alone: its own tokenizer and vocab, no component but its own
         nlp = spacy.load(Path(folder).expanduser() / "model", exclude=list(trained.pipe_names))
         chosen = {}
-    # the model proposes the schema's labels only, its scores through the mapping calibrated on dev
-    config = {"labels": list(load_schema(settings.guidelines_dir).label_names), "calibration": calibration_mapping(meta)}
+    # the model proposes the schema's labels only, scored at the temperature and through the mapping fitted on dev
+    config = {"labels": list(load_schema(settings.guidelines_dir).label_names), "calibration": calibration_mapping(meta),
+              "temperature": score_temperature(meta)}
     stage = nlp.add_pipe(MODEL_COMPONENT, config=config)
     assert isinstance(stage, ModelStage)
     stage.model = trained

@@ -10,18 +10,25 @@ as points (x ascending, y) and applied by linear interpolation between them, fla
 helps is judged out of sample: fitted on all dev documents but one fold, applied to that fold (5 folds by
 document), and kept only when that ECE is lower than the raw scores' ECE. The pre-annotator's model stage applies
 a kept mapping to the model's span scores (preannotate/trained.py), so the uncertainty order uses them.
+
+Before the mapping, the model's scores get a softmax temperature (preannotate/nerscores.py): the one of
+TEMPERATURES with the lowest log loss of exact correctness on dev. Unlike the mapping it can reorder spans
+(a span's score is a product over several actions), and it spreads scores that a large margin saturated at 1.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..records import Document
 
 BINS = 10
 FOLDS = 5
+TEMPERATURES = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0)
+CLIP = 5e-4  # scores are rounded to 3 decimals: 0 and 1 are kept off the log's poles
 
 Pairs = list[tuple[float, bool]]  # (score, exactly right)
 
@@ -56,6 +63,33 @@ def reliability(pairs: Pairs, bins: int = BINS) -> dict[str, Any]:
     brier = sum((s - c) ** 2 for s, c in pairs) / n if n else None
     return {"spans": n, "ece": None if ece is None else round(ece, 4),
             "brier": None if brier is None else round(brier, 4), "bins": rows}
+
+
+def ranking_auc(pairs: Pairs) -> float | None:
+    """The chance that a right span outscores a wrong one (ties half): 0.5 is no order at all (None: one class)."""
+    right = sorted(s for s, c in pairs if c)
+    wrong = sorted(s for s, c in pairs if not c)
+    if not right or not wrong:
+        return None
+    wins = sum(bisect.bisect_left(wrong, s) + (bisect.bisect_right(wrong, s) - bisect.bisect_left(wrong, s)) / 2
+               for s in right)
+    return round(wins / (len(right) * len(wrong)), 4)
+
+
+def log_loss(pairs: Pairs) -> float | None:
+    """Mean negative log-likelihood of exact correctness under the scores (None when empty)."""
+    if not pairs:
+        return None
+    clipped = [(min(1 - CLIP, max(CLIP, s)), c) for s, c in pairs]
+    return -sum(math.log(s if c else 1 - s) for s, c in clipped) / len(clipped)
+
+
+def fit_temperature(score_at: Callable[[float], Pairs], grid: Sequence[float] = TEMPERATURES) -> dict[str, Any]:
+    """{"temperature": the grid's value with the lowest log loss, "log_loss": {value: loss}} (1 when no spans)."""
+    losses = {t: log_loss(score_at(t)) for t in grid}
+    scored = {t: v for t, v in losses.items() if v is not None}
+    best = min(scored, key=scored.__getitem__) if scored else 1.0
+    return {"temperature": best, "log_loss": {str(t): None if v is None else round(v, 4) for t, v in losses.items()}}
 
 
 def fit_isotonic(pairs: Pairs) -> dict[str, Any]:
@@ -113,6 +147,9 @@ def format_calibration(name: str, result: dict[str, Any]) -> str:
     """One line: spans, raw ECE/Brier, cross-fitted isotonic ECE, and whether the mapping is applied."""
     raw = result["raw"]
     line = f"calibration of {name} scores on dev: {raw['spans']} spans, ECE {raw['ece']}, Brier {raw['brier']}"
+    if result.get("temperature") is not None:
+        before = result["untempered"]
+        line += (f" at temperature {result['temperature']:g} (at 1: ECE {before['ece']}, Brier {before['brier']})")
     crossed = result.get("isotonic_cross_fitted")
     if crossed:
         line += f"; isotonic (cross-fitted) ECE {crossed['ece']}, Brier {crossed['brier']}"

@@ -2,7 +2,7 @@
 
 `evaluate_on_dev` is what `annotate train` runs on its dev split: it predicts with the rules and the model,
 chooses each label's source (sources.py), scores the three systems and measures how reliable the span scores
-are (calibration.py). "combined" is the combination with the chosen per-label sources, which is what
+are (calibration.py), after fitting the model scores' temperature on the same dev documents. "combined" is the combination with the chosen per-label sources, which is what
 `preannotate --model` proposes; "both" is the plain combination (every label "both"), for reference.
 "foreign_labels" counts the model's dev spans of labels outside the schema: a fine-tuned pretrained NER keeps
 its own labels (PERSON, GPE...) until training has unlearnt them, which few steps may not do. They are dropped
@@ -21,7 +21,7 @@ from ..evaluate import score_documents
 from ..preannotate.trained import TrainedModel, in_schema
 from ..records import Article, Document
 from ..scoring import show
-from .calibration import calibrate, scored_pairs
+from .calibration import calibrate, fit_temperature, reliability, scored_pairs
 from .golddata import GoldData
 from .sources import choose_sources, combine_documents
 
@@ -36,12 +36,25 @@ def _articles(docs: Sequence[Document]) -> list[Article]:
 
 
 def predict_alone(settings: Settings, model_folder: Path, docs: Sequence[Document]) -> dict[str, list[Document]]:
-    """Predictions of the trained model alone (raw: every label, uncalibrated scores) and of the rules alone."""
+    """Predictions of the trained model alone (raw: every label, no calibration mapping) and of the rules alone."""
     from ..preannotate.annotator import build_rule_preannotator
 
     articles = _articles(docs)
     return {"trained": list(TrainedModel(model_folder).documents(articles)),
             "rules": list(build_rule_preannotator(settings).annotate(articles))}
+
+
+def tempered_model(model_folder: Path, dev: Sequence[Document], labels: Sequence[str]) -> dict[str, Any]:
+    """The model's dev predictions at the temperature fitted on them: {"documents", "untempered", "fit"}."""
+    model = TrainedModel(model_folder)
+    parsed = list(model.parses(_articles(dev)))
+
+    def pairs_at(temperature: float) -> list[tuple[float, bool]]:
+        return scored_pairs(dev, model.documents_of(parsed, temperature), labels=labels)
+
+    fit = fit_temperature(pairs_at)
+    return {"documents": model.documents_of(parsed, fit["temperature"]), "untempered": reliability(pairs_at(1.0)),
+            "fit": fit}
 
 
 def predict_systems(settings: Settings, model_folder: Path, docs: Sequence[Document],
@@ -75,20 +88,26 @@ def evaluate_on_dev(settings: Settings) -> Any:
     """An `evaluate` callback for train_model: sources, scores and calibration on the gold's dev documents."""
 
     def evaluate(model_folder: Path, gold: GoldData) -> dict[str, Any]:
+        from ..preannotate.annotator import build_rule_preannotator
         from ..schema import load_schema
 
         labels = load_schema(settings.guidelines_dir).label_names
         dev = list(gold.dev_docs)
-        raw = predict_alone(settings, model_folder, dev)
+        tempered = tempered_model(model_folder, dev, labels)
+        raw = {"trained": tempered["documents"],
+               "rules": list(build_rule_preannotator(settings).annotate(_articles(dev)))}
         foreign = Counter(s.label for d in raw["trained"] for s in d.spans if s.label not in labels)
         alone = {**raw, "trained": [replace(d, spans=tuple(in_schema(d.spans, labels))) for d in raw["trained"]]}
         choice = choose_sources(dev, alone["rules"], alone["trained"], labels)
         predictions = {**alone, "combined": combine_documents(alone["rules"], alone["trained"], choice["sources"]),
                        "both": combine_documents(alone["rules"], alone["trained"], {})}
+        calibration = measure_calibration(dev, predictions)
+        calibration["model"].update(temperature=tempered["fit"]["temperature"], untempered=tempered["untempered"],
+                                    temperature_log_loss=tempered["fit"]["log_loss"])
         return {"scores": compare_systems(dev, predictions), "sources": choice["sources"],
                 "foreign_labels": dict(sorted(foreign.items())),
                 "source_choice": {k: choice[k] for k in ("measured", "guarantee", "scores")},
-                "calibration": measure_calibration(dev, predictions)}
+                "calibration": calibration}
 
     return evaluate
 

@@ -13,6 +13,7 @@ from annotate.training.calibration import (
     calibrate,
     fit_isotonic,
     fit_temperature,
+    format_calibration,
     log_loss,
     ranking_auc,
     reliability,
@@ -93,6 +94,21 @@ def test_log_loss_keeps_scores_of_0_and_1_finite():
 
 def test_fit_temperature_takes_the_grid_value_with_the_lowest_log_loss():
     # an overconfident score (0.99 at temperature 1) for spans right half the time: a higher temperature fits
-    fit = fit_temperature(lambda t: [(0.99 ** (1 / t) if t < 4 else 0.5, c) for c in (True, False)], grid=(1.0, 4.0))
+    fit = fit_temperature(lambda t: [(0.99 ** (1 / t) if t < 4 else 0.5, c) for c in (True, False) * 10],
+                          grid=(1.0, 4.0))
     assert fit["temperature"] == 4.0 and fit["log_loss"]["4.0"] == pytest.approx(math.log(2), abs=1e-4)
-    assert fit_temperature(lambda t: [], grid=(2.0,))["temperature"] == 1.0  # no spans: left at 1
+
+
+def test_too_few_dev_spans_leave_the_temperature_at_1():
+    few = fit_temperature(lambda t: [(0.99 ** (1 / t) if t < 4 else 0.5, c) for c in (True, False) * 9],
+                          grid=(1.0, 4.0))
+    assert few["temperature"] == 1.0 and "needs 20 scored dev spans, dev has 18" in few["note"]
+    assert fit_temperature(lambda t: [], grid=(2.0,))["temperature"] == 1.0
+
+
+def test_the_calibration_line_names_the_temperature_and_why_nothing_was_fitted():
+    result = {"raw": {"spans": 5, "ece": 0.2, "brier": 0.3}, "untempered": {"ece": 0.5, "brier": 0.4},
+              "temperature": 1.0, "temperature_note": "temperature left at 1: too few", "note": "no mapping fitted"}
+    line = format_calibration("model", result)
+    assert line == ("calibration of model scores on dev: 5 spans, ECE 0.2, Brier 0.3 at temperature 1 "
+                    "(at 1: ECE 0.5, Brier 0.4) (temperature left at 1: too few; no mapping fitted)")

@@ -29,6 +29,7 @@ BINS = 10
 FOLDS = 5
 TEMPERATURES = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0)
 CLIP = 5e-4  # scores are rounded to 3 decimals: 0 and 1 are kept off the log's poles
+MIN_TEMPERATURE_SPANS = 20  # fewer dev spans than this leave the temperature at 1 (one CNC span chose 32)
 
 Pairs = list[tuple[float, bool]]  # (score, exactly right)
 
@@ -84,8 +85,15 @@ def log_loss(pairs: Pairs) -> float | None:
     return -sum(math.log(s if c else 1 - s) for s, c in clipped) / len(clipped)
 
 
-def fit_temperature(score_at: Callable[[float], Pairs], grid: Sequence[float] = TEMPERATURES) -> dict[str, Any]:
-    """{"temperature": the grid's value with the lowest log loss, "log_loss": {value: loss}} (1 when no spans)."""
+def fit_temperature(score_at: Callable[[float], Pairs], grid: Sequence[float] = TEMPERATURES,
+                    min_spans: int = MIN_TEMPERATURE_SPANS) -> dict[str, Any]:
+    """{"temperature": the grid's value with the lowest log loss, "log_loss": {value: loss}}.
+
+    Fewer than `min_spans` scored spans fit nothing: the temperature stays 1 and "note" says why."""
+    spans = len(score_at(1.0))
+    if spans < min_spans:
+        return {"temperature": 1.0, "log_loss": {},
+                "note": f"temperature left at 1: fitting it needs {min_spans} scored dev spans, dev has {spans}"}
     losses = {t: log_loss(score_at(t)) for t in grid}
     scored = {t: v for t, v in losses.items() if v is not None}
     best = min(scored, key=scored.__getitem__) if scored else 1.0
@@ -154,4 +162,5 @@ def format_calibration(name: str, result: dict[str, Any]) -> str:
     if crossed:
         line += f"; isotonic (cross-fitted) ECE {crossed['ece']}, Brier {crossed['brier']}"
         line += ": mapping applied" if result["applied"] else ": no gain, scores kept as they are"
-    return line + (f" ({result['note']})" if result.get("note") else "")
+    notes = [result[k] for k in ("temperature_note", "note") if result.get(k)]
+    return line + (f" ({'; '.join(notes)})" if notes else "")

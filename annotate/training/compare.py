@@ -104,6 +104,8 @@ def evaluate_on_dev(settings: Settings) -> Any:
         calibration = measure_calibration(dev, predictions)
         calibration["model"].update(temperature=tempered["fit"]["temperature"], untempered=tempered["untempered"],
                                     temperature_log_loss=tempered["fit"]["log_loss"])
+        if "note" in tempered["fit"]:
+            calibration["model"]["temperature_note"] = tempered["fit"]["note"]
         return {"scores": compare_systems(dev, predictions), "sources": choice["sources"],
                 "foreign_labels": dict(sorted(foreign.items())),
                 "source_choice": {k: choice[k] for k in ("measured", "guarantee", "scores")},
